@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * link_rx.c - what a received frame means to a link (docs/protocol.md
+ * "Receiving" and "Role behaviour").
+ *
+ * THEORY OF OPERATION
+ *
+ *   kdcom_feed() runs the parser over the input and hands each complete
+ *   item to kdcom_rx_frame(), which decides, per role:
+ *
+ *   data packet   ACK it (TARGET: with its exact id; DEBUGGER: with the
+ *                 SYNC bit cleared), then deliver it if it is new.  "New"
+ *                 is id == expected for the TARGET.  The DEBUGGER learns
+ *                 the expected id from the first packet after a (re)sync,
+ *                 and accepts a SYNC-flagged packet as a re-base unless it
+ *                 repeats the last accepted one.  A new packet that reaches
+ *                 a TARGET whose own packet waits for an ACK acknowledges
+ *                 that packet implicitly (the debugger could not have sent
+ *                 it otherwise).
+ *   ACK           completes the outstanding packet if the ids match with
+ *                 SYNC masked on both sides (accepts masked and unmasked
+ *                 ACKs alike).
+ *   RESEND        retransmit at once, no retry spent; report it.
+ *   RESET         TARGET: echo it, reset both ids, drop queued control
+ *                 packets and the rest of the input (stale bytes that
+ *                 would cause a "resync bounce"), retransmit the
+ *                 outstanding packet under the new id, report it.
+ *                 DEBUGGER: completes the handshake, or tells that the
+ *                 target restarted its numbering; never echoed.
+ *   bad packet    count it and ask for a resend.
+ *   'b'           TARGET: sticky break-in request.  DEBUGGER: noise.
+ *
+ *   Feeding pauses while a delivered packet's payload still sits in the
+ *   parser buffer, or when a queue nears its bound.
+ */
+#include <limits.h>
+
+#include "internal.h"
+
+static uint32_t ack_id_for(const struct kdcom_link *l, uint32_t id)
+{
+    /* docs/protocol.md "Packet ids": targets ACK the exact id they got;
+     * debuggers ACK with SYNC cleared, which targets require. */
+    return l->role == KDCOM_ROLE_TARGET ? id : (id & ~KDCOM_SYNC_BIT);
+}
+
+static int debugger_is_new(const struct kdcom_link *l,
+                           const struct kdcom_frame *f)
+{
+    if (!l->rx_expect_known)
+        return 1;
+    if (f->id & KDCOM_SYNC_BIT) {
+        /* A target that gave up numbers from INITIAL|SYNC again: re-base,
+         * unless this is a retransmission of the packet we just took. */
+        return !(f->id == l->rx_last_id && f->byte_count == l->rx_last_len &&
+                 f->checksum == l->rx_last_sum);
+    }
+    return f->id == l->rx_expect;
+}
+
+static void rx_data(struct kdcom_link *l, const struct kdcom_frame *f)
+{
+    int is_new;
+
+    if (!l->synced) {
+        /* Before the handshake the target's numbering is unknown; it will
+         * send the packet again after the RESET. */
+        l->stats.dropped_unsynced++;
+        return;
+    }
+    kdcom_ctl_push(l, KDCOM_TYPE_ACKNOWLEDGE, ack_id_for(l, f->id));
+    if (!kdcom_is_data_type(f->type)) {
+        /* Intact but meaningless: acknowledged so the peer moves on, not
+         * delivered (Windows does the same with a type it did not ask for).*/
+        l->stats.bad_type++;
+        return;
+    }
+    if (l->role == KDCOM_ROLE_TARGET)
+        is_new = f->id == l->rx_expect;
+    else
+        is_new = debugger_is_new(l, f);
+    if (!is_new) {
+        l->stats.duplicates++;
+        return;
+    }
+    if (l->role == KDCOM_ROLE_TARGET &&
+        !(l->cfg.flags & KDCOM_CFG_NO_IMPLICIT_ACK) &&
+        kdcom_tx_outstanding(l) && l->tx_sent_once) {
+        l->stats.implicit_acks++;
+        kdcom_tx_acked(l);
+    }
+    l->rx_expect = (f->id & ~KDCOM_SYNC_BIT) ^ 1u;
+    l->rx_expect_known = 1;
+    l->rx_last_id = f->id;
+    l->rx_last_len = f->byte_count;
+    l->rx_last_sum = f->checksum;
+    l->stats.packets_received++;
+    l->rx_pkt_pending = 1;
+    kdcom_ev_push(l, KDCOM_EV_PACKET, f->type, f->id, f->payload,
+                  f->payload_len);
+}
+
+static void rx_ack(struct kdcom_link *l, const struct kdcom_frame *f)
+{
+    l->stats.acks_received++;
+    if (l->synced && kdcom_tx_outstanding(l) && l->tx_sent_once &&
+        ((f->id ^ l->tx_id) & ~KDCOM_SYNC_BIT) == 0)
+        kdcom_tx_acked(l);
+    else
+        l->stats.acks_ignored++;
+}
+
+static void rx_resend(struct kdcom_link *l)
+{
+    l->stats.resends_received++;
+    if (!l->synced)
+        return;
+    if (kdcom_tx_outstanding(l) && l->tx_sent_once)
+        kdcom_tx_retransmit(l);
+    kdcom_ev_push(l, KDCOM_EV_RESEND, 0, 0, NULL, 0);
+}
+
+/* Returns 1 when the rest of the input must be discarded. */
+static int rx_reset(struct kdcom_link *l)
+{
+    l->stats.resets_received++;
+    if (kdcom_tx_outstanding(l)) {
+        l->tx_retries = 0;
+        kdcom_tx_retransmit(l);
+    }
+    if (l->role == KDCOM_ROLE_TARGET) {
+        kdcom_ctl_clear(l);
+        kdcom_ctl_push(l, KDCOM_TYPE_RESET, 0);
+        l->tx_id = KDCOM_INITIAL_ID;
+        l->rx_expect = KDCOM_INITIAL_ID;
+        kdcom_ev_push(l, KDCOM_EV_RESET, 0, 0, NULL, 0);
+        return 1;
+    }
+    l->tx_id = KDCOM_INITIAL_ID;
+    l->rx_expect_known = 0;
+    if (!l->synced) {
+        l->synced = 1;
+        l->stats.syncs++;
+        kdcom_ev_push(l, KDCOM_EV_SYNCED, 0, 0, NULL, 0);
+    } else {
+        kdcom_ev_push(l, KDCOM_EV_RESET, 0, 0, NULL, 0);
+    }
+    return 0;
+}
+
+static void rx_bad(struct kdcom_link *l, uint64_t *counter)
+{
+    (*counter)++;
+    if (l->synced)
+        kdcom_ctl_push(l, KDCOM_TYPE_RESEND, 0);
+}
+
+/* Returns 1 when the rest of the input must be discarded. */
+static int rx_frame(struct kdcom_link *l, const struct kdcom_frame *f)
+{
+    switch (f->kind) {
+    case KDCOM_FRAME_DATA:
+        rx_data(l, f);
+        break;
+    case KDCOM_FRAME_CONTROL:
+        switch (f->type) {
+        case KDCOM_TYPE_ACKNOWLEDGE:
+            rx_ack(l, f);
+            break;
+        case KDCOM_TYPE_RESEND:
+            rx_resend(l);
+            break;
+        case KDCOM_TYPE_RESET:
+            return rx_reset(l);
+        default:
+            l->stats.unknown_control++;
+            break;
+        }
+        break;
+    case KDCOM_FRAME_BREAKIN:
+        if (l->role == KDCOM_ROLE_TARGET) {
+            /* Sticky, also when a leader follows (Windows behaviour). */
+            l->stats.breakins_received++;
+            if (!l->breakin_pending) {
+                l->breakin_pending = 1;
+                kdcom_ev_push(l, KDCOM_EV_BREAKIN, 0, 0, NULL, 0);
+            }
+        } else {
+            l->rx.noise_bytes++;
+        }
+        break;
+    case KDCOM_FRAME_BAD_SIZE:
+        rx_bad(l, &l->stats.bad_size);
+        break;
+    case KDCOM_FRAME_BAD_TRAILER:
+        rx_bad(l, &l->stats.bad_trailer);
+        break;
+    case KDCOM_FRAME_BAD_CHECKSUM:
+        rx_bad(l, &l->stats.bad_checksum);
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+static int must_pause(const struct kdcom_link *l)
+{
+    return l->rx_pkt_pending || l->evq_count >= KDCOM_EVQ_HIGH ||
+           l->ctlq_count >= KDCOM_CTLQ_HIGH;
+}
+
+KDCOM_API int kdcom_feed(struct kdcom_link *l, uint64_t now,
+                         const uint8_t *in, size_t len)
+{
+    size_t used = 0;
+    int rc = kdcom_link_check(l);
+
+    if (rc != KDCOM_OK)
+        return rc;
+    if (in == NULL && len != 0)
+        return KDCOM_ERR_INVAL;
+    kdcom_link_advance(l, now);
+    if (len > (size_t)INT_MAX)
+        len = (size_t)INT_MAX;
+
+    while (used < len && !must_pause(l)) {
+        struct kdcom_frame f;
+        int n = kdcom_parse(&l->rx, in + used, len - used, &f);
+
+        if (n < 0)
+            return n; /* cannot happen: arguments were checked */
+        used += (size_t)n;
+        if (f.kind != KDCOM_FRAME_NONE && rx_frame(l, &f)) {
+            l->stats.stale_bytes += len - used;
+            used = len;
+        }
+    }
+    if (used > 0)
+        l->rx_last = l->now;
+    l->stats.bytes_in += used;
+    l->stats.noise_bytes = l->rx.noise_bytes;
+    l->stats.partial_leaders = l->rx.partial_leaders;
+    return (int)used;
+}

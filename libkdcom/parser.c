@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * parser.c - the streaming KDCOM frame parser (docs/protocol.md "Wire
+ * format" and "Receiving").
+ *
+ * THEORY OF OPERATION
+ *
+ *   Four states, one job each:
+ *
+ *     HUNT     look for four identical leader bytes, "0000" or "iiii".  A
+ *              leader byte that differs from the current run starts a new
+ *              run with itself (so "00iiii" is a control leader); any other
+ *              byte ends the run.  Broken runs and stray bytes are counted
+ *              as noise.  A 'b' outside a run is reported as a break-in.
+ *     HEADER   collect the remaining 12 header bytes.  A control header is
+ *              complete here.  A data header whose ByteCount exceeds 4000
+ *              is reported BAD_SIZE and the parser hunts again: no payload
+ *              byte is stored, so no length the peer chooses can overflow
+ *              the payload buffer.
+ *     PAYLOAD  copy the payload in runs as large as the input allows,
+ *              summing while copying.
+ *     TRAILER  one byte, which must be 0xAA; then the checksum decides
+ *              between DATA and BAD_CHECKSUM.
+ *
+ *   The parser stops after each complete item, so the caller sees items one
+ *   at a time and the payload buffer is never overwritten under its feet.
+ *   State only depends on bytes already consumed, which is why any split of
+ *   the input yields the same items.
+ *
+ *   Invariants: hdr_have <= 16; pay_have <= byte_count <= 4000; run_len < 4.
+ */
+#include "internal.h"
+
+enum parser_state { ST_HUNT = 0, ST_HEADER, ST_PAYLOAD, ST_TRAILER };
+
+static int is_leader_byte(uint8_t b)
+{
+    return b == KDCOM_LEADER_BYTE_DATA || b == KDCOM_LEADER_BYTE_CONTROL;
+}
+
+/* A leader run that ended early: its bytes were noise. */
+static void drop_run(struct kdcom_parser *p)
+{
+    if (p->run_len != 0) {
+        p->noise_bytes += p->run_len;
+        p->partial_leaders++;
+        p->run_len = 0;
+    }
+}
+
+KDCOM_API void kdcom_parser_init(struct kdcom_parser *p)
+{
+    if (p == NULL)
+        return;
+    memset(p, 0, sizeof(*p));
+    p->state = ST_HUNT;
+}
+
+KDCOM_API void kdcom_parser_reset(struct kdcom_parser *p)
+{
+    if (p == NULL)
+        return;
+    if (p->state == ST_HEADER)
+        p->noise_bytes += p->hdr_have;
+    else if (p->state != ST_HUNT)
+        p->noise_bytes += KDCOM_HEADER_SIZE + p->pay_have;
+    drop_run(p);
+    p->state = ST_HUNT;
+    p->hdr_have = 0;
+    p->pay_have = 0;
+}
+
+KDCOM_API int kdcom_parser_busy(const struct kdcom_parser *p)
+{
+    return p != NULL && (p->state != ST_HUNT || p->run_len != 0);
+}
+
+static void header_fields(const struct kdcom_parser *p, struct kdcom_frame *f)
+{
+    f->leader = kdcom_ld32(p->hdr + KDCOM_OFF_LEADER);
+    f->type = kdcom_ld16(p->hdr + KDCOM_OFF_TYPE);
+    f->byte_count = kdcom_ld16(p->hdr + KDCOM_OFF_BYTE_COUNT);
+    f->id = kdcom_ld32(p->hdr + KDCOM_OFF_ID);
+    f->checksum = kdcom_ld32(p->hdr + KDCOM_OFF_CHECKSUM);
+}
+
+/* HUNT: returns bytes consumed; sets f->kind to BREAKIN when a 'b' ends
+ * the call.  Leaves the state at HEADER once a full leader is seen. */
+static size_t st_hunt(struct kdcom_parser *p, const uint8_t *in, size_t len,
+                      struct kdcom_frame *f)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        uint8_t b = in[i];
+
+        if (is_leader_byte(b)) {
+            if (p->run_len == 0 || b != p->run_byte) {
+                drop_run(p);
+                p->run_byte = b;
+            }
+            if (++p->run_len == 4) {
+                memset(p->hdr, b, 4);
+                p->hdr_have = 4;
+                p->run_len = 0;
+                p->state = ST_HEADER;
+                return i + 1;
+            }
+        } else if (b == KDCOM_BREAKIN_BYTE) {
+            drop_run(p);
+            f->kind = KDCOM_FRAME_BREAKIN;
+            return i + 1;
+        } else {
+            drop_run(p);
+            p->noise_bytes++;
+        }
+    }
+    return len;
+}
+
+/* HEADER: collect up to 16 bytes; on completion decide what comes next. */
+static size_t st_header(struct kdcom_parser *p, const uint8_t *in, size_t len,
+                        struct kdcom_frame *f)
+{
+    size_t n = KDCOM_HEADER_SIZE - p->hdr_have;
+
+    if (n > len)
+        n = len;
+    memcpy(p->hdr + p->hdr_have, in, n);
+    p->hdr_have = (uint8_t)(p->hdr_have + n);
+    if (p->hdr_have < KDCOM_HEADER_SIZE)
+        return n;
+
+    p->hdr_have = 0;
+    p->byte_count = kdcom_ld16(p->hdr + KDCOM_OFF_BYTE_COUNT);
+    if (p->hdr[0] == KDCOM_LEADER_BYTE_CONTROL) {
+        /* Control packets end with their header: no payload, no trailer,
+         * whatever their ByteCount says. */
+        header_fields(p, f);
+        f->kind = KDCOM_FRAME_CONTROL;
+        p->state = ST_HUNT;
+    } else if (p->byte_count > KDCOM_MAX_PAYLOAD) {
+        header_fields(p, f);
+        f->kind = KDCOM_FRAME_BAD_SIZE;
+        p->state = ST_HUNT;
+    } else {
+        p->pay_have = 0;
+        p->pay_sum = 0;
+        p->state = p->byte_count ? ST_PAYLOAD : ST_TRAILER;
+    }
+    return n;
+}
+
+static size_t st_payload(struct kdcom_parser *p, const uint8_t *in, size_t len)
+{
+    size_t n = p->byte_count - p->pay_have;
+
+    if (n > len)
+        n = len;
+    p->pay_sum = kdcom_copy_sum(p->payload + p->pay_have, in, n, p->pay_sum);
+    p->pay_have += (uint32_t)n;
+    if (p->pay_have == p->byte_count)
+        p->state = ST_TRAILER;
+    return n;
+}
+
+static void st_trailer(struct kdcom_parser *p, uint8_t b,
+                       struct kdcom_frame *f)
+{
+    /* The header was copied out of p->hdr before the payload arrived;
+     * p->hdr still holds it, as nothing overwrites it until the next
+     * leader. */
+    header_fields(p, f);
+    f->trailer = b;
+    f->computed_checksum = p->pay_sum;
+    f->payload = p->payload;
+    f->payload_len = p->byte_count;
+    if (b != KDCOM_TRAILER_BYTE)
+        f->kind = KDCOM_FRAME_BAD_TRAILER;
+    else if (p->pay_sum != f->checksum)
+        f->kind = KDCOM_FRAME_BAD_CHECKSUM;
+    else
+        f->kind = KDCOM_FRAME_DATA;
+    p->state = ST_HUNT;
+    p->pay_have = 0;
+}
+
+KDCOM_API int kdcom_parse(struct kdcom_parser *p, const uint8_t *in,
+                          size_t len, struct kdcom_frame *frame)
+{
+    size_t used = 0;
+
+    if (p == NULL || frame == NULL || (in == NULL && len != 0))
+        return KDCOM_ERR_INVAL;
+    memset(frame, 0, sizeof(*frame));
+    if (len > (size_t)INT32_MAX)
+        len = (size_t)INT32_MAX;
+
+    while (used < len && frame->kind == KDCOM_FRAME_NONE) {
+        switch (p->state) {
+        case ST_HUNT:
+            used += st_hunt(p, in + used, len - used, frame);
+            break;
+        case ST_HEADER:
+            used += st_header(p, in + used, len - used, frame);
+            break;
+        case ST_PAYLOAD:
+            used += st_payload(p, in + used, len - used);
+            break;
+        case ST_TRAILER:
+            st_trailer(p, in[used], frame);
+            used++;
+            break;
+        default:
+            /* Only reachable if the struct was overwritten: start over. */
+            p->state = ST_HUNT;
+            p->hdr_have = 0;
+            p->pay_have = 0;
+            p->run_len = 0;
+            break;
+        }
+    }
+    p->bytes_in += used;
+    return (int)used;
+}
