@@ -294,8 +294,9 @@ KDCOM_API void kdcom_parser_init(struct kdcom_parser *p);
  * a leader again.  Counters are kept. */
 KDCOM_API void kdcom_parser_reset(struct kdcom_parser *p);
 
-/* 1 while the parser is inside a packet (past a complete leader or inside
- * a leader run), 0 while it hunts.  Links use it for the byte timeout. */
+/* 1 while the parser is inside a packet (past a complete leader), 0 while
+ * it hunts (also in the middle of a leader run).  Links use it for the
+ * byte timeout. */
 KDCOM_API int kdcom_parser_busy(const struct kdcom_parser *p);
 
 /* Consumes bytes from in until one item is complete or the input is used
@@ -453,7 +454,8 @@ struct kdcom_link {
     uint32_t rx_last_sum;      /* from a new SYNC-id packet */
     /* transmit side: the one outstanding data packet */
     uint8_t tx_state;
-    uint8_t tx_sent_once;
+    uint8_t tx_sent_once;      /* transmitted at least once (stats) */
+    uint8_t tx_on_wire;        /* transmitted under the current tx_id */
     uint8_t breakin_on_sync_due;
     uint8_t tx_again;          /* retransmit once the current drain ends */
     uint32_t tx_id;            /* id our next/outstanding packet carries */

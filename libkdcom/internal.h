@@ -87,6 +87,7 @@ void kdcom_tx_retransmit(struct kdcom_link *l);
 void kdcom_tx_acked(struct kdcom_link *l);
 void kdcom_ctl_push(struct kdcom_link *l, uint32_t type, uint32_t id);
 void kdcom_ctl_clear(struct kdcom_link *l);
+void kdcom_ctl_remove(struct kdcom_link *l, uint32_t type);
 void kdcom_ev_push(struct kdcom_link *l, uint32_t kind, uint32_t type,
                    uint32_t id, const uint8_t *payload, uint32_t len);
 void kdcom_run_timers(struct kdcom_link *l);

@@ -181,6 +181,7 @@ KDCOM_API int kdcom_send(struct kdcom_link *l, uint64_t now, uint32_t type,
     l->tx_type = type;
     l->tx_retries = 0;
     l->tx_sent_once = 0;
+    l->tx_on_wire = 0;
     l->tx_again = 0;
     l->tx_state = KDCOM_TX_PENDING;
     return KDCOM_OK;
@@ -205,6 +206,7 @@ KDCOM_API int kdcom_cancel_send(struct kdcom_link *l)
         return KDCOM_ERR_NO_PACKET;
     l->stats.packets_cancelled++;
     l->tx_again = 0;
+    l->tx_on_wire = 0;
     l->tx_retries = 0;
     l->tx_state = l->out_kind == KDCOM_OUT_DATA ? KDCOM_TX_DRAIN_ONLY
                                                 : KDCOM_TX_IDLE;

@@ -85,7 +85,7 @@ static void rx_data(struct kdcom_link *l, const struct kdcom_frame *f)
     }
     if (l->role == KDCOM_ROLE_TARGET &&
         !(l->cfg.flags & KDCOM_CFG_NO_IMPLICIT_ACK) &&
-        kdcom_tx_outstanding(l) && l->tx_sent_once) {
+        kdcom_tx_outstanding(l) && l->tx_on_wire) {
         l->stats.implicit_acks++;
         kdcom_tx_acked(l);
     }
@@ -103,7 +103,7 @@ static void rx_data(struct kdcom_link *l, const struct kdcom_frame *f)
 static void rx_ack(struct kdcom_link *l, const struct kdcom_frame *f)
 {
     l->stats.acks_received++;
-    if (l->synced && kdcom_tx_outstanding(l) && l->tx_sent_once &&
+    if (l->synced && kdcom_tx_outstanding(l) && l->tx_on_wire &&
         ((f->id ^ l->tx_id) & ~KDCOM_SYNC_BIT) == 0)
         kdcom_tx_acked(l);
     else
@@ -115,7 +115,7 @@ static void rx_resend(struct kdcom_link *l)
     l->stats.resends_received++;
     if (!l->synced)
         return;
-    if (kdcom_tx_outstanding(l) && l->tx_sent_once)
+    if (kdcom_tx_outstanding(l) && l->tx_on_wire)
         kdcom_tx_retransmit(l);
     kdcom_ev_push(l, KDCOM_EV_RESEND, 0, 0, NULL, 0);
 }
@@ -125,7 +125,10 @@ static int rx_reset(struct kdcom_link *l)
 {
     l->stats.resets_received++;
     if (kdcom_tx_outstanding(l)) {
+        /* Same packet, new numbering: only a transmission under the new
+         * id can be acknowledged, implicitly or not. */
         l->tx_retries = 0;
+        l->tx_on_wire = 0;
         kdcom_tx_retransmit(l);
     }
     if (l->role == KDCOM_ROLE_TARGET) {
@@ -139,6 +142,8 @@ static int rx_reset(struct kdcom_link *l)
     l->tx_id = KDCOM_INITIAL_ID;
     l->rx_expect_known = 0;
     if (!l->synced) {
+        /* RESETs still queued would only make the target reset again. */
+        kdcom_ctl_remove(l, KDCOM_TYPE_RESET);
         l->synced = 1;
         l->stats.syncs++;
         kdcom_ev_push(l, KDCOM_EV_SYNCED, 0, 0, NULL, 0);

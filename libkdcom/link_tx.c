@@ -43,6 +43,23 @@ void kdcom_ctl_clear(struct kdcom_link *l)
     l->ctlq_count = 0;
 }
 
+void kdcom_ctl_remove(struct kdcom_link *l, uint32_t type)
+{
+    uint32_t i, kept = 0;
+
+    for (i = 0; i < l->ctlq_count; i++) {
+        uint32_t from = (l->ctlq_head + i) % KDCOM_CTLQ_LEN;
+        uint32_t to = (l->ctlq_head + kept) % KDCOM_CTLQ_LEN;
+
+        if (l->ctlq_type[from] == type)
+            continue;
+        l->ctlq_type[to] = l->ctlq_type[from];
+        l->ctlq_id[to] = l->ctlq_id[from];
+        kept++;
+    }
+    l->ctlq_count = kept;
+}
+
 /* Loads the next frame into the output cursor; 0 if there is none. */
 static int next_frame(struct kdcom_link *l)
 {
@@ -79,6 +96,7 @@ static int next_frame(struct kdcom_link *l)
         else
             l->stats.packets_sent++;
         l->tx_sent_once = 1;
+        l->tx_on_wire = 1;
         l->tx_state = KDCOM_TX_SENDING;
         l->out_kind = KDCOM_OUT_DATA;
         l->out_off = 0;

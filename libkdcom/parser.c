@@ -72,7 +72,9 @@ KDCOM_API void kdcom_parser_reset(struct kdcom_parser *p)
 
 KDCOM_API int kdcom_parser_busy(const struct kdcom_parser *p)
 {
-    return p != NULL && (p->state != ST_HUNT || p->run_len != 0);
+    /* A partial leader run is not a packet yet: if it never completes,
+     * its bytes are noise and nothing needs to be resent. */
+    return p != NULL && p->state != ST_HUNT;
 }
 
 static void header_fields(const struct kdcom_parser *p, struct kdcom_frame *f)
