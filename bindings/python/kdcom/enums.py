@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: BSD-2-Clause
+"""IntEnums for libkdcom's constants.
+
+The members are read from the C module (``kdcom.capi``), which SWIG builds
+from include/kdcom.h, so they can never drift from the header: a code
+added there appears here on the next build.
+"""
+import enum
+
+from . import capi
+
+
+def _members(prefix, skip=()):
+    """Constants of capi named PREFIX<NAME>, as {NAME: value}."""
+    out = {}
+    for name, value in vars(capi).items():
+        if name.startswith(prefix) and isinstance(value, int):
+            short = name[len(prefix):]
+            if short not in skip:
+                out[short] = value
+    return dict(sorted(out.items(), key=lambda kv: (kv[1], kv[0])))
+
+
+def _make(cls_name, base, prefix, doc, skip=()):
+    cls = base(cls_name, _members(prefix, skip), module=__name__)
+    cls.__doc__ = doc
+    return cls
+
+
+PacketType = _make(
+    "PacketType", enum.IntEnum, "KDCOM_TYPE_",
+    """KDCOM PacketType values (header offset 4).
+
+    Data types travel with the "0000" leader, ACKNOWLEDGE, RESEND and
+    RESET with "iiii"; POLL_BREAKIN never appears on the wire and MAX is
+    the bound (PROTOCOL-FACTS §1.3).""")
+
+EventKind = _make(
+    "EventKind", enum.IntEnum, "KDCOM_EV_",
+    """What kdcom_next_event() reports: PACKET (a new data packet),
+    ACKED (ours was acknowledged), RESEND, RESET, SYNCED (DEBUGGER
+    handshake done), BREAKIN (TARGET), RETRIES_EXHAUSTED.""")
+
+Role = _make(
+    "Role", enum.IntEnum, "KDCOM_ROLE_",
+    """Which end of the wire a link plays: TARGET (kdcom.dll's side) or
+    DEBUGGER (WinDbg's side).""")
+
+FrameKind = _make(
+    "FrameKind", enum.IntEnum, "KDCOM_FRAME_",
+    """What the streaming parser found: NONE, DATA, CONTROL, BREAKIN, or a
+    refused data packet (BAD_SIZE, BAD_TRAILER, BAD_CHECKSUM).""")
+
+Error = enum.IntEnum(
+    "Error", dict([("OK", capi.KDCOM_OK)] +
+                  list(_members("KDCOM_ERR_").items())),
+    module=__name__)
+Error.__doc__ = """libkdcom's error codes (enum kdcom_err): OK (0) and the
+negative values calls return.  Codes at or below FATAL (-20, also named
+NOT_INIT) mean the object must be initialised again (kdcom_is_fatal())."""
+
+ConfigFlag = _make(
+    "ConfigFlag", enum.IntFlag, "KDCOM_CFG_",
+    """Bits of the link configuration's ``flags``: BREAKIN_ON_SYNC and
+    PASSIVE (DEBUGGER), NO_IMPLICIT_ACK (TARGET).""")
+
+__all__ = ["PacketType", "EventKind", "Role", "FrameKind", "Error",
+           "ConfigFlag"]

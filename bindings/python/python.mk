@@ -1,0 +1,101 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Python bindings: the SWIG module kdcom.capi (C extension kdcom._kdcom)
+# and the pure-Python layer around it, assembled as the package
+# $(B)/python/kdcom.
+#
+#   make python            build the package (PYTHONPATH=$(B)/python to use)
+#   make check-python      build it and run tests/python with unittest
+#   make install-python    install it into $(PYTHON)'s site directory,
+#                          honouring DESTDIR
+#
+# Every flag comes from $(PYTHON) itself (sysconfig), the interpreter that
+# also runs the tests: headers, extension suffix and install directory can
+# never belong to two different Pythons.  The extension links the static
+# $(B)/libkdcom.a (core objects are -fPIC), so it needs no installed .so.
+
+DEPS_DEB += swig python3-dev
+
+SWIG ?= swig
+
+PY_B     := $(B)/python
+PY_PKG   := $(PY_B)/kdcom
+PY_SRCS  := $(sort $(wildcard bindings/python/kdcom/*.py))
+PY_COPY  := $(patsubst bindings/python/kdcom/%,$(PY_PKG)/%,$(PY_SRCS))
+PY_WRAP  := $(PY_B)/kdcom_wrap.c
+PY_WRAPO := $(PY_B)/kdcom_wrap.o
+PY_STAMP := $(PY_B)/.built
+
+# Asked of $(PYTHON) when a recipe needs them, not at parse time, so that
+# `make clean` or a C-only build never runs Python.
+py_var = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("$(1)") or "")')
+py_path = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["$(1)"])')
+
+# SWIG output is generated code: the project's warning set applies, minus
+# the three warnings SWIG's own runtime triggers (unused parameters, casts
+# away from const, non-static helpers without prototypes), so -Werror stays
+# usable.
+PY_WRAP_CFLAGS = -std=c99 $(WARN) -Wno-unused-parameter -Wno-cast-qual \
+                 -Wno-missing-prototypes $(CFLAGS) -fPIC \
+                 -Iinclude -I$(call py_path,include) \
+                 -I$(call py_path,platinclude) $(CPPFLAGS)
+
+.PHONY: python check-python install-python uninstall-python
+CHECK_TARGETS += check-python
+
+python: $(PY_STAMP)
+
+$(PY_WRAP): bindings/python/kdcom.i include/kdcom.h
+	@mkdir -p $(PY_PKG)
+	$(SWIG) -python -Iinclude -interface _kdcom -outdir $(PY_PKG) \
+	    -o $@ $<
+
+$(PY_WRAPO): $(PY_WRAP)
+	$(CC) $(PY_WRAP_CFLAGS) -c $< -o $@
+
+$(PY_PKG)/%.py: bindings/python/kdcom/%.py
+	@mkdir -p $(@D)
+	cp $< $@
+
+# The stamp names the interpreter: building for another $(PYTHON) in the
+# same $(B) rebuilds the extension under that Python's suffix.
+$(PY_STAMP): $(PY_WRAPO) $(LIB_A) $(PY_COPY)
+	$(CC) -shared $(CFLAGS) $(LDFLAGS) -o $(PY_PKG)/_kdcom$(call py_var,EXT_SUFFIX) \
+	    $(PY_WRAPO) $(LIB_A)
+	@$(PYTHON) -c 'import sys; print(sys.executable)' > $@
+
+# Under AddressSanitizer the runtime must be loaded before the interpreter
+# (which is not instrumented); with gcc that is libasan.so, preloaded.  If
+# it cannot be found the suite is skipped with the reason, not failed.
+PY_ASAN   = $(findstring -fsanitize=address,$(CFLAGS) $(LDFLAGS))
+PY_ASANSO = $(shell $(CC) -print-file-name=libasan.so)
+
+PY_TEST_ENV = PYTHONPATH=$(abspath $(PY_B)) PYTHONDONTWRITEBYTECODE=1 \
+              KDCOM_PYTHON=$(PYTHON)
+
+check-python: $(PY_STAMP)
+	@rm -rf $(PY_B)/stage
+	$(MAKE) --no-print-directory install-python DESTDIR=$(abspath $(PY_B))/stage B=$(B)
+	@set -e; \
+	if [ -n "$(PY_ASAN)" ]; then \
+	    so="$(PY_ASANSO)"; \
+	    case "$$so" in /*) ;; *) \
+	        echo "check-python: SKIPPED: AddressSanitizer build, but $(CC) names no libasan.so to preload into $(PYTHON)"; \
+	        exit 0;; esac; \
+	    echo "check-python: AddressSanitizer build, preloading $$so"; \
+	    LD_PRELOAD="$$so"; ASAN_OPTIONS="detect_leaks=0:$${ASAN_OPTIONS:-}"; \
+	    export LD_PRELOAD ASAN_OPTIONS; \
+	fi; \
+	$(PY_TEST_ENV) $(PYTHON) -m unittest discover -s tests/python -t tests/python -v; \
+	cd /tmp && PYTHONPATH=$(abspath $(PY_B))/stage$(PY_SITE) $(PYTHON) -c \
+	    'import kdcom, sys; assert kdcom.__file__.startswith(sys.argv[1]), kdcom.__file__; print("check-python: staged install imports kdcom", kdcom.__version__)' \
+	    $(abspath $(PY_B))/stage
+
+PY_SITE = $(call py_path,platlib)
+
+install-python: $(PY_STAMP)
+	install -d $(DESTDIR)$(PY_SITE)/kdcom
+	install -m 644 $(PY_PKG)/*.py $(DESTDIR)$(PY_SITE)/kdcom/
+	install -m 755 $(PY_PKG)/_kdcom$(call py_var,EXT_SUFFIX) $(DESTDIR)$(PY_SITE)/kdcom/
+
+uninstall-python:
+	rm -rf $(DESTDIR)$(PY_SITE)/kdcom
