@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
+"""sim_target.py - a tiny simulated Windows kernel behind a KDCOM TARGET
+link, for trying debugger tools and protocol tests without a VM.
+
+It behaves like the kernel's debugger core at a breakpoint (KD-style,
+request/response): it sends a STATE_CHANGE64 (LoadSymbols), re-sends it
+whenever the debugger resets the link, answers STATE_MANIPULATE requests
+(GetVersion, ReadVirtualMemory, anything else with STATUS_UNSUCCESSFUL),
+prints a DbgPrint and runs on Continue, and stops with an Exception state
+change on a break-in while running.
+
+    sim_target.py --unix /tmp/kd.sock      # serve one debugger, then exit
+    sim_target.py --tcp 127.0.0.1:0        # port 0: prints the port chosen
+    sim_target.py --fd 3                   # an already connected socket
+
+The first line on stdout is "listening on ADDRESS" for --unix/--tcp.
+Exit status: 0 when the debugger disconnected, 3 when --timeout expired,
+1 on errors.  At exit it prints the link's counters.
+"""
+import argparse
+import os
+import select
+import socket
+import struct
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import import_kdcom, parse_endpoint  # noqa: E402
+
+kdcom = import_kdcom()
+PT = kdcom.PacketType
+
+STATUS_SUCCESS = 0
+STATUS_UNSUCCESSFUL = 0xC0000001
+IMAGE = b"\\SystemRoot\\system32\\ntoskrnl.exe\0"
+
+
+class Kernel:
+    """The simulated KD core: what it sends and how it answers."""
+
+    def __init__(self, link, log):
+        self.link = link
+        self.log = log
+        self.queue = []        # packets waiting for the link to be free
+        self.state_change = self.make_state_change(0x3031)
+        self.queue.append((PT.STATE_CHANGE64, self.state_change, b""))
+        self.outstanding = None
+        self.running = False   # stopped in the debugger until Continue
+
+    @staticmethod
+    def make_state_change(new_state):
+        head = bytearray(0xF0)
+        # NewState, ProcessorLevel, Processor, NumberProcessors, Thread, PC
+        struct.pack_into("<IHHI", head, 0, new_state, 6, 0, 1)
+        struct.pack_into("<QQ", head, 16, 0xFFFFF80000123000,
+                         0xFFFFF80000401000)
+        data = IMAGE if new_state == 0x3031 else b""
+        return bytes(head) + data
+
+    def answer(self, head, data):
+        api = struct.unpack_from("<I", head, 0)[0] if len(head) >= 4 else 0
+        reply = bytearray(head[:56].ljust(56, b"\0"))
+        out = b""
+        if api == 0x3146:                      # GetVersion
+            struct.pack_into("<I", reply, 8, STATUS_SUCCESS)
+            struct.pack_into("<HHBBHH", reply, 16, 15, 19041, 6, 2, 0x6,
+                             0x8664)
+        elif api == 0x3130:                    # ReadVirtualMemory
+            addr, want = struct.unpack_from("<QI", head, 16)
+            want = min(want, kdcom.MAX_PAYLOAD - 56)
+            out = bytes((addr + i) & 0xFF for i in range(want))
+            struct.pack_into("<I", reply, 8, STATUS_SUCCESS)
+            struct.pack_into("<I", reply, 28, len(out))
+        elif api in (0x3136, 0x313C):          # Continue, Continue2
+            text = b"hello from sim_target\n"
+            dbgio = struct.pack("<IHHII", 0x3230, 6, 0, len(text), 0)
+            self.queue.append((PT.DEBUG_IO, dbgio, text))
+            self.running = True
+            return
+        else:
+            struct.pack_into("<I", reply, 8, STATUS_UNSUCCESSFUL)
+        self.queue.append((PT.STATE_MANIPULATE, bytes(reply), out))
+
+    def on_event(self, ev):
+        K = kdcom.EventKind
+        if ev.kind == K.PACKET:
+            self.log("packet %s" % kdcom.kd.describe(ev.type, ev.payload))
+            if ev.type == PT.STATE_MANIPULATE:
+                self.answer(ev.header, ev.data)
+        elif ev.kind == K.ACKED:
+            self.outstanding = None
+        elif ev.kind == K.RESET:
+            # KdpSendWaitContinue re-sends its state change (§3.4); an
+            # outstanding packet is retransmitted by the link itself.
+            self.log("reset by debugger")
+            if not self.running and self.outstanding is None and \
+                    not self.queue:
+                self.queue.append((PT.STATE_CHANGE64, self.state_change,
+                                   b""))
+        elif ev.kind == K.BREAKIN:
+            self.link.take_breakin()
+            if not self.running:
+                self.log("break-in while stopped: nothing to do")
+                return
+            self.log("break-in: stopping")
+            self.running = False
+            self.state_change = self.make_state_change(0x3030)
+            self.queue.append((PT.STATE_CHANGE64, self.state_change, b""))
+
+    def pump(self, now):
+        if self.queue and self.link.can_send:
+            ptype, head, data = self.queue.pop(0)
+            self.link.send(ptype, head, data, now)
+            self.outstanding = ptype
+
+
+def serve(sock, args, log):
+    link = kdcom.Link(kdcom.Role.TARGET, ack_timeout_ms=args.ack_timeout_ms)
+    kernel = Kernel(link, log)
+    start = kdcom.monotonic_ms()
+    sock.setblocking(False)
+    pending = b""
+    while True:
+        now = kdcom.monotonic_ms()
+        if args.timeout and now - start > args.timeout * 1000:
+            log("timeout after %s s" % args.timeout)
+            return 3, link
+        for ev in link.events():
+            kernel.on_event(ev)
+        kernel.pump(now)
+        pending += link.drain(now)
+        wait = 0.2
+        deadline = link.next_deadline
+        if deadline is not None:
+            wait = max(0.0, min(wait, (deadline - now) / 1000.0))
+        rl, wl, _ = select.select([sock], [sock] if pending else [], [],
+                                  wait)
+        if wl:
+            try:
+                n = sock.send(pending)
+                pending = pending[n:]
+            except (BlockingIOError, InterruptedError):
+                pass
+        if rl:
+            try:
+                data = sock.recv(65536)
+            except (BlockingIOError, InterruptedError):
+                continue
+            except OSError as e:
+                log("receive failed: %s" % e)
+                return 0, link
+            if not data:
+                log("debugger disconnected")
+                return 0, link
+            link.feed(data, kdcom.monotonic_ms())
+        link.tick(kdcom.monotonic_ms())
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(
+        description="Simulated KD target (kernel + KDCOM TARGET link).")
+    where = ap.add_mutually_exclusive_group(required=True)
+    where.add_argument("--unix", metavar="PATH",
+                       help="listen on a Unix socket path")
+    where.add_argument("--tcp", metavar="HOST:PORT",
+                       help="listen on TCP (port 0 picks a free port)")
+    where.add_argument("--fd", type=int, metavar="N",
+                       help="use the connected socket on descriptor N")
+    ap.add_argument("--timeout", type=float, default=30.0,
+                    help="give up after this many seconds (0: never; "
+                         "default 30)")
+    ap.add_argument("--ack-timeout-ms", type=int, default=1000)
+    ap.add_argument("--quiet", action="store_true")
+    args = ap.parse_args(argv)
+
+    def log(msg):
+        if not args.quiet:
+            print("sim_target: " + msg, flush=True)
+
+    listener = None
+    try:
+        if args.fd is not None:
+            sock = socket.socket(fileno=args.fd)
+        else:
+            if args.unix:
+                family, addr = socket.AF_UNIX, args.unix
+            else:
+                family, addr = parse_endpoint(args.tcp)
+            listener = socket.socket(family, socket.SOCK_STREAM)
+            if family != socket.AF_UNIX:
+                listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR,
+                                    1)
+            listener.bind(addr)
+            listener.listen(1)
+            name = listener.getsockname()
+            if family != socket.AF_UNIX:
+                name = "%s:%d" % name[:2]
+            print("listening on %s" % name, flush=True)
+            listener.settimeout(args.timeout or None)
+            try:
+                sock, _ = listener.accept()
+            except socket.timeout:
+                log("no debugger connected within %s s" % args.timeout)
+                return 3
+    except (OSError, ValueError) as e:
+        print("sim_target: %s" % e, file=sys.stderr)
+        return 1
+    try:
+        status, link = serve(sock, args, log)
+        st = link.stats
+        log("stats resets_received=%d packets_sent=%d packets_received=%d "
+            "retransmits=%d" % (st.resets_received, st.packets_sent,
+                                st.packets_received, st.retransmits))
+        return status
+    finally:
+        sock.close()
+        if listener is not None:
+            listener.close()
+            if args.unix:
+                try:
+                    os.unlink(args.unix)
+                except OSError:
+                    pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())

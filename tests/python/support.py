@@ -1,0 +1,117 @@
+# SPDX-License-Identifier: BSD-2-Clause
+"""Shared helpers for the Python tests: locating the built package, the
+wire vectors and the examples; a seeded lossy pipe; subprocess helpers.
+
+Run by `make check-python` (PYTHONPATH points at $(B)/python); under
+pytest or a bare `python3 -m unittest` from the source tree the package is
+looked for in $B/python (default build/python).
+"""
+import os
+import random
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+VECTORS = os.path.join(ROOT, "tests", "vectors")
+EXAMPLES = os.path.join(ROOT, "examples", "python")
+
+try:
+    import kdcom  # noqa: F401
+except ImportError:
+    sys.path.insert(0, os.path.join(ROOT, os.environ.get("B", "build"),
+                                    "python"))
+    import kdcom  # noqa: F401
+
+# Where the package was found, for child processes (same interpreter).
+PKG_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(kdcom.__file__)))
+
+
+def child_env():
+    """Environment for a child Python that must import the same kdcom."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [PKG_PARENT] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep)
+                        if p])
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def run_example(name, *args, timeout=30, **kw):
+    """Runs examples/python/NAME with this interpreter; returns the
+    CompletedProcess (text output)."""
+    return subprocess.run([sys.executable, os.path.join(EXAMPLES, name)] +
+                          list(args), env=child_env(), capture_output=True,
+                          text=True, timeout=timeout, **kw)
+
+
+def start_example(name, *args, **kw):
+    """Starts examples/python/NAME; stdout is a text pipe."""
+    return subprocess.Popen([sys.executable, os.path.join(EXAMPLES, name)] +
+                            list(args), env=child_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, **kw)
+
+
+def stop(proc, timeout=10):
+    """Waits for a child (killing it if it overstays) and returns
+    (returncode, stdout, stderr)."""
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+    return proc.returncode, out, err
+
+
+def load_vector(name):
+    """Reads tests/vectors/NAME: a list of (direction, bytes), direction
+    'D>T' or 'T>D'."""
+    chunks = []
+    with open(os.path.join(VECTORS, name)) as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            direction, _, hexes = line.partition(" ")
+            if direction not in ("D>T", "T>D"):
+                raise ValueError("bad vector line: %r" % line[:40])
+            chunks.append((direction, bytes.fromhex(hexes)))
+    return chunks
+
+
+class LossyPipe:
+    """One direction of a damaged serial line, driven by a seeded PRNG.
+
+    carry(data) returns the chunks that arrive: a whole write may be lost,
+    one byte may be corrupted or deleted, and what survives arrives split
+    at random points.  Counts what it did, so a test can check that the
+    damage really happened."""
+
+    def __init__(self, seed, p_drop=0.05, p_corrupt=0.08, p_delete=0.04):
+        self.rng = random.Random(seed)
+        self.p_drop, self.p_corrupt, self.p_delete = p_drop, p_corrupt, \
+            p_delete
+        self.dropped = self.corrupted = self.deleted = 0
+
+    def carry(self, data):
+        rng = self.rng
+        if not data:
+            return []
+        if rng.random() < self.p_drop:
+            self.dropped += 1
+            return []
+        buf = bytearray(data)
+        if rng.random() < self.p_corrupt:
+            i = rng.randrange(len(buf))
+            buf[i] ^= 1 << rng.randrange(8)
+            self.corrupted += 1
+        if len(buf) > 1 and rng.random() < self.p_delete:
+            del buf[rng.randrange(len(buf))]
+            self.deleted += 1
+        out = []
+        while buf:
+            n = rng.randint(1, len(buf))
+            out.append(bytes(buf[:n]))
+            del buf[:n]
+        return out
