@@ -31,7 +31,7 @@ struct bench_meas {
     double ns_per_op[BENCH_MAX_ROUNDS];
     double median;        /* ns per operation */
     char note[48];        /* target or remark, shown last */
-    int per_second;       /* show operations per second, not ns/op */
+    int per_second;       /* show pkt/s (1) or reads/s (2), not ns/op */
 };
 
 /* Sink for results, so that no measured work can be optimised away. */
@@ -74,5 +74,7 @@ int bench_read_key(const char *path, const char *key, char *out, size_t cap);
 /* Link loopback helpers shared by the steady-state allocation check. */
 void bench_link_setup_pair(void);
 void bench_link_exchange(size_t payload_len, long n);
+void bench_link_reads(size_t payload_len, long n);
+double bench_link_read_wire_bytes(void);
 
 #endif /* KDCOM_BENCH_H */

@@ -110,6 +110,50 @@ void bench_link_exchange(size_t len, long n)
     }
 }
 
+/* n KD memory reads as on the wire: the debugger's 56-byte request, its
+ * ACK, the target's answer of len payload bytes (the 56-byte KD header and
+ * len - 56 bytes of memory: 4000 is the most one packet carries), its
+ * ACK. */
+static double read_wire_bytes; /* wire bytes per read, both directions */
+
+void bench_link_reads(size_t len, long n)
+{
+    static const uint8_t request[KD_HEAD] = {0x30, 0x31}; /* ReadVirtualMemory */
+    uint64_t before = kdcom_get_stats(&tgt)->bytes_out +
+                      kdcom_get_stats(&dbg)->bytes_out;
+    long i;
+
+    for (i = 0; i < n; i++) {
+        int rc = kdcom_send(&dbg, 0, KDCOM_TYPE_STATE_MANIPULATE, request,
+                            sizeof request, NULL, 0);
+
+        if (rc != KDCOM_OK)
+            die("kdcom_send", rc);
+        if (!((shuttle(&dbg, &tgt) >> KDCOM_EV_PACKET) & 1) ||
+            !((shuttle(&tgt, &dbg) >> KDCOM_EV_ACKED) & 1)) {
+            fprintf(stderr, "bench: request not exchanged\n");
+            exit(1);
+        }
+        bench_link_exchange(len, 1);
+    }
+    if (n > 0)
+        read_wire_bytes = (double)(kdcom_get_stats(&tgt)->bytes_out +
+                                   kdcom_get_stats(&dbg)->bytes_out -
+                                   before) /
+                          (double)n;
+}
+
+double bench_link_read_wire_bytes(void)
+{
+    return read_wire_bytes;
+}
+
+static void run_reads(struct bench_meas *m, long n)
+{
+    bench_link_reads((size_t)m->bytes_per_op, n);
+    bench_sink += (uint32_t)kdcom_get_stats(&dbg)->packets_received;
+}
+
 static void run_exchange(struct bench_meas *m, long n)
 {
     bench_link_exchange((size_t)m->bytes_per_op, n);
@@ -207,4 +251,8 @@ void bench_link_rows(void)
     m = bench_add("3b", "1s", KDCOM_MAX_PAYLOAD, run_exchange, NULL,
                   "link loopback 4000 B + ACK");
     m->per_second = 1;
+    m = bench_add("3c", "1s", KDCOM_MAX_PAYLOAD, run_reads, NULL,
+                  "link loopback 4000 B memory read");
+    m->per_second = 2;
+    snprintf(m->note, sizeof m->note, "request, answer, 2 ACKs");
 }

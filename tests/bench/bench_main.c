@@ -185,7 +185,8 @@ static void fill_timed(struct line *l)
     copy_str(l->name, sizeof l->name, m->name);
     copy_str(l->note, sizeof l->note, m->note);
     if (m->per_second)
-        snprintf(l->value, sizeof l->value, "%.0f pkt/s", 1e9 / m->median);
+        snprintf(l->value, sizeof l->value, "%.0f %s", 1e9 / m->median,
+                 m->per_second == 2 ? "reads/s" : "pkt/s");
     else if (m->median >= 1e5)
         snprintf(l->value, sizeof l->value, "%.1f us/op", m->median / 1e3);
     else
