@@ -42,6 +42,7 @@ extern volatile uint32_t bench_sink;
 uint32_t ref_sum(const uint8_t *in, size_t len);
 uint32_t ref_copy_sum(uint8_t *dst, const uint8_t *src, size_t len);
 uint32_t ref_copy(uint8_t *dst, const uint8_t *src, size_t len);
+uint32_t ref_take_byte(const uint8_t *in, size_t len);
 
 /* Allocation counters (alloc_count.c). */
 struct bench_allocs {

@@ -209,6 +209,20 @@ void bench_codec_rows(void)
     }
 }
 
+static void run_call_per_byte(struct bench_meas *m, long n)
+{
+    const struct frame_ctx *fc = m->ctx;
+    uint32_t acc = 0;
+
+    while (n-- > 0) {
+        size_t i;
+
+        for (i = 0; i < fc->len; i++)
+            acc += ref_take_byte(fc->bytes + i, 1);
+    }
+    bench_sink += acc;
+}
+
 void bench_trickle_rows(void)
 {
     struct bench_meas *m;
@@ -218,4 +232,7 @@ void bench_trickle_rows(void)
     m = bench_add("2b", "2a", KDCOM_MAX_PAYLOAD, run_decode_bytewise,
                   &frames[NSIZES - 1], "parse 4000 B frame, 1 B/call");
     snprintf(m->note, sizeof m->note, "target >= 0.1");
+    m = bench_add("2e", "2a", KDCOM_MAX_PAYLOAD, run_call_per_byte,
+                  &frames[NSIZES - 1], "ref: bare call per byte, 4017 B");
+    snprintf(m->note, sizeof m->note, "floor of any 1 B/call API");
 }
