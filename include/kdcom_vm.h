@@ -286,6 +286,8 @@ struct kdcom_vm_stats {
     uint64_t rx_too_long;     /* packets longer than both capacities */
     uint64_t rx_while_idle;   /* packets dropped by a POLL_BREAKIN: they
                                  came while the kernel was running */
+    uint64_t rx_overrun;      /* packets that found the host's one-packet
+                                 slot full (never expected) */
 };
 
 /* The host service.  About 16.5 KiB; caller-allocated; initialise with

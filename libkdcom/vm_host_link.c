@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * vm_host_link.c - the wire side of the VM channel host service: feeding
+ * and draining the embedded TARGET link, and turning its events into the
+ * outcome of the guest request being served.
+ *
+ * THEORY OF OPERATION
+ *
+ *   The host service plays kdcom.dll on the wire, so the semantics of
+ *   KdSendPacket/KdReceivePacket (PROTOCOL-FACTS §3) are decided here,
+ *   from the link's events:
+ *
+ *   PACKET       copied into the host's one-packet slot, where a RECEIVE
+ *                (now or later) picks it up.  While the slot is full the
+ *                host feeds nothing more: the bytes wait where the caller
+ *                keeps them, as they would wait in a UART FIFO while the
+ *                kernel is not listening.  Because only one PACKET can be
+ *                produced per feed before the link pauses, the slot never
+ *                overflows (rx_overrun counts it if it ever did).
+ *   ACKED        completes a SEND (OK).
+ *   RETRIES_EXHAUSTED
+ *                the link reports every ACK timeout (retry_limit 1);
+ *                the host counts them against the guest's
+ *                KdpDefaultRetries and gives up droppable packets only
+ *                (§3.7: DbgPrint 0x3230, LoadSymbols 0x3031, CreateFile
+ *                0x3430), with kdcom_cancel_send(), which re-arms SYNC.
+ *                Other packets are retried for as long as it takes.
+ *   RESEND/RESET during a SEND: absorbed; the link already retransmits
+ *                the packet (§3.4: KdSendPacket resends without spending
+ *                a retry).  During a RECEIVE: the answer is RESEND (§3.8).
+ *                With no request listening: remembered and given to the
+ *                next RECEIVE, as the bytes would have waited in the FIFO;
+ *                a SEND or a POLL_BREAKIN forgets it (the kernel's poll
+ *                consumes and loses bytes, §3.9).
+ *   BREAKIN      taken from the link at once into a host flag, handed to
+ *                the guest by the next POLL_BREAKIN or as
+ *                CONTROL_C_PENDING on the next SEND/RECEIVE answer (the
+ *                Windows behaviour, §3.2 and §7: sticky, also when a
+ *                packet follows).
+ */
+#include "vm_internal.h"
+
+static int is_droppable(uint32_t type, const uint8_t *head, uint32_t len)
+{
+    uint32_t api;
+
+    if (len < 4)
+        return 0;
+    api = kdcom_ld32(head);
+    /* PROTOCOL-FACTS §3.7: the three packets kdcom.dll gives up. */
+    switch (type) {
+    case KDCOM_TYPE_DEBUG_IO:
+        return api == 0x3230; /* DbgKdPrintStringApi */
+    case KDCOM_TYPE_STATE_CHANGE32:
+    case KDCOM_TYPE_STATE_CHANGE64:
+        return api == 0x3031; /* DbgKdLoadSymbolsStateChange */
+    case KDCOM_TYPE_FILE_IO:
+        return api == 0x3430; /* DbgKdCreateFileApi */
+    default:
+        return 0;
+    }
+}
+
+void kdcom_vm_try_queue(struct kdcom_vm_host *h)
+{
+    int rc;
+
+    if (h->cur_seq == 0 || h->cur_op != KDCOM_VM_OP_SEND || h->cur_queued ||
+        h->cur_done)
+        return;
+    h->cur_droppable =
+        (uint8_t)is_droppable(h->cur_type, h->stage, h->cur_head_len);
+    rc = kdcom_send(&h->link, h->now, h->cur_type, h->stage, h->cur_head_len,
+                    h->stage + h->cur_head_len, h->cur_data_len);
+    if (rc == KDCOM_OK) {
+        h->cur_queued = 1;
+        h->cur_timeouts = 0;
+    } else if (rc != KDCOM_ERR_BUSY) {
+        /* The request was validated, so this means the link is unusable;
+         * answer rather than keep the guest waiting. */
+        h->cur_done = 1;
+        h->cur_status = KDCOM_VM_ST_ERR_LENGTH;
+        h->stats.errors++;
+    }
+    /* BUSY: the frame of an abandoned SEND is still being drained; the
+     * next poll or drain tries again. */
+}
+
+static int cur_is(const struct kdcom_vm_host *h, uint32_t op)
+{
+    return h->cur_seq != 0 && h->cur_op == op && !h->cur_done;
+}
+
+static void on_packet(struct kdcom_vm_host *h, const struct kdcom_event *ev)
+{
+    h->dbg_present = 1;
+    if (h->slot_full || ev->len > KDCOM_MAX_PAYLOAD) {
+        h->stats.rx_overrun++;
+        return;
+    }
+    memcpy(h->slot, ev->payload, ev->len);
+    h->slot_type = ev->type;
+    h->slot_len = ev->len;
+    h->slot_full = 1;
+}
+
+static void on_exhausted(struct kdcom_vm_host *h, const struct kdcom_event *ev)
+{
+    if (!cur_is(h, KDCOM_VM_OP_SEND) || !h->cur_queued)
+        return;
+    h->cur_timeouts += ev->retries ? ev->retries : 1;
+    if (h->cur_droppable && h->cur_timeouts >= h->cur_arg) {
+        kdcom_cancel_send(&h->link);
+        h->dbg_present = 0; /* §3.7: give-up marks the debugger absent */
+        h->cur_done = 1;
+        h->cur_status = KDCOM_VM_ST_DROPPED;
+        h->stats.sends_dropped++;
+    }
+}
+
+static void on_resend(struct kdcom_vm_host *h)
+{
+    if (cur_is(h, KDCOM_VM_OP_RECEIVE)) {
+        h->cur_done = 1;
+        h->cur_status = KDCOM_VM_ST_RESEND;
+        h->stats.resends++;
+    } else if (!cur_is(h, KDCOM_VM_OP_SEND)) {
+        h->resend_due = 1;
+    }
+}
+
+void kdcom_vm_pump(struct kdcom_vm_host *h)
+{
+    struct kdcom_event ev;
+
+    while (kdcom_next_event(&h->link, &ev) > 0) {
+        switch (ev.kind) {
+        case KDCOM_EV_PACKET:
+            on_packet(h, &ev);
+            break;
+        case KDCOM_EV_ACKED:
+            h->dbg_present = 1;
+            if (cur_is(h, KDCOM_VM_OP_SEND) && h->cur_queued) {
+                h->cur_done = 1;
+                h->cur_status = KDCOM_VM_ST_OK;
+                h->stats.sends_acked++;
+            }
+            break;
+        case KDCOM_EV_RESET:
+            h->dbg_present = 1;
+            on_resend(h);
+            break;
+        case KDCOM_EV_RESEND:
+            on_resend(h);
+            break;
+        case KDCOM_EV_RETRIES_EXHAUSTED:
+            on_exhausted(h, &ev);
+            break;
+        default: /* BREAKIN: taken below */
+            break;
+        }
+    }
+    if (kdcom_take_breakin(&h->link) == 1)
+        h->breakin = 1;
+}
+
+KDCOM_API int kdcom_vm_host_feed(struct kdcom_vm_host *h, uint64_t now,
+                                 const uint8_t *in, size_t len)
+{
+    size_t used = 0;
+    int rc = kdcom_vm_host_check(h);
+
+    if (rc != KDCOM_OK)
+        return rc;
+    if (in == NULL && len != 0)
+        return KDCOM_ERR_INVAL;
+    if (now > h->now)
+        h->now = now;
+    if (len > (size_t)INT32_MAX)
+        len = (size_t)INT32_MAX;
+    while (used < len && !h->slot_full) {
+        int n = kdcom_feed(&h->link, now, in + used, len - used);
+
+        if (n < 0)
+            return n;
+        used += (size_t)n;
+        kdcom_vm_pump(h);
+        if (n == 0)
+            break; /* control queue full: the caller drains first */
+    }
+    return (int)used;
+}
+
+KDCOM_API int kdcom_vm_host_drain(struct kdcom_vm_host *h, uint64_t now,
+                                  uint8_t *out, size_t cap)
+{
+    int n, rc = kdcom_vm_host_check(h);
+
+    if (rc != KDCOM_OK)
+        return rc;
+    if (now > h->now)
+        h->now = now;
+    n = kdcom_drain(&h->link, now, out, cap);
+    if (n < 0)
+        return n;
+    kdcom_vm_pump(h);  /* timers may have reported an ACK timeout */
+    kdcom_vm_try_queue(h); /* an abandoned frame may have finished */
+    return n;
+}
+
+KDCOM_API int kdcom_vm_host_want_write(const struct kdcom_vm_host *h)
+{
+    int rc = kdcom_vm_host_check(h);
+
+    if (rc != KDCOM_OK)
+        return rc;
+    return kdcom_want_write(&h->link);
+}
+
+KDCOM_API int kdcom_vm_host_want_read(const struct kdcom_vm_host *h)
+{
+    int rc = kdcom_vm_host_check(h);
+
+    if (rc != KDCOM_OK)
+        return rc;
+    return !h->slot_full;
+}
+
+KDCOM_API uint64_t kdcom_vm_host_next_deadline(const struct kdcom_vm_host *h)
+{
+    uint64_t d;
+
+    if (kdcom_vm_host_check(h) != KDCOM_OK)
+        return 0;
+    d = kdcom_next_deadline(&h->link);
+    if (h->cur_seq == 0)
+        return d;
+    /* An answer is ready, or a RECEIVE can be answered: poll at once. */
+    if (h->cur_done ||
+        (h->cur_op == KDCOM_VM_OP_RECEIVE && (h->slot_full || h->resend_due)))
+        return h->now;
+    if (h->cur_op == KDCOM_VM_OP_SEND && !h->cur_queued &&
+        kdcom_can_send(&h->link) == 1)
+        return h->now;
+    if (h->cur_op == KDCOM_VM_OP_RECEIVE && h->cur_deadline < d)
+        d = h->cur_deadline;
+    return d;
+}
+
+KDCOM_API int kdcom_vm_host_debugger_present(const struct kdcom_vm_host *h)
+{
+    int rc = kdcom_vm_host_check(h);
+
+    if (rc != KDCOM_OK)
+        return rc;
+    return h->dbg_present;
+}
+
+KDCOM_API const struct kdcom_vm_stats *kdcom_vm_host_stats(
+    const struct kdcom_vm_host *h)
+{
+    return h != NULL ? &h->stats : NULL;
+}
+
+KDCOM_API const struct kdcom_link *kdcom_vm_host_link(
+    const struct kdcom_vm_host *h)
+{
+    return h != NULL ? &h->link : NULL;
+}
+
+KDCOM_API const char *kdcom_vm_status_name(uint32_t status)
+{
+    switch (status) {
+    case KDCOM_VM_ST_NONE: return "NONE";
+    case KDCOM_VM_ST_OK: return "OK";
+    case KDCOM_VM_ST_DROPPED: return "DROPPED";
+    case KDCOM_VM_ST_RECEIVED: return "RECEIVED";
+    case KDCOM_VM_ST_TIMEOUT: return "TIMEOUT";
+    case KDCOM_VM_ST_RESEND: return "RESEND";
+    case KDCOM_VM_ST_ERR_OP: return "ERR_OP";
+    case KDCOM_VM_ST_ERR_TYPE: return "ERR_TYPE";
+    case KDCOM_VM_ST_ERR_LENGTH: return "ERR_LENGTH";
+    case KDCOM_VM_ST_ERR_BUFFER: return "ERR_BUFFER";
+    case KDCOM_VM_ST_ERR_VERSION: return "ERR_VERSION";
+    case KDCOM_VM_ST_ERR_RESERVED: return "ERR_RESERVED";
+    default: return "UNKNOWN";
+    }
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * vmh.h - single-threaded harness for the VM channel host service: a
+ * region in test memory, the host service, a DEBUGGER-role link joined to
+ * it by an in-memory wire, and a virtual clock.  The test plays the guest
+ * by writing mailbox fields directly, which is what the hostile-guest
+ * tests need (a real guest transport would refuse to misbehave).
+ *
+ * Helpers never assert; they return what they saw.
+ */
+#ifndef KDCOM_TEST_VMH_H
+#define KDCOM_TEST_VMH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kdcom.h"
+#include "kdcom_vm.h"
+
+#define VMH_REGION 0x10000u
+#define VMH_WIRE 65536u
+#define VMH_MAX_RX 64
+
+struct vmh_rx {
+    uint32_t type, len;
+    uint8_t payload[KDCOM_MAX_PAYLOAD];
+};
+
+struct vmh {
+    uint8_t shm[VMH_REGION] __attribute__((aligned(4096)));
+    size_t size;          /* what the host is told */
+    struct kdcom_vm_host host;
+    struct kdcom_link dbg;
+    uint64_t now;
+    int wire_to_dbg_down; /* 1: bytes from the host vanish (silence) */
+    int dbg_answers;      /* 1: packets the debugger gets are kept */
+    uint8_t to_host[VMH_WIRE];
+    size_t to_host_len;
+    /* what the debugger received (PACKET events) */
+    struct vmh_rx rx[VMH_MAX_RX];
+    unsigned n_rx;
+    unsigned n_synced, n_reset_ev;
+    uint32_t guest_seq;
+};
+
+/* Zeroes the region and sets up host and debugger (ack timeouts short so
+ * that silence tests stay fast in virtual time). */
+int vmh_init(struct vmh *v, const struct kdcom_vm_config *cfg);
+
+/* The guest's initialisation of its half: epoch, magic last. */
+void vmh_guest_init(struct vmh *v, uint32_t epoch);
+
+uint32_t vmh_ld(const struct vmh *v, uint32_t off);
+void vmh_st(struct vmh *v, uint32_t off, uint32_t val);
+
+/* Posts a request the way a guest does; returns its sequence number. */
+uint32_t vmh_post(struct vmh *v, uint32_t op, uint32_t type, uint32_t hoff,
+                  uint32_t hlen, uint32_t doff, uint32_t dlen, uint32_t arg);
+
+/* One round: poll the host, move bytes both ways, let the debugger take
+ * its events, advance the clock by dt ms.  Returns the poll result. */
+int vmh_step(struct vmh *v, uint64_t dt);
+
+/* Steps (dt ms each) until RSP_SEQ == seq or max steps.  Returns the
+ * response status, or -1 if no answer came. */
+int vmh_wait(struct vmh *v, uint32_t seq, unsigned max, uint64_t dt);
+
+/* Makes the debugger synchronise (RESET handshake) with the host. */
+int vmh_sync(struct vmh *v);
+
+#endif /* KDCOM_TEST_VMH_H */
