@@ -304,7 +304,8 @@ int main(int argc, char **argv)
     bench_pipeline_rows(pipe_path);
     bench_cost_rows(cg_path);
     print_table();
-    printf("\nMB/s are of payload (10^6 bytes/s); ratio = throughput of the "
-           "row / throughput of the row it names.\n");
+    printf("\nMB/s are of payload (10^6 bytes/s).  ratio: throughput of the "
+           "row / throughput of the row\nit names; for callgrind rows, "
+           "instructions of the row / instructions of the row it names.\n");
     return (int)(bench_sink & 0); /* the sink is read, so kept */
 }
