@@ -86,9 +86,16 @@ class LossyPipe:
     carry(data) returns the chunks that arrive: a whole write may be lost,
     one byte may be corrupted or deleted, and what survives arrives split
     at random points.  Counts what it did, so a test can check that the
-    damage really happened."""
+    damage really happened.
 
-    def __init__(self, seed, p_drop=0.05, p_corrupt=0.08, p_delete=0.04):
+    KDCOM's checksum covers the payload only (PROTOCOL-FACTS §1.4): a
+    flipped PacketType or PacketId is undetectable by design and no
+    implementation can recover the packet it hits.  The pipe therefore
+    spares those header fields (offsets 4-5 and 8-11 of every frame, found
+    by parsing the write, which is whole frames) and damages everything
+    else: leaders, ByteCount, checksum, payload, trailer, break-ins."""
+
+    def __init__(self, seed, p_drop=0.1, p_corrupt=0.15, p_delete=0.08):
         self.rng = random.Random(seed)
         self.p_drop, self.p_corrupt, self.p_delete = p_drop, p_corrupt, \
             p_delete
@@ -102,12 +109,13 @@ class LossyPipe:
             self.dropped += 1
             return []
         buf = bytearray(data)
-        if rng.random() < self.p_corrupt:
-            i = rng.randrange(len(buf))
+        ok = self.damageable(data)
+        if ok and rng.random() < self.p_corrupt:
+            i = rng.choice(ok)
             buf[i] ^= 1 << rng.randrange(8)
             self.corrupted += 1
-        if len(buf) > 1 and rng.random() < self.p_delete:
-            del buf[rng.randrange(len(buf))]
+        if ok and rng.random() < self.p_delete:
+            del buf[rng.choice(ok)]
             self.deleted += 1
         out = []
         while buf:
@@ -115,3 +123,20 @@ class LossyPipe:
             out.append(bytes(buf[:n]))
             del buf[:n]
         return out
+
+    @staticmethod
+    def damageable(data):
+        """Offsets in a write of whole frames that may be damaged."""
+        import kdcom
+        ok, off = [], 0
+        for f in kdcom.parse(data):
+            if f.kind == kdcom.FrameKind.BREAKIN:
+                size = 1
+            elif f.kind == kdcom.FrameKind.CONTROL:
+                size = kdcom.HEADER_SIZE
+            else:
+                size = kdcom.HEADER_SIZE + f.byte_count + 1
+            ok += [off + i for i in range(size)
+                   if size == 1 or not (4 <= i <= 5 or 8 <= i <= 11)]
+            off += size
+        return ok if off == len(data) else []
