@@ -1,0 +1,566 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * kdsession.c - the KD debugger session (see kdsession.h).
+ *
+ * The target's KD core runs a loop: send a state change, then serve
+ * manipulate requests until a Continue.  Every exchange here follows from
+ * that loop:
+ *
+ *   - a STATE_CHANGE64 means "stopped, waiting for requests".  A second one
+ *     while a request is in flight means the target restarted its loop (a
+ *     RESET or RESEND made it send the state change again) and may never
+ *     have seen the request: it is sent again.
+ *   - LoadSymbols stops are continued at once (what WinDbg does unless
+ *     asked to break on module loads).
+ *   - FILE_IO CreateFile is answered STATUS_NO_SUCH_FILE (we map no
+ *     .kdfiles) and DbgPrompt with an empty line, or the target would wait
+ *     for an answer forever.
+ *   - A Continue gets no reply: the target's ACK is the confirmation.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "kdsession.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/exutil.h"
+
+const char *kds_strerror(int err)
+{
+    switch (err) {
+    case 0:
+        return "ok";
+    case KDS_ERR_TIMEOUT:
+        return "timed out waiting for the target";
+    case KDS_ERR_GONE:
+        return "connection to the target lost";
+    case KDS_ERR_STOPPED:
+        return "interrupted";
+    case KDS_ERR_STATUS:
+        return "the target reported a failure";
+    case KDS_ERR_PROTO:
+        return "malformed answer from the target";
+    default:
+        return "error";
+    }
+}
+
+void kds_say(struct kds *s, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (s->log == NULL)
+        return;
+    fprintf(s->log, "[%6.3f] ", (double)(ex_now_ms() - s->t0) / 1000.0);
+    va_start(ap, fmt);
+    vfprintf(s->log, fmt, ap);
+    va_end(ap);
+    fputc('\n', s->log);
+    fflush(s->log);
+}
+
+int kds_init(struct kds *s, int fd, int sigfd, struct wiretrace *wt,
+             FILE *log, uint32_t flags)
+{
+    struct kdcom_config cfg;
+
+    memset(s, 0, sizeof *s);
+    s->fd = fd;
+    s->sigfd = sigfd;
+    s->wt = wt;
+    s->log = log;
+    s->t0 = ex_now_ms();
+    s->auto_continue_loads = 1;
+    kdcom_config_init(&cfg, KDCOM_ROLE_DEBUGGER);
+    cfg.flags = flags;
+    return kdcom_link_init(&s->link, &cfg);
+}
+
+void kds_close(struct kds *s)
+{
+    if (s->fd >= 0)
+        close(s->fd);
+    s->fd = -1;
+    kdcom_link_close(&s->link);
+}
+
+/* Queues a packet to send once the link is free. */
+static int enqueue(struct kds *s, uint32_t type, const uint8_t *head,
+                   size_t hlen, const uint8_t *data, size_t dlen)
+{
+    struct kds_pkt *p;
+
+    if (s->q_count >= KDS_SENDQ || hlen + dlen > KDCOM_MAX_PAYLOAD)
+        return -1;
+    p = &s->q[(s->q_head + s->q_count) % KDS_SENDQ];
+    p->type = type;
+    p->len = (uint32_t)(hlen + dlen);
+    memcpy(p->buf, head, hlen);
+    if (dlen != 0)
+        memcpy(p->buf + hlen, data, dlen);
+    s->q_count++;
+    return 0;
+}
+
+static void push_queue(struct kds *s, uint64_t now)
+{
+    while (s->q_count != 0 && kdcom_can_send(&s->link) == 1) {
+        struct kds_pkt *p = &s->q[s->q_head];
+        if (kdcom_send(&s->link, now, p->type, p->buf, p->len, NULL, 0) != 0)
+            break;
+        s->in_link_is_manip = p->type == KDCOM_TYPE_STATE_MANIPULATE;
+        s->q_head = (s->q_head + 1) % KDS_SENDQ;
+        s->q_count--;
+    }
+}
+
+static void on_state_change(struct kds *s, const uint8_t *p, size_t len)
+{
+    uint32_t st;
+
+    if (len < KDCOM_KD_SC_SIZE) {
+        s->ignored_packets++;
+        kds_say(s, "warning: short state change (%zu bytes) ignored", len);
+        return;
+    }
+    memcpy(s->sc, p, KDCOM_KD_SC_SIZE);
+    s->sc_seq++;
+    s->stopped = 1;
+    st = kdcom_kd_ld32(p);
+    if (st == KDCOM_KD_STATE_LOAD_SYMBOLS) {
+        size_t n = len - KDCOM_KD_SC_SIZE;
+        const char *path = (const char *)p + KDCOM_KD_SC_SIZE;
+        kds_say(s, "target: %s symbols for \"%.*s\" at 0x%llx",
+                p[KDCOM_KD_LS_UNLOAD] ? "unload" : "load",
+                (int)strnlen(path, n > 256 ? 256 : n), path,
+                (unsigned long long)kdcom_kd_ld64(p + KDCOM_KD_LS_BASE_OF_DLL));
+        if (s->auto_continue_loads && s->wait_api == 0) {
+            uint8_t req[KDCOM_KD_MS_SIZE] = {0};
+            kdcom_kd_st32(req, KDCOM_KD_CONTINUE2);
+            kdcom_kd_st32(req + KDCOM_KD_CONTINUE_STATUS,
+                          KDCOM_KD_DBG_CONTINUE);
+            if (enqueue(s, KDCOM_TYPE_STATE_MANIPULATE, req, sizeof req,
+                        NULL, 0) == 0)
+                s->stopped = 0;
+        }
+    } else if (st == KDCOM_KD_STATE_EXCEPTION) {
+        kds_say(s, "target: stopped, exception 0x%08x at 0x%llx "
+                "(cpu %u of %u, %s chance)",
+                (unsigned)kdcom_kd_ld32(p + KDCOM_KD_EXC_CODE),
+                (unsigned long long)kdcom_kd_ld64(
+                    p + KDCOM_KD_SC_PROGRAM_COUNTER),
+                (unsigned)kdcom_kd_ld16(p + KDCOM_KD_SC_PROCESSOR),
+                (unsigned)kdcom_kd_ld32(p + KDCOM_KD_SC_NUMBER_PROCESSORS),
+                kdcom_kd_ld32(p + KDCOM_KD_EXC_FIRST_CHANCE) ? "first"
+                                                             : "second");
+    } else {
+        kds_say(s, "target: stopped, %s (0x%04x)", kdcom_kd_api_name(st),
+                (unsigned)st);
+    }
+}
+
+static void on_debug_io(struct kds *s, const uint8_t *p, size_t len)
+{
+    uint32_t api;
+    size_t n;
+
+    if (len < KDCOM_KD_DIO_SIZE) {
+        s->ignored_packets++;
+        return;
+    }
+    api = kdcom_kd_ld32(p);
+    n = len - KDCOM_KD_DIO_SIZE;
+    if (api == KDCOM_KD_PRINT_STRING) {
+        char *slot = s->print_ring[s->prints % KDS_PRINTS];
+        size_t k = n < 255 ? n : 255;
+        memcpy(slot, p + KDCOM_KD_DIO_SIZE, k);
+        slot[k] = '\0';
+        s->prints++;
+        if (!s->quiet_prints) {
+            while (k > 0 && (slot[k - 1] == '\n' || slot[k - 1] == '\r'))
+                k--;
+            kds_say(s, "dbgprint: %.*s", (int)k, slot);
+        }
+    } else if (api == KDCOM_KD_GET_STRING) {
+        uint8_t head[KDCOM_KD_DIO_SIZE];
+        memcpy(head, p, sizeof head);
+        kdcom_kd_st32(head + KDCOM_KD_DIO_STRING_READ, 0);
+        kds_say(s, "target: DbgPrompt \"%.*s\" answered with an empty line",
+                (int)(n > 200 ? 200 : n), (const char *)p + KDCOM_KD_DIO_SIZE);
+        if (enqueue(s, KDCOM_TYPE_DEBUG_IO, head, sizeof head, NULL, 0) == 0)
+            s->get_string_answered++;
+    } else {
+        s->ignored_packets++;
+    }
+}
+
+static void on_file_io(struct kds *s, const uint8_t *p, size_t len)
+{
+    uint8_t head[KDCOM_KD_FIO_SIZE];
+
+    if (len < KDCOM_KD_FIO_SIZE) {
+        s->ignored_packets++;
+        return;
+    }
+    memcpy(head, p, sizeof head);
+    /* No .kdfiles mapping: every open fails, and so would anything else. */
+    kdcom_kd_st32(head + KDCOM_KD_FIO_STATUS,
+                  kdcom_kd_ld32(p) == KDCOM_KD_CREATE_FILE
+                      ? KDCOM_KD_STATUS_NO_SUCH_FILE
+                      : KDCOM_KD_STATUS_UNSUCCESSFUL);
+    if (s->verbose)
+        kds_say(s, "target: %s answered STATUS_NO_SUCH_FILE",
+                kdcom_kd_api_name(kdcom_kd_ld32(p)));
+    if (enqueue(s, KDCOM_TYPE_FILE_IO, head, sizeof head, NULL, 0) == 0)
+        s->file_io_answered++;
+}
+
+static void on_packet(struct kds *s, const struct kdcom_event *ev)
+{
+    switch (ev->type) {
+    case KDCOM_TYPE_STATE_CHANGE64:
+        on_state_change(s, ev->payload, ev->len);
+        break;
+    case KDCOM_TYPE_STATE_MANIPULATE:
+        if (ev->len >= KDCOM_KD_MS_SIZE && s->wait_api != 0 &&
+            kdcom_kd_ld32(ev->payload) == s->wait_api && !s->reply_ready) {
+            memcpy(s->reply, ev->payload, ev->len);
+            s->reply_len = ev->len;
+            s->reply_ready = 1;
+        } else {
+            s->unexpected_replies++;
+        }
+        break;
+    case KDCOM_TYPE_DEBUG_IO:
+        on_debug_io(s, ev->payload, ev->len);
+        break;
+    case KDCOM_TYPE_FILE_IO:
+        on_file_io(s, ev->payload, ev->len);
+        break;
+    default:
+        s->ignored_packets++;
+        break;
+    }
+}
+
+static void take_events(struct kds *s)
+{
+    struct kdcom_event ev;
+
+    while (kdcom_next_event(&s->link, &ev) > 0) {
+        switch (ev.kind) {
+        case KDCOM_EV_PACKET:
+            on_packet(s, &ev);
+            break;
+        case KDCOM_EV_SYNCED:
+            s->synced = 1;
+            break;
+        case KDCOM_EV_RESET:
+            kds_say(s, "link: target reset its packet numbering");
+            break;
+        case KDCOM_EV_ACKED:
+            if (ev.type == KDCOM_TYPE_STATE_MANIPULATE) {
+                s->in_link_is_manip = 0;
+                s->continues_acked++; /* counts every acknowledged request;
+                                         callers compare before/after */
+            }
+            break;
+        case KDCOM_EV_RETRIES_EXHAUSTED:
+            if (s->verbose)
+                kds_say(s, "link: no ACK after %u tries, still trying",
+                        (unsigned)ev.retries);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+static int feed(struct kds *s, uint64_t now, const uint8_t *b, size_t n)
+{
+    while (n > 0) {
+        int used = kdcom_feed(&s->link, now, b, n);
+        if (used < 0)
+            return -1;
+        b += used;
+        n -= (size_t)used;
+        take_events(s);
+    }
+    return 0;
+}
+
+static int flush_out(struct kds *s, uint64_t now)
+{
+    for (;;) {
+        ssize_t w;
+        if (s->out_off == s->out_len) {
+            int n;
+            push_queue(s, now);
+            n = kdcom_drain(&s->link, now, s->out, sizeof s->out);
+            if (n <= 0)
+                return 0;
+            s->out_len = (size_t)n;
+            s->out_off = 0;
+        }
+        w = write(s->fd, s->out + s->out_off, s->out_len - s->out_off);
+        if (w < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+                return 0;
+            return -1;
+        }
+        wt_bytes(s->wt, 1, s->out + s->out_off, (size_t)w);
+        s->out_off += (size_t)w;
+    }
+}
+
+int kds_pump(struct kds *s, uint64_t deadline)
+{
+    struct pollfd pf[2];
+    uint64_t now = ex_now_ms(), d;
+    int r;
+
+    if (s->fd < 0)
+        return KDS_ERR_GONE;
+    if (ex_stop_requested())
+        return KDS_ERR_STOPPED;
+    if (flush_out(s, now) != 0)
+        return KDS_ERR_GONE;
+    d = kdcom_next_deadline(&s->link);
+    if (deadline < d)
+        d = deadline;
+    pf[0].fd = s->fd;
+    pf[0].events = POLLIN;
+    if (s->out_off < s->out_len)
+        pf[0].events |= POLLOUT;
+    pf[0].revents = 0;
+    pf[1].fd = s->sigfd;
+    pf[1].events = POLLIN;
+    pf[1].revents = 0;
+    r = poll(pf, s->sigfd >= 0 ? 2 : 1, ex_poll_timeout(now, d, 1000));
+    if (r < 0 && errno != EINTR)
+        return KDS_ERR_GONE;
+    if (ex_stop_requested())
+        return KDS_ERR_STOPPED;
+    now = ex_now_ms();
+    if (r > 0 && (pf[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+        uint8_t buf[16384];
+        ssize_t n = read(s->fd, buf, sizeof buf);
+        if (n == 0)
+            return KDS_ERR_GONE;
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+            errno != EINTR)
+            return KDS_ERR_GONE;
+        if (n > 0) {
+            wt_bytes(s->wt, 0, buf, (size_t)n);
+            if (feed(s, now, buf, (size_t)n) != 0)
+                return KDS_ERR_GONE;
+        }
+    }
+    kdcom_tick(&s->link, now);
+    take_events(s);
+    if (flush_out(s, now) != 0)
+        return KDS_ERR_GONE;
+    return 0;
+}
+
+int kds_sync(struct kds *s, uint32_t timeout_ms)
+{
+    uint64_t end = ex_now_ms() + timeout_ms;
+
+    while (!s->synced) {
+        int rc;
+        if (ex_now_ms() >= end)
+            return KDS_ERR_TIMEOUT;
+        rc = kds_pump(s, end);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Pumps until the state change counter moves past seq and the target is
+ * stopped (LoadSymbols stops continue themselves). */
+static int wait_sc(struct kds *s, unsigned seq, uint64_t end, int breakin)
+{
+    uint64_t next_b = 0;
+
+    while (!(s->sc_seq != seq && s->stopped && s->q_count == 0)) {
+        int rc;
+        uint64_t now = ex_now_ms();
+        if (now >= end)
+            return KDS_ERR_TIMEOUT;
+        if (breakin && now >= next_b && s->synced) {
+            kdcom_send_breakin(&s->link);
+            next_b = now + 1000;
+        }
+        rc = kds_pump(s, breakin && next_b < end ? next_b : end);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int kds_wait_stop(struct kds *s, uint32_t timeout_ms)
+{
+    if (s->stopped && s->q_count == 0)
+        return 0;
+    return wait_sc(s, s->sc_seq, ex_now_ms() + timeout_ms, 0);
+}
+
+int kds_break(struct kds *s, uint32_t timeout_ms)
+{
+    if (s->stopped && s->q_count == 0)
+        return 0;
+    return wait_sc(s, s->sc_seq, ex_now_ms() + timeout_ms, 1);
+}
+
+int kds_continue(struct kds *s, uint32_t timeout_ms)
+{
+    uint8_t req[KDCOM_KD_MS_SIZE] = {0};
+    uint64_t end = ex_now_ms() + timeout_ms;
+    unsigned acked;
+
+    kdcom_kd_st32(req, KDCOM_KD_CONTINUE2);
+    kdcom_kd_st32(req + KDCOM_KD_CONTINUE_STATUS, KDCOM_KD_DBG_CONTINUE);
+    /* Wait for earlier packets to leave first, then count ACKs. */
+    while (s->q_count != 0 || kdcom_can_send(&s->link) != 1) {
+        int rc;
+        if (ex_now_ms() >= end)
+            return KDS_ERR_TIMEOUT;
+        if ((rc = kds_pump(s, end)) != 0)
+            return rc;
+    }
+    acked = s->continues_acked;
+    if (enqueue(s, KDCOM_TYPE_STATE_MANIPULATE, req, sizeof req, NULL, 0))
+        return KDS_ERR_PROTO;
+    s->stopped = 0;
+    while (s->continues_acked == acked) {
+        int rc;
+        if (ex_now_ms() >= end)
+            return KDS_ERR_TIMEOUT;
+        if ((rc = kds_pump(s, end)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int kds_manipulate(struct kds *s, const uint8_t *req, const uint8_t *data,
+                   size_t dlen, uint32_t timeout_ms)
+{
+    uint64_t end = ex_now_ms() + timeout_ms;
+    unsigned seq = s->sc_seq;
+    int rc = 0;
+
+    s->wait_api = kdcom_kd_ld32(req);
+    s->reply_ready = 0;
+    if (enqueue(s, KDCOM_TYPE_STATE_MANIPULATE, req, KDCOM_KD_MS_SIZE, data,
+                dlen) != 0) {
+        s->wait_api = 0;
+        return KDS_ERR_PROTO;
+    }
+    while (!s->reply_ready) {
+        if (ex_now_ms() >= end) {
+            rc = KDS_ERR_TIMEOUT;
+            break;
+        }
+        if ((rc = kds_pump(s, end)) != 0)
+            break;
+        if (s->sc_seq != seq && !s->reply_ready) {
+            seq = s->sc_seq;
+            /* The target restarted its wait loop.  If our request already
+             * left the link it may be lost: send it again. */
+            if (!s->in_link_is_manip && s->q_count == 0) {
+                s->requests_resent++;
+                enqueue(s, KDCOM_TYPE_STATE_MANIPULATE, req,
+                        KDCOM_KD_MS_SIZE, data, dlen);
+            }
+        }
+    }
+    s->wait_api = 0;
+    return rc;
+}
+
+int kds_read(struct kds *s, uint32_t api, uint64_t addr, uint8_t *buf,
+             size_t len, size_t chunk, size_t *done, uint32_t timeout_ms)
+{
+    uint8_t req[KDCOM_KD_MS_SIZE];
+
+    *done = 0;
+    if (chunk == 0 || chunk > KDCOM_KD_MAX_TRANSFER)
+        chunk = KDCOM_KD_MAX_TRANSFER;
+    while (*done < len) {
+        size_t want = len - *done < chunk ? len - *done : chunk;
+        uint32_t got;
+        int rc;
+        memset(req, 0, sizeof req);
+        kdcom_kd_st32(req, api);
+        kdcom_kd_st64(req + KDCOM_KD_MEM_ADDRESS, addr + *done);
+        kdcom_kd_st32(req + KDCOM_KD_MEM_COUNT, (uint32_t)want);
+        rc = kds_manipulate(s, req, NULL, 0, timeout_ms);
+        if (rc != 0)
+            return rc;
+        got = kdcom_kd_ld32(s->reply + KDCOM_KD_MEM_ACTUAL);
+        if (got > want || got > s->reply_len - KDCOM_KD_MS_SIZE)
+            return KDS_ERR_PROTO;
+        memcpy(buf + *done, s->reply + KDCOM_KD_MS_SIZE, got);
+        *done += got;
+        if (!kdcom_kd_nt_success(
+                kdcom_kd_ld32(s->reply + KDCOM_KD_MS_RETURN_STATUS)) ||
+            got == 0)
+            return KDS_ERR_STATUS;
+        if (got < want)
+            return KDS_ERR_STATUS;
+    }
+    return 0;
+}
+
+int kds_write(struct kds *s, uint64_t addr, const uint8_t *buf, size_t len,
+              uint32_t timeout_ms)
+{
+    uint8_t req[KDCOM_KD_MS_SIZE];
+    size_t done = 0;
+
+    while (done < len) {
+        size_t want = len - done < KDCOM_KD_MAX_TRANSFER ? len - done
+                                                         : KDCOM_KD_MAX_TRANSFER;
+        int rc;
+        memset(req, 0, sizeof req);
+        kdcom_kd_st32(req, KDCOM_KD_WRITE_VIRTUAL_MEMORY);
+        kdcom_kd_st64(req + KDCOM_KD_MEM_ADDRESS, addr + done);
+        kdcom_kd_st32(req + KDCOM_KD_MEM_COUNT, (uint32_t)want);
+        rc = kds_manipulate(s, req, buf + done, want, timeout_ms);
+        if (rc != 0)
+            return rc;
+        if (!kdcom_kd_nt_success(
+                kdcom_kd_ld32(s->reply + KDCOM_KD_MS_RETURN_STATUS)) ||
+            kdcom_kd_ld32(s->reply + KDCOM_KD_MEM_ACTUAL) != want)
+            return KDS_ERR_STATUS;
+        done += want;
+    }
+    return 0;
+}
+
+int kds_wait_print(struct kds *s, const char *needle, uint32_t timeout_ms)
+{
+    uint64_t end = ex_now_ms() + timeout_ms;
+    unsigned seen = s->prints > KDS_PRINTS ? s->prints - KDS_PRINTS : 0;
+
+    /* Prints already matched by an earlier wait do not count again. */
+    if (seen < s->prints_matched)
+        seen = s->prints_matched;
+    for (;;) {
+        int rc;
+        for (; seen < s->prints; seen++)
+            if (strstr(s->print_ring[seen % KDS_PRINTS], needle) != NULL) {
+                s->prints_matched = seen + 1;
+                return 0;
+            }
+        if (ex_now_ms() >= end)
+            return KDS_ERR_TIMEOUT;
+        if ((rc = kds_pump(s, end)) != 0)
+            return rc;
+    }
+}

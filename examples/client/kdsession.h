@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * kdsession.h - a KD debugger session over one KDCOM byte stream: a
+ * DEBUGGER-role link, the socket/tty it runs on, and the KD logic a
+ * debugger needs on top (state changes, manipulate requests and their
+ * replies, DbgPrint, answers to FILE_IO and DbgPrompt).
+ *
+ * Everything is driven by kds_pump(), which waits in poll() until bytes,
+ * a link timer, the caller's deadline or a stop signal: no busy CPU, and
+ * no wait without a deadline.
+ */
+#ifndef KDSESSION_H
+#define KDSESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <kdcom.h>
+#include <kdcom_kd.h>
+
+#include "../common/wiretrace.h"
+
+#define KDS_SENDQ 4
+#define KDS_PRINTS 32
+
+/* kds_* return values besides 0. */
+enum kds_err {
+    KDS_ERR_TIMEOUT = -1,  /* the target did not answer in time */
+    KDS_ERR_GONE = -2,     /* connection closed or failed */
+    KDS_ERR_STOPPED = -3,  /* a stop signal arrived */
+    KDS_ERR_STATUS = -4,   /* the target answered with a failure status */
+    KDS_ERR_PROTO = -5     /* the answer was malformed */
+};
+
+struct kds_pkt {
+    uint32_t type;
+    uint32_t len;
+    uint8_t buf[KDCOM_MAX_PAYLOAD];
+};
+
+struct kds {
+    struct kdcom_link link;
+    int fd;
+    int sigfd;
+    struct wiretrace *wt;
+    FILE *log;   /* transcript lines (stdout) */
+    int verbose;
+    uint64_t t0; /* session start, for transcript times */
+    /* output bytes drained from the link, not yet written */
+    uint8_t out[8192];
+    size_t out_len, out_off;
+    /* packets waiting for the link to accept them */
+    struct kds_pkt q[KDS_SENDQ];
+    unsigned q_head, q_count;
+    int in_link_is_manip; /* the link's outstanding packet is our request */
+    /* target state */
+    int synced;
+    int stopped;
+    unsigned sc_seq; /* state changes seen */
+    uint8_t sc[KDCOM_KD_SC_SIZE];
+    uint32_t machine; /* from GetVersion; 0 until known */
+    int auto_continue_loads;
+    /* the manipulate request in flight */
+    uint32_t wait_api;
+    int reply_ready;
+    size_t reply_len;
+    uint8_t reply[KDCOM_MAX_PAYLOAD];
+    unsigned continues_acked;
+    /* DbgPrint output */
+    unsigned prints;
+    unsigned prints_matched;
+    char print_ring[KDS_PRINTS][256];
+    int quiet_prints;
+    /* counters of KD-level decisions */
+    uint64_t unexpected_replies, file_io_answered, get_string_answered,
+        ignored_packets, requests_resent;
+};
+
+/* Takes ownership of fd.  sigfd: from ex_signals_init(). */
+int kds_init(struct kds *s, int fd, int sigfd, struct wiretrace *wt,
+             FILE *log, uint32_t flags);
+void kds_close(struct kds *s);
+
+/* Transcript line with a timestamp. */
+void kds_say(struct kds *s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* One wait in poll() (at most until deadline, absolute ms), then I/O and
+ * event handling.  0, KDS_ERR_GONE or KDS_ERR_STOPPED. */
+int kds_pump(struct kds *s, uint64_t deadline);
+
+/* Waits for the RESET handshake. */
+int kds_sync(struct kds *s, uint32_t timeout_ms);
+/* Waits until the target reports a stop (state change). */
+int kds_wait_stop(struct kds *s, uint32_t timeout_ms);
+/* Sends break-in bytes (one per second) until the target stops. */
+int kds_break(struct kds *s, uint32_t timeout_ms);
+/* Continue2 with DBG_CONTINUE; returns once the target acknowledged it. */
+int kds_continue(struct kds *s, uint32_t timeout_ms);
+/* Sends a manipulate request (56-byte header + data) and waits for the
+ * reply with the same ApiNumber, re-sending it if the target restarts its
+ * wait loop.  The reply lands in s->reply / s->reply_len. */
+int kds_manipulate(struct kds *s, const uint8_t *req, const uint8_t *data,
+                   size_t dlen, uint32_t timeout_ms);
+/* Reads len bytes at addr into buf, in chunks of at most chunk bytes.
+ * *done gets the bytes actually read; returns 0 or an error. */
+int kds_read(struct kds *s, uint32_t api, uint64_t addr, uint8_t *buf,
+             size_t len, size_t chunk, size_t *done, uint32_t timeout_ms);
+int kds_write(struct kds *s, uint64_t addr, const uint8_t *buf, size_t len,
+              uint32_t timeout_ms);
+/* Waits for a DbgPrint whose text contains needle. */
+int kds_wait_print(struct kds *s, const char *needle, uint32_t timeout_ms);
+
+const char *kds_strerror(int err);
+
+#endif /* KDSESSION_H */

@@ -1,0 +1,432 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * endpoint.c - TCP, Unix socket, tty and pty endpoints (see endpoint.h).
+ */
+#define _DEFAULT_SOURCE
+#define _XOPEN_SOURCE 600
+#include "endpoint.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "exutil.h"
+
+#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
+
+static int copy(char *dst, size_t cap, const char *src, size_t n)
+{
+    if (n >= cap)
+        return -1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+    return 0;
+}
+
+static int parse_port(const char *s, char *out, size_t cap)
+{
+    uint32_t v;
+
+    if (ex_parse_u32(s, 65535, &v) != 0)
+        return -1;
+    snprintf(out, cap, "%u", (unsigned)v);
+    return 0;
+}
+
+int ep_parse(const char *s, struct ep_spec *sp, char *err, size_t errlen)
+{
+    const char *rest, *colon;
+
+    memset(sp, 0, sizeof *sp);
+    if (s == NULL)
+        return ERR("missing endpoint");
+    if (strncmp(s, "tcp-listen:", 11) == 0 || strncmp(s, "tcp:", 4) == 0) {
+        sp->kind = EP_TCP;
+        sp->listen = s[3] == '-';
+        rest = s + (sp->listen ? 11 : 4);
+        colon = strrchr(rest, ':');
+        if (colon == NULL && sp->listen) {
+            strcpy(sp->host, "127.0.0.1");
+            colon = rest - 1;
+        } else if (colon == NULL || colon == rest) {
+            return ERR("'%s': expected tcp:HOST:PORT", s);
+        } else {
+            const char *h = rest;
+            size_t hl = (size_t)(colon - rest);
+            if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
+                h++;
+                hl -= 2;
+            }
+            if (copy(sp->host, sizeof sp->host, h, hl) != 0)
+                return ERR("'%s': host name too long", s);
+        }
+        if (parse_port(colon + 1, sp->port, sizeof sp->port) != 0)
+            return ERR("'%s': bad TCP port '%s' (0-65535)", s, colon + 1);
+        if (!sp->listen && strcmp(sp->port, "0") == 0)
+            return ERR("'%s': cannot connect to port 0", s);
+        return 0;
+    }
+    if (strncmp(s, "unix-listen:", 12) == 0 || strncmp(s, "unix:", 5) == 0) {
+        sp->kind = EP_UNIX;
+        sp->listen = s[4] == '-';
+        rest = s + (sp->listen ? 12 : 5);
+        if (*rest == '\0')
+            return ERR("'%s': missing socket path", s);
+        if (copy(sp->path, sizeof sp->path, rest, strlen(rest)) != 0)
+            return ERR("'%s': socket path longer than %zu bytes", s,
+                       sizeof sp->path - 1);
+        return 0;
+    }
+    if (strncmp(s, "tty:", 4) == 0) {
+        const char *comma;
+        sp->kind = EP_TTY;
+        rest = s + 4;
+        comma = strchr(rest, ',');
+        if (comma != NULL) {
+            uint32_t b;
+            if (ex_parse_u32(comma + 1, 4000000, &b) != 0 || b == 0)
+                return ERR("'%s': bad baud rate '%s'", s, comma + 1);
+            sp->baud = b;
+        } else {
+            comma = rest + strlen(rest);
+        }
+        if (comma == rest)
+            return ERR("'%s': missing device", s);
+        if (copy(sp->path, sizeof sp->path, rest, (size_t)(comma - rest)))
+            return ERR("'%s': device path too long", s);
+        return 0;
+    }
+    if (strcmp(s, "pty") == 0) {
+        sp->kind = EP_PTY;
+        return 0;
+    }
+    return ERR("'%s': unknown endpoint (tcp:HOST:PORT, tcp-listen:[HOST:]PORT,"
+               " unix:PATH, unix-listen:PATH, tty:DEV[,BAUD], pty)", s);
+}
+
+static void tune_socket(int fd, int family)
+{
+    int one = 1;
+
+    if (family == AF_INET || family == AF_INET6)
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+/* Waits for a non-blocking connect to finish. */
+static int finish_connect(int fd, int timeout_ms)
+{
+    struct pollfd p;
+    int soerr = 0, r;
+    socklen_t sl = sizeof soerr;
+    uint64_t end = ex_now_ms() + (uint64_t)timeout_ms;
+
+    for (;;) {
+        p.fd = fd;
+        p.events = POLLOUT;
+        p.revents = 0;
+        r = poll(&p, 1, ex_poll_timeout(ex_now_ms(), end, 1000));
+        if (r < 0 && errno == EINTR) {
+            if (ex_stop_requested()) {
+                errno = EINTR;
+                return -1;
+            }
+            continue;
+        }
+        if (r < 0)
+            return -1;
+        if (r == 0) {
+            if (ex_now_ms() >= end) {
+                errno = ETIMEDOUT;
+                return -1;
+            }
+            continue;
+        }
+        break;
+    }
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
+        return -1;
+    if (soerr != 0) {
+        errno = soerr;
+        return -1;
+    }
+    return 0;
+}
+
+static int set_tty_raw(int fd, unsigned baud, char *err, size_t errlen)
+{
+    struct termios t;
+
+    if (tcgetattr(fd, &t) != 0)
+        return ERR("not a terminal: %s", strerror(errno));
+    cfmakeraw(&t);
+    t.c_cflag |= CLOCAL | CREAD;
+    t.c_cflag &= ~(unsigned)CRTSCTS;
+    t.c_iflag &= ~(unsigned)(IXON | IXOFF | IXANY);
+    t.c_cc[VMIN] = 0;
+    t.c_cc[VTIME] = 0;
+    if (baud != 0) {
+        static const struct { unsigned b; speed_t s; } rates[] = {
+            {9600, B9600}, {19200, B19200}, {38400, B38400},
+            {57600, B57600}, {115200, B115200}, {230400, B230400},
+            {460800, B460800}, {921600, B921600}};
+        size_t i;
+        for (i = 0; i < sizeof rates / sizeof rates[0]; i++)
+            if (rates[i].b == baud)
+                break;
+        if (i == sizeof rates / sizeof rates[0])
+            return ERR("unsupported baud rate %u (9600..921600)", baud);
+        cfsetispeed(&t, rates[i].s);
+        cfsetospeed(&t, rates[i].s);
+    }
+    if (tcsetattr(fd, TCSANOW, &t) != 0)
+        return ERR("tcsetattr: %s", strerror(errno));
+    return 0;
+}
+
+int ep_open(const struct ep_spec *sp, int timeout_ms, char *err,
+            size_t errlen)
+{
+    int fd;
+
+    if (sp->kind == EP_TCP && !sp->listen) {
+        struct addrinfo hints, *res, *ai;
+        int rc, saved = 0;
+        memset(&hints, 0, sizeof hints);
+        hints.ai_socktype = SOCK_STREAM;
+        hints.ai_family = AF_UNSPEC;
+        rc = getaddrinfo(sp->host, sp->port, &hints, &res);
+        if (rc != 0)
+            return ERR("%s: %s", sp->host, gai_strerror(rc));
+        fd = -1;
+        for (ai = res; ai != NULL; ai = ai->ai_next) {
+            fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+            if (fd < 0)
+                continue;
+            ex_set_nonblock(fd);
+            if ((connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
+                 (errno == EINPROGRESS && finish_connect(fd, timeout_ms) == 0))) {
+                tune_socket(fd, ai->ai_family);
+                break;
+            }
+            saved = errno;
+            close(fd);
+            fd = -1;
+        }
+        freeaddrinfo(res);
+        if (fd < 0)
+            return ERR("connect to %s:%s: %s", sp->host, sp->port,
+                       strerror(saved));
+        return fd;
+    }
+    if (sp->kind == EP_UNIX && !sp->listen) {
+        struct sockaddr_un sa;
+        fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (fd < 0)
+            return ERR("socket: %s", strerror(errno));
+        ex_set_nonblock(fd);
+        memset(&sa, 0, sizeof sa);
+        sa.sun_family = AF_UNIX;
+        memcpy(sa.sun_path, sp->path, strlen(sp->path) + 1);
+        if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 &&
+            !(errno == EINPROGRESS && finish_connect(fd, timeout_ms) == 0)) {
+            int e = errno;
+            close(fd);
+            return ERR("connect to %s: %s", sp->path, strerror(e));
+        }
+        return fd;
+    }
+    if (sp->kind == EP_TTY) {
+        fd = open(sp->path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0)
+            return ERR("%s: %s", sp->path, strerror(errno));
+        if (set_tty_raw(fd, sp->baud, err, errlen) != 0) {
+            close(fd);
+            return -1;
+        }
+        tcflush(fd, TCIOFLUSH);
+        return fd;
+    }
+    return ERR("endpoint cannot be opened this way");
+}
+
+int ep_listen(const struct ep_spec *sp, char *err, size_t errlen)
+{
+    int fd, one = 1;
+
+    if (sp->kind == EP_TCP && sp->listen) {
+        struct addrinfo hints, *res;
+        int rc;
+        memset(&hints, 0, sizeof hints);
+        hints.ai_socktype = SOCK_STREAM;
+        hints.ai_family = AF_UNSPEC;
+        hints.ai_flags = AI_PASSIVE;
+        rc = getaddrinfo(sp->host[0] ? sp->host : NULL, sp->port, &hints,
+                         &res);
+        if (rc != 0)
+            return ERR("%s: %s", sp->host, gai_strerror(rc));
+        fd = socket(res->ai_family, res->ai_socktype, res->ai_protocol);
+        if (fd < 0) {
+            freeaddrinfo(res);
+            return ERR("socket: %s", strerror(errno));
+        }
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 ||
+            listen(fd, 4) != 0) {
+            int e = errno;
+            freeaddrinfo(res);
+            close(fd);
+            return ERR("listen on %s:%s: %s", sp->host, sp->port,
+                       strerror(e));
+        }
+        freeaddrinfo(res);
+        ex_set_nonblock(fd);
+        return fd;
+    }
+    if (sp->kind == EP_UNIX && sp->listen) {
+        struct sockaddr_un sa;
+        struct stat st;
+        memset(&sa, 0, sizeof sa);
+        sa.sun_family = AF_UNIX;
+        memcpy(sa.sun_path, sp->path, strlen(sp->path) + 1);
+        if (lstat(sp->path, &st) == 0) {
+            /* Replace a socket left behind by a dead process, never a
+             * live one or a file that is not a socket. */
+            int probe;
+            if (!S_ISSOCK(st.st_mode))
+                return ERR("%s exists and is not a socket", sp->path);
+            probe = socket(AF_UNIX, SOCK_STREAM, 0);
+            if (probe >= 0 && connect(probe, (struct sockaddr *)&sa,
+                                      sizeof sa) == 0) {
+                close(probe);
+                return ERR("%s: another process is listening", sp->path);
+            }
+            if (probe >= 0)
+                close(probe);
+            unlink(sp->path);
+        }
+        fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (fd < 0)
+            return ERR("socket: %s", strerror(errno));
+        if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+            listen(fd, 4) != 0) {
+            int e = errno;
+            close(fd);
+            return ERR("listen on %s: %s", sp->path, strerror(e));
+        }
+        ex_set_nonblock(fd);
+        return fd;
+    }
+    return ERR("endpoint is not a listening one");
+}
+
+int ep_local_port(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
+        return -1;
+    if (ss.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return -1;
+}
+
+int ep_accept(int lfd, char *peer, size_t peerlen)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    int fd = accept(lfd, (struct sockaddr *)&ss, &sl);
+    char host[128], serv[32];
+
+    if (fd < 0)
+        return -1;
+    ex_set_nonblock(fd);
+    tune_socket(fd, ss.ss_family);
+    if (peer != NULL && peerlen > 0) {
+        if (ss.ss_family == AF_UNIX)
+            snprintf(peer, peerlen, "unix socket");
+        else if (getnameinfo((struct sockaddr *)&ss, sl, host, sizeof host,
+                             serv, sizeof serv,
+                             NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+            snprintf(peer, peerlen, "%s:%s", host, serv);
+        else
+            snprintf(peer, peerlen, "?");
+    }
+    return fd;
+}
+
+int ep_open_pty(char *slave, size_t slavelen, int *keep_slave, char *err,
+                size_t errlen)
+{
+    int m, s;
+    const char *name;
+
+    if (keep_slave != NULL)
+        *keep_slave = -1;
+    m = posix_openpt(O_RDWR | O_NOCTTY);
+    if (m < 0)
+        return ERR("posix_openpt: %s", strerror(errno));
+    if (grantpt(m) != 0 || unlockpt(m) != 0 || (name = ptsname(m)) == NULL) {
+        int e = errno;
+        close(m);
+        return ERR("pty: %s", strerror(e));
+    }
+    if (copy(slave, slavelen, name, strlen(name)) != 0) {
+        close(m);
+        return ERR("pty name too long");
+    }
+    /* The line discipline sits on the slave: make it raw there, or it
+     * would echo and translate bytes. */
+    s = open(slave, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    if (s < 0 || set_tty_raw(s, 0, err, errlen) != 0) {
+        if (s >= 0)
+            close(s);
+        else
+            snprintf(err, errlen, "%s: %s", slave, strerror(errno));
+        close(m);
+        return -1;
+    }
+    if (keep_slave != NULL)
+        *keep_slave = s;
+    else
+        close(s);
+    ex_set_nonblock(m);
+    return m;
+}
+
+const char *ep_describe(const struct ep_spec *sp, char *buf, size_t len)
+{
+    switch (sp->kind) {
+    case EP_TCP:
+        snprintf(buf, len, "tcp %s %s:%s", sp->listen ? "listen" : "connect",
+                 sp->host, sp->port);
+        break;
+    case EP_UNIX:
+        snprintf(buf, len, "unix %s %s", sp->listen ? "listen" : "connect",
+                 sp->path);
+        break;
+    case EP_TTY:
+        snprintf(buf, len, "tty %s", sp->path);
+        break;
+    case EP_PTY:
+        snprintf(buf, len, "pty");
+        break;
+    default:
+        snprintf(buf, len, "?");
+    }
+    return buf;
+}

@@ -1,0 +1,39 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# The example programs that own the OS: the VMM shim daemon, the debugger
+# client, the simulated kernel (one binary per transport back end), `make
+# demo` and the end-to-end tests (`make check-e2e`).
+#
+#   $(B)/examples/kdcom-client           KD debugger client (DEBUGGER role)
+#   $(B)/examples/kdcom-simkernel        simulated kernel, KDCOM on a socket/pty
+#   $(B)/examples/kdcom-simkernel-vm     ... on guest/'s VM channel back end
+#   $(B)/examples/kdcom-simkernel-uart   ... on guest/'s 16550 back end
+#   $(B)/examples/kdcom-shim             VM channel <-> KDCOM on TCP/Unix/tty
+
+EX_DIR   := $(B)/examples
+EX_HDRS  := $(wildcard include/*.h examples/common/*.h examples/client/*.h \
+                       examples/simkernel/*.h examples/shim/*.h guest/*.h)
+EX_CFLAGS = $(ALL_CFLAGS) -Iinclude -Iguest $(CPPFLAGS)
+
+EX_COMMON := $(patsubst examples/%.c,$(EX_DIR)/%.o,\
+                 $(wildcard examples/common/*.c))
+EX_CLIENT_OBJS := $(EX_DIR)/client/kdclient.o $(EX_DIR)/client/kdsession.o
+EX_SIM_OBJS    := $(EX_DIR)/simkernel/simkernel.o $(EX_DIR)/simkernel/kdcore.o
+EX_SIM_FD_OBJS := $(EX_DIR)/simkernel/backend_fd.o \
+                  $(EX_DIR)/simkernel/transport_fd.o
+
+EX_CLIENT := $(EX_DIR)/kdcom-client
+EX_SIM    := $(EX_DIR)/kdcom-simkernel
+EX_PROGS  := $(EX_CLIENT) $(EX_SIM)
+
+.PHONY: examples demo check-e2e
+examples: $(EX_PROGS)
+
+$(EX_DIR)/%.o: examples/%.c $(EX_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(EX_CFLAGS) -c $< -o $@
+
+$(EX_CLIENT): $(EX_CLIENT_OBJS) $(EX_COMMON) $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(EX_SIM): $(EX_SIM_OBJS) $(EX_SIM_FD_OBJS) $(EX_COMMON) $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * backend.h - what each kdcom-simkernel build links under the KD core:
+ * how to name itself, parse its target argument and set up its transport.
+ */
+#ifndef BACKEND_H
+#define BACKEND_H
+
+#include "../common/wiretrace.h"
+
+const char *backend_program(void);
+const char *backend_args(void);
+const char *backend_help(void);
+/* 0, or -1 with a message on stderr. */
+int backend_setup(const char *target, struct wiretrace *wt);
+void backend_close(void);
+
+#endif /* BACKEND_H */

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * simkernel.c - kdcom-simkernel: command line of the simulated kernel.
+ * The KD core (kdcore.c) is the same in every build; the transport under
+ * it is chosen at link time, like a kernel's kdcom.dll replacement:
+ *
+ *   kdcom-simkernel        serial: libkdcom's TARGET role on a socket/pty
+ *   kdcom-simkernel-vm     the VM channel back end of guest/ over a
+ *                          shared-memory file (served by kdcom-shim)
+ *   kdcom-simkernel-uart   guest/'s 16550 back end over an emulated UART
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/exutil.h"
+#include "../common/wiretrace.h"
+#include "backend.h"
+#include "kdcore.h"
+
+static void on_fatal_signal(int sig)
+{
+    /* The KD core may sit in a transport call that waits for a debugger
+     * forever (as a real kernel would): leave at once. */
+    (void)sig;
+    _exit(0);
+}
+
+static int usage(FILE *f, int rc)
+{
+    fprintf(f,
+"usage: %s [options] %s\n"
+"\n"
+"A simulated Windows kernel for KD debuggers: boots, reports LoadSymbols\n"
+"and a breakpoint, answers GetVersion, memory reads/writes (4 MiB image at\n"
+"0xfffff80000000000 with a fixed pattern), Get/SetContext, ReadControlSpace,\n"
+"Continue/Continue2, prints with DbgPrint and honours break-ins.\n"
+"\n%s"
+"\n"
+"Options:\n"
+"  --no-initial-break     do not stop after boot\n"
+"  --print-interval MS    DbgPrint a heartbeat every MS ms while running\n"
+"  --run-for MS           exit after MS ms of running (default: until a signal)\n"
+"  --image PATH           image path reported by LoadSymbols\n"
+"  --trace hex|decode     print the wire traffic on stderr (serial back ends)\n"
+"  -q, --quiet            no progress lines on stderr\n"
+"  -h, --help             this text\n",
+            backend_program(), backend_args(), backend_help());
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct sim_options o;
+    struct sigaction sa;
+    struct wiretrace wt;
+    const char *target = NULL;
+    int trace = 0, i, rc;
+
+    memset(&o, 0, sizeof o);
+    o.initial_break = 1;
+    o.image_path = "\\SystemRoot\\system32\\ntoskrnl.exe";
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
+            return usage(stdout, 0);
+        if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+            o.quiet = 1;
+        } else if (strcmp(a, "--no-initial-break") == 0) {
+            o.initial_break = 0;
+        } else if (strcmp(a, "--print-interval") == 0 && v != NULL) {
+            uint32_t ms;
+            if (ex_parse_u32(v, 86400000u, &ms) != 0)
+                goto bad;
+            o.print_interval_ms = ms;
+            i++;
+        } else if (strcmp(a, "--run-for") == 0 && v != NULL) {
+            uint32_t ms;
+            if (ex_parse_u32(v, 86400000u, &ms) != 0)
+                goto bad;
+            o.run_ms = ms;
+            i++;
+        } else if (strcmp(a, "--image") == 0 && v != NULL) {
+            if (strlen(v) > 512)
+                goto bad;
+            o.image_path = v;
+            i++;
+        } else if (strcmp(a, "--trace") == 0 && v != NULL) {
+            if ((trace = wt_parse_mode(v)) < 0)
+                goto bad;
+            i++;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            fprintf(stderr, "%s: unknown option '%s' or missing value "
+                    "(see --help)\n", backend_program(), a);
+            return 2;
+        } else if (target == NULL) {
+            target = a;
+        } else {
+            fprintf(stderr, "%s: unexpected argument '%s'\n",
+                    backend_program(), a);
+            return 2;
+        }
+        continue;
+    bad:
+        fprintf(stderr, "%s: bad value for %s: '%s'\n", backend_program(), a,
+                v);
+        return 2;
+    }
+    if (target == NULL) {
+        fprintf(stderr, "%s: missing %s (see --help)\n", backend_program(),
+                backend_args());
+        return 2;
+    }
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_fatal_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+    wt_init(&wt, trace, stderr);
+    if (backend_setup(target, &wt) != 0)
+        return 1;
+    rc = sim_run(&o);
+    backend_close();
+    return rc;
+}

@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * transport_fd.c - KdSendPacket / KdReceivePacket over a TARGET-role
+ * kdcom_link on a file descriptor (see transport_fd.h).
+ *
+ * Semantics are kdcom.dll's (docs/protocol.md, "Target role"):
+ *   - KdSendPacket returns when the debugger acknowledged the packet.  A
+ *     DbgPrint, LoadSymbols or CreateFile nobody acknowledges is given up
+ *     after KdpDefaultRetries ACK timeouts; anything else waits for a
+ *     debugger as long as it takes.
+ *   - KdReceivePacket waits about a second for a packet of the wanted
+ *     type (others are acknowledged and dropped), and reports RESEND when
+ *     the debugger sent RESEND or RESET, so the caller resends its state
+ *     change.  POLL_BREAKIN only looks at bytes already waiting.
+ *   - A 'b' seen during an exchange sets KdpControlCPending.
+ * A packet that arrives while we wait for an ACK is kept for the next
+ * KdReceivePacket (it is the debugger's answer; the link took it as an
+ * implicit ACK).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "transport_fd.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <kdcom.h>
+#include <kdcom_kd.h>
+
+#include "../common/exutil.h"
+#include "kdapi.h"
+
+#define RECEIVE_WAIT_MS 1000
+
+static struct kdcom_link tlink;
+static int lfd = -1, cfd = -1, keep_slave = -1;
+static int is_listen;
+static struct wiretrace *trace;
+static uint8_t outbuf[4096];
+static size_t out_len, out_off;
+static uint8_t inbuf[4096]; /* read but not yet consumed by the link */
+static size_t in_len, in_off;
+/* one packet kept between calls */
+static int stash_full;
+static uint32_t stash_type, stash_len;
+static uint8_t stash[KDCOM_MAX_PAYLOAD];
+static int resend_seen, breakin_seen;
+
+int fdtr_setup(const struct ep_spec *sp, struct wiretrace *wt)
+{
+    char err[256], slave[128];
+    struct kdcom_config cfg;
+
+    trace = wt;
+    kdcom_config_init(&cfg, KDCOM_ROLE_TARGET);
+    kdcom_link_init(&tlink, &cfg);
+    if (sp->kind == EP_PTY) {
+        cfd = ep_open_pty(slave, sizeof slave, &keep_slave, err, sizeof err);
+        if (cfd < 0)
+            goto fail;
+        printf("KDCOM_SIM_PTY=%s\n", slave);
+    } else if (sp->listen) {
+        lfd = ep_listen(sp, err, sizeof err);
+        if (lfd < 0)
+            goto fail;
+        is_listen = 1;
+        if (sp->kind == EP_TCP)
+            printf("KDCOM_SIM_PORT=%d\n", ep_local_port(lfd));
+    } else {
+        cfd = ep_open(sp, 10000, err, sizeof err);
+        if (cfd < 0)
+            goto fail;
+    }
+    fflush(stdout);
+    return 0;
+fail:
+    fprintf(stderr, "kdcom-simkernel: %s\n", err);
+    return -1;
+}
+
+void fdtr_close(void)
+{
+    if (cfd >= 0)
+        close(cfd);
+    if (lfd >= 0)
+        close(lfd);
+    if (keep_slave >= 0)
+        close(keep_slave);
+    cfd = lfd = keep_slave = -1;
+}
+
+static void take_events(void)
+{
+    struct kdcom_event ev;
+
+    while (kdcom_next_event(&tlink, &ev) > 0) {
+        switch (ev.kind) {
+        case KDCOM_EV_PACKET:
+            if (!stash_full) {
+                stash_full = 1;
+                stash_type = ev.type;
+                stash_len = ev.len;
+                memcpy(stash, ev.payload, ev.len);
+            }
+            break;
+        case KDCOM_EV_RESEND:
+        case KDCOM_EV_RESET:
+            resend_seen = 1;
+            break;
+        case KDCOM_EV_BREAKIN:
+            breakin_seen = 1;
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+static void drop_connection(void)
+{
+    if (cfd >= 0 && is_listen) {
+        close(cfd);
+        cfd = -1;
+        out_len = out_off = 0;
+        in_len = in_off = 0;
+        if (trace != NULL)
+            wt_reset(trace);
+    }
+}
+
+/* One round of I/O, waiting at most wait_ms. */
+static void pump(int wait_ms)
+{
+    struct pollfd p;
+    uint64_t now = ex_now_ms();
+    uint8_t buf[4096];
+    ssize_t n;
+    int r, tmo;
+
+
+    if (cfd < 0 && lfd >= 0) {
+        cfd = ep_accept(lfd, NULL, 0);
+        if (cfd < 0) {
+            /* No debugger: bytes the tlink wants to send go nowhere. */
+            while (kdcom_drain(&tlink, now, buf, sizeof buf) > 0) {
+            }
+            p.fd = lfd;
+            p.events = POLLIN;
+            p.revents = 0;
+            tmo = ex_poll_timeout(now, kdcom_next_deadline(&tlink), wait_ms);
+            poll(&p, 1, tmo);
+            kdcom_tick(&tlink, ex_now_ms());
+            take_events();
+            return;
+        }
+    }
+    if (cfd < 0)
+        return;
+    for (;;) {
+        if (out_off == out_len) {
+            int k = kdcom_drain(&tlink, now, outbuf, sizeof outbuf);
+            if (k <= 0)
+                break;
+            out_len = (size_t)k;
+            out_off = 0;
+        }
+        n = write(cfd, outbuf + out_off, out_len - out_off);
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                drop_connection();
+            break;
+        }
+        wt_bytes(trace, 0, outbuf + out_off, (size_t)n);
+        out_off += (size_t)n;
+    }
+    if (cfd < 0)
+        return;
+    p.fd = cfd;
+    p.events = (in_off == in_len ? POLLIN : 0) |
+               (out_off < out_len ? POLLOUT : 0);
+    p.revents = 0;
+    tmo = stash_full || in_off < in_len
+              ? 0
+              : ex_poll_timeout(now, kdcom_next_deadline(&tlink), wait_ms);
+    r = poll(&p, 1, tmo);
+    now = ex_now_ms();
+    if (r > 0 && in_off == in_len &&
+        (p.revents & (POLLIN | POLLHUP | POLLERR))) {
+        n = read(cfd, inbuf, sizeof inbuf);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR &&
+                       errno != EWOULDBLOCK)) {
+            drop_connection();
+        } else if (n > 0) {
+            wt_bytes(trace, 1, inbuf, (size_t)n);
+            in_len = (size_t)n;
+            in_off = 0;
+        }
+    }
+    /* Feed until the tlink pauses for a packet we cannot stash yet. */
+    while (in_off < in_len && !stash_full) {
+        int used = kdcom_feed(&tlink, now, inbuf + in_off, in_len - in_off);
+        if (used < 0)
+            break;
+        in_off += (size_t)used;
+        take_events();
+    }
+    kdcom_tick(&tlink, now);
+    take_events();
+}
+
+NTSTATUS KdDebuggerInitialize0(struct _LOADER_PARAMETER_BLOCK *lb)
+{
+    (void)lb;
+    return KDAPI_STATUS_SUCCESS;
+}
+
+NTSTATUS KdDebuggerInitialize1(struct _LOADER_PARAMETER_BLOCK *lb)
+{
+    (void)lb;
+    return KDAPI_STATUS_SUCCESS;
+}
+
+void KdSendPacket(ULONG type, PSTRING head, PSTRING data, PKD_CONTEXT kc)
+{
+    size_t hl = head != NULL ? head->Length : 0;
+    size_t dl = data != NULL ? data->Length : 0;
+    const uint8_t *hb = hl ? (const uint8_t *)head->Buffer : NULL;
+    const uint8_t *db = dl ? (const uint8_t *)data->Buffer : NULL;
+    int droppable = kdcom_kd_droppable(type, hb, hl);
+    unsigned retries = kc != NULL && kc->KdpDefaultRetries ? kc->KdpDefaultRetries
+                                                           : 20;
+    uint64_t timeouts0 = kdcom_get_stats(&tlink)->ack_timeouts;
+
+    while (kdcom_send(&tlink, ex_now_ms(), type, hb, hl, db, dl) ==
+           KDCOM_ERR_BUSY) {
+        pump(10); /* the previous packet is still being written out */
+        if (ex_stop_requested())
+            return;
+    }
+    for (;;) {
+        int done = 0;
+        pump(100);
+        if (breakin_seen && kc != NULL) {
+            kc->KdpControlCPending = 1;
+            breakin_seen = 0;
+            kdcom_take_breakin(&tlink);
+        }
+        resend_seen = 0;
+        /* ACKED is consumed in take_events via kdcom_can_send(). */
+        if (kdcom_can_send(&tlink) == 1)
+            done = 1;
+        if (done)
+            return;
+        if (droppable &&
+            kdcom_get_stats(&tlink)->ack_timeouts - timeouts0 >= retries) {
+            kdcom_cancel_send(&tlink);
+            return;
+        }
+        if (ex_stop_requested())
+            return;
+    }
+}
+
+KDP_STATUS KdReceivePacket(ULONG type, PSTRING head, PSTRING data,
+                           PULONG dlen, PKD_CONTEXT kc)
+{
+    uint64_t end;
+
+    if (type == KDCOM_TYPE_POLL_BREAKIN) {
+        pump(0);
+        if (breakin_seen || kdcom_take_breakin(&tlink) == 1) {
+            breakin_seen = 0;
+            kdcom_take_breakin(&tlink);
+            return KdPacketReceived;
+        }
+        return KdPacketTimedOut;
+    }
+    end = ex_now_ms() + RECEIVE_WAIT_MS;
+    for (;;) {
+        if (breakin_seen && kc != NULL) {
+            kc->KdpControlCPending = 1;
+            breakin_seen = 0;
+            kdcom_take_breakin(&tlink);
+        }
+        if (resend_seen) {
+            resend_seen = 0;
+            return KdPacketNeedsResend;
+        }
+        if (stash_full) {
+            stash_full = 0;
+            if (stash_type == type && head != NULL &&
+                stash_len >= head->MaximumLength &&
+                stash_len - head->MaximumLength <=
+                    (data != NULL ? data->MaximumLength : 0u)) {
+                size_t hl = head->MaximumLength;
+                memcpy(head->Buffer, stash, hl);
+                head->Length = (USHORT)hl;
+                if (data != NULL) {
+                    memcpy(data->Buffer, stash + hl, stash_len - hl);
+                    data->Length = (USHORT)(stash_len - hl);
+                }
+                if (dlen != NULL)
+                    *dlen = (ULONG)(stash_len - hl);
+                return KdPacketReceived;
+            }
+            continue; /* wrong type or size: acknowledged and dropped */
+        }
+        if (ex_now_ms() >= end || ex_stop_requested())
+            return KdPacketTimedOut;
+        pump((int)(end - ex_now_ms()));
+    }
+}
+
+NTSTATUS KdD0Transition(void)
+{
+    return KDAPI_STATUS_SUCCESS;
+}
+
+NTSTATUS KdD3Transition(void)
+{
+    return KDAPI_STATUS_SUCCESS;
+}
+
+NTSTATUS KdSave(BOOLEAN sleep)
+{
+    (void)sleep;
+    return KDAPI_STATUS_SUCCESS;
+}
+
+NTSTATUS KdRestore(BOOLEAN sleep)
+{
+    (void)sleep;
+    return KDAPI_STATUS_SUCCESS;
+}
+
+void KdSetHiberRange(void)
+{
+}
