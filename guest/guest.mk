@@ -42,7 +42,7 @@ GUEST_NM_VM     := $(GUEST_NM_COMMON) KdVmPlatformChannel KdVmPlatformNotify
 GUEST_NM_UART   := $(GUEST_NM_COMMON) KdUartPlatformRead KdUartPlatformWrite
 
 .PHONY: guest check-guest check-guest-nm check-vm
-CHECK_TARGETS += check-vm
+CHECK_TARGETS += check-guest
 
 guest: $(GUEST_VM_OBJS) $(GUEST_UART_OBJS) $(GUEST_MEM_OBJ)
 
@@ -66,7 +66,7 @@ endef
 check-guest-nm: $(GUEST_VM_OBJS) $(GUEST_UART_OBJS) $(GUEST_MEM_OBJ)
 	$(call guest_nm_check,vm,$(GUEST_VM_OBJS),$(GUEST_NM_VM))
 	$(call guest_nm_check,uart,$(GUEST_UART_OBJS),$(GUEST_NM_UART))
-	$(call guest_nm_check,mem,$(GUEST_MEM_OBJ),)
+	$(call guest_nm_check,mem,$(GUEST_MEM_OBJ),__nothing__)
 	@if nm --defined-only $(B)/guest/vm-all.o | grep -q ' kdcom_'; then \
 	    echo "guest nm check FAILED: the vm back end contains KDCOM code"; \
 	    exit 1; fi

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * kd_backend.h - the seam between the back-end-independent guest code
+ * (kd_api.c: the kdcom.dll exports; kd_chan.c: the mailbox client) and the
+ * two back ends (kd_vm.c, kd_uart.c).  Private to guest/.
+ *
+ * Both back ends speak the VM channel mailbox (include/kdcom_vm.h).  The
+ * vm back end's mailbox is the region shared with the hypervisor; the uart
+ * back end's is a private region in guest memory, served in-line by the
+ * libkdcom host service, whose TARGET link talks KDCOM over the 16550.
+ * So the kernel-facing semantics live in one place, the host service.
+ */
+#ifndef KD_BACKEND_H
+#define KD_BACKEND_H
+
+#include <stdint.h>
+
+#include "kdguest.h"
+#include "kdcom_vm.h"
+
+/* ---- back end hooks (kd_vm.c or kd_uart.c) ---- */
+
+/* Prepares the back end (uart: programs the 16550, starts the in-guest
+ * host service).  Returns 0 or -1. */
+int KdgBackendInit(void);
+/* The mailbox region and its size, or NULL. */
+void *KdgBackendChannel(ULONG *Size);
+/* A request was posted. */
+void KdgBackendNotify(void);
+/* One step of waiting for an answer (vm: a CPU pause; uart: serve the
+ * UART and the host service once). */
+void KdgBackendIdle(void);
+
+/* ---- mailbox client (kd_chan.c) ---- */
+
+enum kdg_wait {
+    KDG_WAIT_BOUNDED = 0, /* at most KdGuestAnswerTimeoutMs */
+    KDG_WAIT_BEATING = 1  /* as long as the host beats */
+};
+
+enum kdg_rc {
+    KDG_ANSWERED = 0,
+    KDG_HOST_TIMEOUT = -1, /* no answer: host silent or too slow */
+    KDG_BAD_ANSWER = -2,   /* an answer that fails validation */
+    KDG_NO_CHANNEL = -3
+};
+
+/* An answer, read once out of the region. */
+struct kdg_answer {
+    uint32_t status, type, head_len, data_len, flags;
+};
+
+/* Opens the region: checks size and alignment, (re)initialises the
+ * guest-written half with a new epoch.  Returns 0 or KDG_NO_CHANNEL. */
+int kdg_chan_open(void *base, ULONG size);
+int kdg_chan_ready(void);
+/* Payload buffers in the region (KDCOM_VM_BUF_SIZE bytes each). */
+uint8_t *kdg_chan_head_buf(void);
+uint8_t *kdg_chan_data_buf(void);
+/* Posts a request (payload already in the buffers); returns its sequence
+ * number. */
+uint32_t kdg_chan_post(uint32_t op, uint32_t type, uint32_t head_len,
+                       uint32_t data_len, uint32_t arg);
+/* Waits for the answer to seq. */
+int kdg_chan_wait(uint32_t seq, int mode, struct kdg_answer *ans);
+/* HOST_FLAGS as last published (0 without a channel). */
+uint32_t kdg_chan_host_flags(void);
+
+#endif /* KD_BACKEND_H */

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * kd_chan.c - the guest side of the VM channel mailbox
+ * (include/kdcom_vm.h, docs/vm-channel.md).
+ *
+ * THEORY OF OPERATION
+ *
+ *   Opening the region writes the guest half: MAGIC 0 first (a host that
+ *   polls meanwhile sees "no guest"), then ABI, SIZE, a GUEST_EPOCH one
+ *   above whatever was there (so a host notices the reboot), REQ_SEQ 0,
+ *   and MAGIC last with release.  Sequence numbers continue from the
+ *   RSP_SEQ found, so a number the host already answered never comes back.
+ *
+ *   Posting is the seqlock writer of the ABI: REQ_SEQ = 0, release fence,
+ *   the fields, REQ_SEQ = n with release.  Waiting spins on RSP_SEQ with
+ *   acquire and calls the back end's idle step between reads.  Two clocks
+ *   bound it: HOST_BEAT frozen for KdGuestHostTimeoutMs means the host is
+ *   gone; KdGuestAnswerTimeoutMs caps bounded waits even if the host
+ *   beats.  A waiting guest never hangs on a dead host.
+ *
+ *   The host is not trusted either: the answer's fields are read once into
+ *   a struct kdg_answer, RSP_EPOCH must name this guest's epoch, and the
+ *   callers (kd_api.c) check status, type and lengths against what they
+ *   asked for before copying a byte out of the region.
+ */
+#include "kd_backend.h"
+
+ULONG KdGuestHostTimeoutMs = 2000;
+ULONG KdGuestAnswerTimeoutMs = 5000;
+struct kd_guest_stats KdGuestStats;
+
+static struct {
+    uint8_t *base;
+    uint32_t size;
+    uint32_t epoch;
+    uint32_t seq;
+    uint32_t host_epoch;
+} chan;
+
+static uint32_t le32(uint32_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return __builtin_bswap32(v);
+#else
+    return v;
+#endif
+}
+
+static uint32_t *field(uint32_t off)
+{
+    return (uint32_t *)(chan.base + off);
+}
+
+static uint32_t ld(uint32_t off)
+{
+    return le32(__atomic_load_n(field(off), __ATOMIC_RELAXED));
+}
+
+static uint32_t ld_acq(uint32_t off)
+{
+    return le32(__atomic_load_n(field(off), __ATOMIC_ACQUIRE));
+}
+
+static void st(uint32_t off, uint32_t v)
+{
+    __atomic_store_n(field(off), le32(v), __ATOMIC_RELAXED);
+}
+
+static void st_rel(uint32_t off, uint32_t v)
+{
+    __atomic_store_n(field(off), le32(v), __ATOMIC_RELEASE);
+}
+
+int kdg_chan_open(void *base, ULONG size)
+{
+    uint32_t off, epoch;
+
+    chan.base = 0;
+    if (base == 0 || ((uintptr_t)base & 3u) != 0 || size < KDCOM_VM_MIN_SIZE)
+        return KDG_NO_CHANNEL;
+    chan.base = (uint8_t *)base;
+    chan.size = size;
+    st_rel(KDCOM_VM_OFF_MAGIC, 0);
+    epoch = ld(KDCOM_VM_OFF_GUEST_EPOCH) + 1;
+    if (epoch == 0)
+        epoch = 1;
+    for (off = KDCOM_VM_OFF_ABI; off < 0x80; off += 4)
+        st(off, 0);
+    st(KDCOM_VM_OFF_ABI, KDCOM_VM_ABI_VERSION);
+    st(KDCOM_VM_OFF_SIZE, size);
+    st(KDCOM_VM_OFF_GUEST_EPOCH, epoch);
+    chan.epoch = epoch;
+    chan.seq = ld(KDCOM_VM_OFF_RSP_SEQ);
+    chan.host_epoch = ld(KDCOM_VM_OFF_HOST_EPOCH);
+    st_rel(KDCOM_VM_OFF_MAGIC, KDCOM_VM_MAGIC);
+    return 0;
+}
+
+int kdg_chan_ready(void)
+{
+    return chan.base != 0;
+}
+
+uint8_t *kdg_chan_head_buf(void)
+{
+    return chan.base + KDCOM_VM_DEF_HEAD_OFF;
+}
+
+uint8_t *kdg_chan_data_buf(void)
+{
+    return chan.base + KDCOM_VM_DEF_DATA_OFF;
+}
+
+uint32_t kdg_chan_host_flags(void)
+{
+    return chan.base != 0 ? ld_acq(KDCOM_VM_OFF_HOST_FLAGS) : 0;
+}
+
+uint32_t kdg_chan_post(uint32_t op, uint32_t type, uint32_t head_len,
+                       uint32_t data_len, uint32_t arg)
+{
+    /* Never 0 (the "being written" mark) and never the last number. */
+    if (++chan.seq == 0)
+        chan.seq = 1;
+    st(KDCOM_VM_OFF_REQ_SEQ, 0);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    st(KDCOM_VM_OFF_REQ_OP, op);
+    st(KDCOM_VM_OFF_REQ_TYPE, type);
+    st(KDCOM_VM_OFF_REQ_HEAD_OFF, KDCOM_VM_DEF_HEAD_OFF);
+    st(KDCOM_VM_OFF_REQ_HEAD_LEN, head_len);
+    st(KDCOM_VM_OFF_REQ_DATA_OFF, KDCOM_VM_DEF_DATA_OFF);
+    st(KDCOM_VM_OFF_REQ_DATA_LEN, data_len);
+    st(KDCOM_VM_OFF_REQ_ARG, arg);
+    st(KDCOM_VM_OFF_REQ_RESERVED, 0);
+    st_rel(KDCOM_VM_OFF_REQ_SEQ, chan.seq);
+    KdgBackendNotify();
+    return chan.seq;
+}
+
+static void watch_host_epoch(void)
+{
+    uint32_t e = ld(KDCOM_VM_OFF_HOST_EPOCH);
+
+    if (e != chan.host_epoch) {
+        if (chan.host_epoch != 0)
+            KdGuestStats.host_restarts++;
+        chan.host_epoch = e;
+    }
+}
+
+int kdg_chan_wait(uint32_t seq, int mode, struct kdg_answer *ans)
+{
+    uint64_t start = KdPlatformMilliseconds(), beat_at = start, t;
+    uint32_t beat = ld(KDCOM_VM_OFF_HOST_BEAT), b;
+
+    for (;;) {
+        if (ld_acq(KDCOM_VM_OFF_RSP_SEQ) == seq) {
+            ans->status = ld(KDCOM_VM_OFF_RSP_STATUS);
+            ans->type = ld(KDCOM_VM_OFF_RSP_TYPE);
+            ans->head_len = ld(KDCOM_VM_OFF_RSP_HEAD_LEN);
+            ans->data_len = ld(KDCOM_VM_OFF_RSP_DATA_LEN);
+            ans->flags = ld(KDCOM_VM_OFF_RSP_FLAGS);
+            watch_host_epoch();
+            if (ld(KDCOM_VM_OFF_RSP_EPOCH) != chan.epoch) {
+                KdGuestStats.bad_answers++;
+                return KDG_BAD_ANSWER;
+            }
+            return KDG_ANSWERED;
+        }
+        KdgBackendIdle();
+        t = KdPlatformMilliseconds();
+        b = ld(KDCOM_VM_OFF_HOST_BEAT);
+        if (b != beat) {
+            beat = b;
+            beat_at = t;
+        }
+        /* Unsigned differences: a clock that jumps back only makes the
+         * wait end early, never hang. */
+        if (t - beat_at >= KdGuestHostTimeoutMs ||
+            (mode == KDG_WAIT_BOUNDED && t - start >= KdGuestAnswerTimeoutMs)) {
+            watch_host_epoch();
+            KdGuestStats.host_timeouts++;
+            return KDG_HOST_TIMEOUT;
+        }
+    }
+}

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * kdguest.h - what a program must provide to link the guest transport
+ * (the platform interface), the knobs it may turn, and the counters it may
+ * read.  The kernel-facing API itself is guest/kdapi.h.
+ *
+ * PLATFORM INTERFACE
+ *
+ *   Both back ends:
+ *
+ *     uint64_t KdPlatformMilliseconds(void);
+ *         A monotonic millisecond clock (any origin; it must not go
+ *         backwards, and may be coarse).  The transport only uses it to
+ *         bound waits; it is called from inside KdSendPacket /
+ *         KdReceivePacket with interrupts off, so it must not sleep or
+ *         take locks (a TSC read scaled by a calibrated factor is the
+ *         usual kernel implementation; clock_gettime(CLOCK_MONOTONIC) in
+ *         user space).
+ *
+ *   vm back end (GUEST_VM_OBJS):
+ *
+ *     void *KdVmPlatformChannel(ULONG *Size);
+ *         Returns the base of the shared region, mapped read/write and
+ *         uncached-or-coherent (for QEMU ivshmem-plain: PCI BAR 2 of
+ *         device 1af4:1110), 4-byte aligned, and stores its size in
+ *         *Size; or NULL if there is no channel (the transport then
+ *         reports itself unusable and drops everything).  Called by
+ *         KdDebuggerInitialize0 and KdRestore.
+ *     void KdVmPlatformNotify(void);
+ *         Called right after a request is posted.  May do nothing (stock
+ *         QEMU: the host polls), or cause a VM exit (an I/O port write, a
+ *         hypercall) so a hypervisor can serve the request from its exit
+ *         handler, or wake a host process (an eventfd, a futex).
+ *
+ *   uart back end (GUEST_UART_OBJS):
+ *
+ *     uint8_t KdUartPlatformRead(ULONG Register);
+ *     void KdUartPlatformWrite(ULONG Register, uint8_t Value);
+ *         Access 16550 register number Register (0..7: RBR/THR/DLL,
+ *         IER/DLM, IIR/FCR, LCR, MCR, LSR, MSR, SCR) of the debug port;
+ *         the platform adds the base (0x3F8 for COM1 with port I/O, or
+ *         an MMIO address times a register stride).
+ *
+ *   Everything else the objects need is memcpy, memset, memmove and
+ *   memcmp (what GCC requires of a freestanding environment): libc in
+ *   user space, or GUEST_MEM_OBJ (guest/kd_mem.c) on bare metal.
+ *   `make check-guest-nm` verifies that nothing else is referenced.
+ *
+ * Nothing here is thread-safe, as in kdcom.dll: the kernel calls the
+ * transport from one processor at a time with interrupts off.
+ */
+#ifndef KDGUEST_H
+#define KDGUEST_H
+
+#include <stdint.h>
+
+#include "kdapi.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- platform interface (provided by the program) ---- */
+
+uint64_t KdPlatformMilliseconds(void);
+void *KdVmPlatformChannel(ULONG *Size);
+void KdVmPlatformNotify(void);
+uint8_t KdUartPlatformRead(ULONG Register);
+void KdUartPlatformWrite(ULONG Register, uint8_t Value);
+
+/* 16550 register numbers and bits the uart back end uses. */
+#define KDUART_RBR 0 /* read: receive buffer (DLAB=0) */
+#define KDUART_THR 0 /* write: transmit holding (DLAB=0) */
+#define KDUART_DLL 0 /* divisor latch low (DLAB=1) */
+#define KDUART_IER 1
+#define KDUART_DLM 1 /* divisor latch high (DLAB=1) */
+#define KDUART_FCR 2 /* write: FIFO control */
+#define KDUART_LCR 3
+#define KDUART_MCR 4
+#define KDUART_LSR 5
+#define KDUART_LSR_DR 0x01   /* a byte is waiting in RBR */
+#define KDUART_LSR_THRE 0x20 /* the transmitter takes bytes */
+
+/* ---- knobs (set before KdDebuggerInitialize0; defaults in brackets) ---- */
+
+/* The host is declared dead when HOST_BEAT has not moved for this long
+ * [2000].  A SEND counts one "host timeout" each time; a RECEIVE,
+ * POLL_BREAKIN or HELLO returns at once. */
+extern ULONG KdGuestHostTimeoutMs;
+/* Longest wait for the answer to a RECEIVE, POLL_BREAKIN or HELLO, even
+ * from a host that keeps beating [5000]; must exceed the host's
+ * receive_timeout_ms. */
+extern ULONG KdGuestAnswerTimeoutMs;
+/* uart: divisor latch value, 115200 / baud [1 = 115200 baud]. */
+extern ULONG KdUartDivisor;
+/* uart: the in-guest link's ACK timeout and KdReceivePacket's timeout
+ * [1000, 1000]. */
+extern ULONG KdUartAckTimeoutMs;
+extern ULONG KdUartReceiveTimeoutMs;
+
+/* ---- state and counters (read-only for the program) ---- */
+
+struct kd_guest_stats {
+    ULONG sends, sends_acked, sends_dropped, sends_abandoned;
+    ULONG receives, received, timeouts, resends;
+    ULONG polls, polls_fast, breakins;
+    ULONG host_timeouts;   /* waits ended by a silent host */
+    ULONG bad_answers;     /* answers that failed validation */
+    ULONG host_restarts;   /* HOST_EPOCH changes seen */
+    ULONG refused;         /* calls refused locally (bad arguments, no
+                              channel) */
+    ULONG errors;          /* error statuses from the host */
+};
+
+extern struct kd_guest_stats KdGuestStats;
+
+/* 1 while the debugger is known to be there (answers arrive and the host
+ * has not given up on it), as KD_DEBUGGER_NOT_PRESENT's complement. */
+BOOLEAN KdGuestDebuggerPresent(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KDGUEST_H */
