@@ -26,7 +26,6 @@ EX_SIM    := $(EX_DIR)/kdcom-simkernel
 EX_PROGS  := $(EX_CLIENT) $(EX_SIM)
 
 .PHONY: examples demo check-e2e
-examples: $(EX_PROGS)
 
 $(EX_DIR)/%.o: examples/%.c $(EX_HDRS)
 	@mkdir -p $(@D)
@@ -37,3 +36,24 @@ $(EX_CLIENT): $(EX_CLIENT_OBJS) $(EX_COMMON) $(LIB_A)
 
 $(EX_SIM): $(EX_SIM_OBJS) $(EX_SIM_FD_OBJS) $(EX_COMMON) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^
+
+# The vm and uart builds link guest/'s object sets; guest/guest.mk is read
+# after this file, so their names are expanded a second time.
+.SECONDEXPANSION:
+EX_SIM_VM   := $(EX_DIR)/kdcom-simkernel-vm
+EX_SIM_UART := $(EX_DIR)/kdcom-simkernel-uart
+EX_SHIM     := $(EX_DIR)/kdcom-shim
+EX_PROGS    += $(EX_SIM_VM) $(EX_SIM_UART) $(EX_SHIM)
+
+$(EX_SIM_VM): $(EX_SIM_OBJS) $(EX_DIR)/simkernel/backend_vm.o $(EX_COMMON) \
+              $$(GUEST_VM_OBJS) $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(EX_SIM_UART): $(EX_SIM_OBJS) $(EX_DIR)/simkernel/backend_uart.o \
+                $(EX_COMMON) $$(GUEST_UART_OBJS) $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(EX_SHIM): $(EX_DIR)/shim/kdshim.o $(EX_COMMON) $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+examples: $(EX_PROGS)

@@ -1,0 +1,508 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * kdshim.c - kdcom-shim: the VMM side of the VM channel as a daemon.
+ *
+ * It maps the channel's shared-memory file (the file QEMU's ivshmem-plain
+ * device shares with the guest through memory-backend-file,share=on), runs
+ * libkdcom's host service on it, and serves the resulting KDCOM TARGET
+ * link to a debugger on TCP, a Unix socket or a tty/pty.  To WinDbg it
+ * looks like a kernel's serial port.
+ *
+ * The loop owns all I/O and never blocks on a peer: sockets are
+ * non-blocking, input waits in a bounded buffer while the host service
+ * holds a packet for the guest, output waits in another.  Stock ivshmem
+ * has no doorbell, so the mailbox is polled: every 100 us while requests
+ * flow, backing off to --idle-poll ms when nothing happened for 100 ms.
+ *
+ * Lifecycle: a debugger may disconnect and another connect at any time (a
+ * new connection replaces an old one); the guest may restart (the host
+ * service notices the new epoch); neither needs the shim restarted.
+ * While no debugger is connected, the link's output is discarded, so
+ * droppable packets (DbgPrint) time out as with an absent debugger.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/select.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <kdcom.h>
+#include <kdcom_vm.h>
+
+#include "../common/endpoint.h"
+#include "../common/exutil.h"
+#include "../common/wiretrace.h"
+
+#define HOT_WINDOW_MS 100
+#define HOT_POLL_US 100
+#define RECONNECT_MS 1000
+
+static const char usage[] =
+"usage: kdcom-shim [options] --shm FILE ENDPOINT\n"
+"\n"
+"Serves a guest's KD traffic from the VM channel's shared-memory FILE as a\n"
+"KDCOM serial line on ENDPOINT, for WinDbg/KD or any KDCOM debugger.\n"
+"\n"
+"ENDPOINT\n"
+"  tcp-listen:[HOST:]PORT   wait for debuggers (default host 127.0.0.1; PORT 0:\n"
+"                           any free port).  Prints the WinDbg command line and\n"
+"                           KDCOM_SHIM_PORT=N on stdout\n"
+"  tcp:HOST:PORT            connect to a debugger that listens (retried)\n"
+"  unix-listen:PATH, unix:PATH   the same on a Unix stream socket\n"
+"  tty:DEVICE[,BAUD]        a serial line (raw mode)\n"
+"  pty                      a new pty; prints KDCOM_SHIM_PTY=/dev/pts/N\n"
+"\n"
+"Options\n"
+"  --shm FILE               shared-memory file (created if missing)\n"
+"  --shm-size SIZE          size when creating it (default 1M; K/M suffixes)\n"
+"  --unlink                 remove FILE on exit\n"
+"  --idle-poll MS           mailbox poll interval when idle (default 10)\n"
+"  --receive-timeout MS     guest RECEIVE answers TIMEOUT after MS (1000)\n"
+"  --trace hex|decode       print the wire traffic on stderr\n"
+"  -q, --quiet              only errors and the final counters\n"
+"  -h, --help               this text\n"
+"\n"
+"SIGINT/SIGTERM: clean exit, counters on stderr.\n";
+
+static struct kdcom_vm_host host;
+
+struct conn {
+    struct ep_spec sp;
+    int lfd;                /* listening socket, or -1 */
+    int fd;                 /* debugger connection / tty / pty, or -1 */
+    int keep_slave;         /* pty: our slave descriptor */
+    uint64_t next_connect;  /* connect mode: next attempt */
+    uint8_t in[8192];
+    size_t in_len, in_off;
+    uint8_t out[8192];
+    size_t out_len, out_off;
+    uint64_t feed_hold_until;
+    uint64_t last_feed;
+};
+
+static int quiet;
+
+static void say(const char *fmt, const char *a)
+{
+    if (!quiet) {
+        fputs("kdcom-shim: ", stderr);
+        fprintf(stderr, fmt, a);
+        fputc('\n', stderr);
+    }
+}
+
+static void drop(struct conn *c, struct wiretrace *wt, const char *why)
+{
+    if (c->fd < 0)
+        return;
+    say("debugger %s", why);
+    close(c->fd);
+    c->fd = -1;
+    c->in_len = c->in_off = 0;
+    c->out_len = c->out_off = 0;
+    c->next_connect = ex_now_ms() + RECONNECT_MS;
+    wt_reset(wt);
+}
+
+/* A new peer: its first bytes must not land in a packet the old peer
+ * left half-sent.  The link abandons such a packet byte_timeout after its
+ * last byte; hold the new input until then. */
+static void attached(struct conn *c, int fd, const char *peer)
+{
+    char msg[200];
+
+    c->fd = fd;
+    c->in_len = c->in_off = 0;
+    c->out_len = c->out_off = 0;
+    c->feed_hold_until = c->last_feed ? c->last_feed + 1100 : 0;
+    snprintf(msg, sizeof msg, "debugger connected (%s)", peer);
+    say("%s", msg);
+}
+
+static void try_connect(struct conn *c)
+{
+    char err[256];
+    int fd;
+
+    if (c->fd >= 0 || c->lfd >= 0 || ex_now_ms() < c->next_connect)
+        return;
+    if (c->sp.kind == EP_TTY || c->sp.kind == EP_PTY)
+        return;
+    fd = ep_open(&c->sp, 1000, err, sizeof err);
+    if (fd < 0) {
+        c->next_connect = ex_now_ms() + RECONNECT_MS;
+        return;
+    }
+    attached(c, fd, "connect");
+}
+
+static int map_shm(const char *path, uint64_t create_size, void **base,
+                   size_t *size, int *created)
+{
+    struct stat st;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+    *created = 0;
+    if (fd < 0) {
+        fprintf(stderr, "kdcom-shim: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        fprintf(stderr, "kdcom-shim: %s: not a regular file\n", path);
+        close(fd);
+        return -1;
+    }
+    if (st.st_size == 0) {
+        if (ftruncate(fd, (off_t)create_size) != 0) {
+            fprintf(stderr, "kdcom-shim: %s: %s\n", path, strerror(errno));
+            close(fd);
+            return -1;
+        }
+        st.st_size = (off_t)create_size;
+        *created = 1; /* zero-filled: no guest until one initialises it */
+    }
+    if ((uint64_t)st.st_size < KDCOM_VM_MIN_SIZE ||
+        (uint64_t)st.st_size > (1u << 30)) {
+        fprintf(stderr, "kdcom-shim: %s: size %lld outside %u..1G bytes\n",
+                path, (long long)st.st_size, (unsigned)KDCOM_VM_MIN_SIZE);
+        close(fd);
+        return -1;
+    }
+    *size = (size_t)st.st_size;
+    *base = mmap(NULL, *size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (*base == MAP_FAILED) {
+        fprintf(stderr, "kdcom-shim: mmap %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void print_stats(void)
+{
+    const struct kdcom_vm_stats *v = kdcom_vm_host_stats(&host);
+    const struct kdcom_stats *l = kdcom_get_stats(kdcom_vm_host_link(&host));
+
+    fprintf(stderr, "kdcom-shim: channel: requests=%llu sends=%llu acked=%llu "
+            "dropped=%llu receives=%llu received=%llu timeouts=%llu "
+            "resends=%llu breakins=%llu errors=%llu guest_restarts=%llu "
+            "torn=%llu abandoned=%llu\n",
+            (unsigned long long)v->requests, (unsigned long long)v->sends,
+            (unsigned long long)v->sends_acked,
+            (unsigned long long)v->sends_dropped,
+            (unsigned long long)v->receives, (unsigned long long)v->received,
+            (unsigned long long)v->timeouts, (unsigned long long)v->resends,
+            (unsigned long long)v->breakins, (unsigned long long)v->errors,
+            (unsigned long long)v->guest_restarts,
+            (unsigned long long)v->torn_requests,
+            (unsigned long long)v->abandoned);
+    fprintf(stderr, "kdcom-shim: link: bytes in=%llu out=%llu packets "
+            "sent=%llu received=%llu retransmits=%llu ack_timeouts=%llu "
+            "resets in=%llu resends in/out=%llu/%llu duplicates=%llu "
+            "bad checksum/trailer/size=%llu/%llu/%llu noise=%llu\n",
+            (unsigned long long)l->bytes_in, (unsigned long long)l->bytes_out,
+            (unsigned long long)l->packets_sent,
+            (unsigned long long)l->packets_received,
+            (unsigned long long)l->retransmits,
+            (unsigned long long)l->ack_timeouts,
+            (unsigned long long)l->resets_received,
+            (unsigned long long)l->resends_received,
+            (unsigned long long)l->resends_sent,
+            (unsigned long long)l->duplicates,
+            (unsigned long long)l->bad_checksum,
+            (unsigned long long)l->bad_trailer,
+            (unsigned long long)l->bad_size,
+            (unsigned long long)l->noise_bytes);
+}
+
+/* Moves bytes between the host service and the peer.  Returns 1 if
+ * anything moved. */
+static int shuttle(struct conn *c, struct wiretrace *wt, void *shm,
+                   size_t size, uint64_t now)
+{
+    int moved = 0;
+
+    /* input: feed what is buffered, as far as the service takes it */
+    while (c->in_off < c->in_len && now >= c->feed_hold_until) {
+        int used = kdcom_vm_host_feed(&host, now, c->in + c->in_off,
+                                      c->in_len - c->in_off);
+        if (used < 0)
+            break;
+        if (used == 0) {
+            /* A packet waits for the guest: let the mailbox take it. */
+            if (kdcom_vm_host_poll(&host, shm, size, now) < 0)
+                break;
+            used = kdcom_vm_host_feed(&host, now, c->in + c->in_off,
+                                      c->in_len - c->in_off);
+            if (used <= 0)
+                break;
+        }
+        c->in_off += (size_t)used;
+        c->last_feed = now;
+        moved = 1;
+    }
+    if (moved)
+        kdcom_vm_host_poll(&host, shm, size, now);
+    /* output */
+    for (;;) {
+        if (c->out_off == c->out_len) {
+            int n = kdcom_vm_host_drain(&host, now, c->out, sizeof c->out);
+            if (n <= 0)
+                break;
+            c->out_len = (size_t)n;
+            c->out_off = 0;
+            moved = 1;
+            if (c->fd < 0) {
+                c->out_len = c->out_off = 0; /* nobody to hear it */
+                continue;
+            }
+        }
+        if (c->fd < 0)
+            break;
+        {
+            ssize_t w = write(c->fd, c->out + c->out_off,
+                              c->out_len - c->out_off);
+            if (w < 0) {
+                if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                    drop(c, wt, "connection failed (write)");
+                break;
+            }
+            wt_bytes(wt, 0, c->out + c->out_off, (size_t)w);
+            c->out_off += (size_t)w;
+        }
+    }
+    return moved;
+}
+
+int main(int argc, char **argv)
+{
+    const char *shm_path = NULL, *ep_arg = NULL;
+    uint64_t shm_size = 1u << 20, last_active = 0;
+    uint32_t idle_ms = 10, rx_timeout = 1000;
+    int unlink_shm = 0, trace = 0, created = 0, i, sigfd;
+    int guest_seen = -1;
+    uint64_t restarts_seen = 0;
+    struct kdcom_vm_config vcfg;
+    struct wiretrace wt;
+    struct conn c;
+    char err[256];
+    void *shm;
+    size_t size;
+
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(usage, stdout);
+            return 0;
+        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+            quiet = 1;
+        } else if (strcmp(a, "--unlink") == 0) {
+            unlink_shm = 1;
+        } else if (strcmp(a, "--shm") == 0 && v != NULL) {
+            shm_path = v;
+            i++;
+        } else if (strcmp(a, "--shm-size") == 0 && v != NULL) {
+            if (ex_parse_size(v, &shm_size) != 0 ||
+                shm_size < KDCOM_VM_MIN_SIZE || shm_size > (1u << 30))
+                goto bad;
+            i++;
+        } else if (strcmp(a, "--idle-poll") == 0 && v != NULL) {
+            if (ex_parse_u32(v, 1000, &idle_ms) != 0 || idle_ms == 0)
+                goto bad;
+            i++;
+        } else if (strcmp(a, "--receive-timeout") == 0 && v != NULL) {
+            if (ex_parse_u32(v, 3600000u, &rx_timeout) != 0 || rx_timeout == 0)
+                goto bad;
+            i++;
+        } else if (strcmp(a, "--trace") == 0 && v != NULL) {
+            if ((trace = wt_parse_mode(v)) < 0)
+                goto bad;
+            i++;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            fprintf(stderr, "kdcom-shim: unknown option '%s' or missing value "
+                    "(see --help)\n", a);
+            return 2;
+        } else if (ep_arg == NULL) {
+            ep_arg = a;
+        } else {
+            fprintf(stderr, "kdcom-shim: unexpected argument '%s'\n", a);
+            return 2;
+        }
+        continue;
+    bad:
+        fprintf(stderr, "kdcom-shim: bad value for %s: '%s'\n", a, v);
+        return 2;
+    }
+    if (shm_path == NULL || ep_arg == NULL) {
+        fprintf(stderr, "kdcom-shim: need --shm FILE and an ENDPOINT (see "
+                "--help)\n");
+        return 2;
+    }
+    memset(&c, 0, sizeof c);
+    c.lfd = c.fd = c.keep_slave = -1;
+    if (ep_parse(ep_arg, &c.sp, err, sizeof err) != 0) {
+        fprintf(stderr, "kdcom-shim: %s\n", err);
+        return 2;
+    }
+    sigfd = ex_signals_init();
+    kdcom_vm_config_init(&vcfg);
+    vcfg.receive_timeout_ms = rx_timeout;
+    if (kdcom_vm_host_init(&host, &vcfg) != KDCOM_OK) {
+        fprintf(stderr, "kdcom-shim: host service configuration refused\n");
+        return 2;
+    }
+    if (map_shm(shm_path, shm_size, &shm, &size, &created) != 0)
+        return 1;
+    if (created && !quiet)
+        fprintf(stderr, "kdcom-shim: created %s (%zu bytes)\n", shm_path,
+                size);
+    wt_init(&wt, trace, stderr);
+
+    if (c.sp.kind == EP_PTY) {
+        char slave[128];
+        c.fd = ep_open_pty(slave, sizeof slave, &c.keep_slave, err,
+                           sizeof err);
+        if (c.fd < 0)
+            goto fail;
+        printf("KDCOM_SHIM_PTY=%s\n", slave);
+    } else if (c.sp.listen) {
+        c.lfd = ep_listen(&c.sp, err, sizeof err);
+        if (c.lfd < 0)
+            goto fail;
+        if (c.sp.kind == EP_TCP) {
+            int port = ep_local_port(c.lfd);
+            if (!quiet)
+                fprintf(stderr, "kdcom-shim: %s (%zu bytes) served on "
+                        "tcp %s:%d\nkdcom-shim: attach WinDbg with: "
+                        "windbg -k com:ipport=%d,port=%s\n", shm_path, size,
+                        c.sp.host, port, port, c.sp.host);
+            printf("KDCOM_SHIM_PORT=%d\n", port);
+        } else if (!quiet) {
+            fprintf(stderr, "kdcom-shim: %s served on unix socket %s\n",
+                    shm_path, c.sp.path);
+        }
+    } else if (c.sp.kind == EP_TTY) {
+        c.fd = ep_open(&c.sp, 0, err, sizeof err);
+        if (c.fd < 0)
+            goto fail;
+    }
+    fflush(stdout);
+
+    while (!ex_stop_requested()) {
+        uint64_t now = ex_now_ms(), deadline;
+        struct timespec ts;
+        fd_set rd, wr;
+        int nfds = sigfd, r, moved;
+
+        r = kdcom_vm_host_poll(&host, shm, size, now);
+        if (r == KDCOM_VM_POLL_NO_GUEST && guest_seen != 0) {
+            say("%s", "waiting for a guest to initialise the channel");
+            guest_seen = 0;
+        } else if (r >= 0 && r != KDCOM_VM_POLL_NO_GUEST) {
+            uint64_t rs = kdcom_vm_host_stats(&host)->guest_restarts;
+            if (guest_seen != 1)
+                say("%s", "guest attached");
+            else if (rs != restarts_seen)
+                say("%s", "guest restarted");
+            guest_seen = 1;
+            restarts_seen = rs;
+        }
+        try_connect(&c);
+        moved = shuttle(&c, &wt, shm, size, now);
+        if (moved || r == KDCOM_VM_POLL_BUSY)
+            last_active = now;
+
+        FD_ZERO(&rd);
+        FD_ZERO(&wr);
+        FD_SET(sigfd, &rd);
+        if (c.lfd >= 0) {
+            FD_SET(c.lfd, &rd);
+            if (c.lfd > nfds)
+                nfds = c.lfd;
+        }
+        if (c.fd >= 0) {
+            if (c.in_off == c.in_len)
+                FD_SET(c.fd, &rd);
+            if (c.out_off < c.out_len)
+                FD_SET(c.fd, &wr);
+            if (c.fd > nfds)
+                nfds = c.fd;
+        }
+        /* Sleep: briefly while requests flow, longer when idle, never past
+         * a link or service deadline. */
+        deadline = kdcom_vm_host_next_deadline(&host);
+        if (now - last_active < HOT_WINDOW_MS) {
+            ts.tv_sec = 0;
+            ts.tv_nsec = HOT_POLL_US * 1000L;
+        } else {
+            int ms = ex_poll_timeout(now, deadline, (int)idle_ms);
+            if (c.in_off < c.in_len && c.feed_hold_until > now &&
+                c.feed_hold_until - now < (uint64_t)ms)
+                ms = (int)(c.feed_hold_until - now);
+            ts.tv_sec = ms / 1000;
+            ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+        }
+        r = pselect(nfds + 1, &rd, &wr, NULL, &ts, NULL);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            fprintf(stderr, "kdcom-shim: select: %s\n", strerror(errno));
+            break;
+        }
+        if (FD_ISSET(sigfd, &rd))
+            ex_signals_drain();
+        if (c.lfd >= 0 && FD_ISSET(c.lfd, &rd)) {
+            char peer[160];
+            int fd = ep_accept(c.lfd, peer, sizeof peer);
+            if (fd >= 0) {
+                if (c.fd >= 0)
+                    drop(&c, &wt, "replaced by a new connection");
+                attached(&c, fd, peer);
+                last_active = ex_now_ms();
+            }
+        }
+        if (c.fd >= 0 && c.in_off == c.in_len && FD_ISSET(c.fd, &rd)) {
+            ssize_t n = read(c.fd, c.in, sizeof c.in);
+            if (n > 0) {
+                wt_bytes(&wt, 1, c.in, (size_t)n);
+                c.in_len = (size_t)n;
+                c.in_off = 0;
+                last_active = ex_now_ms();
+            } else if (n == 0 && c.sp.kind != EP_PTY) {
+                drop(&c, &wt, "disconnected");
+            } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+                       errno != EINTR && errno != EIO) {
+                drop(&c, &wt, "connection failed (read)");
+            }
+        }
+    }
+    if (ex_stop_requested())
+        say("%s", "stopping");
+    print_stats();
+    if (c.fd >= 0)
+        close(c.fd);
+    if (c.keep_slave >= 0)
+        close(c.keep_slave);
+    if (c.lfd >= 0) {
+        close(c.lfd);
+        if (c.sp.kind == EP_UNIX)
+            unlink(c.sp.path);
+    }
+    munmap(shm, size);
+    if (unlink_shm)
+        unlink(shm_path);
+    return 0;
+fail:
+    fprintf(stderr, "kdcom-shim: %s\n", err);
+    munmap(shm, size);
+    if (unlink_shm)
+        unlink(shm_path);
+    return 1;
+}
