@@ -73,6 +73,7 @@ struct fz_end {
     /* what we sent: the frame drained must be exactly this */
     int have_sent;
     uint32_t sent_type;
+    uint32_t sent_types;       /* bit per type ever sent */
     uint32_t sent_len;
     uint8_t sent_payload[KDCOM_MAX_PAYLOAD];
     uint64_t sends_ok, cancels_ok;
