@@ -57,3 +57,6 @@ $(EX_SHIM): $(EX_DIR)/shim/kdshim.o $(EX_COMMON) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^
 
 examples: $(EX_PROGS)
+
+demo: $(EX_CLIENT) $(EX_SIM_VM) $(EX_SHIM)
+	@sh examples/demo/demo.sh $(EX_DIR)

@@ -65,6 +65,8 @@ static const char usage[] =
 "  --unlink                 remove FILE on exit\n"
 "  --idle-poll MS           mailbox poll interval when idle (default 10)\n"
 "  --receive-timeout MS     guest RECEIVE answers TIMEOUT after MS (1000)\n"
+"  --ack-timeout MS         resend to the debugger after MS without ACK (1000);\n"
+"                           a DbgPrint is dropped after 20 of them\n"
 "  --trace hex|decode       print the wire traffic on stderr\n"
 "  -q, --quiet              only errors and the final counters\n"
 "  -h, --help               this text\n"
@@ -285,7 +287,7 @@ int main(int argc, char **argv)
 {
     const char *shm_path = NULL, *ep_arg = NULL;
     uint64_t shm_size = 1u << 20, last_active = 0;
-    uint32_t idle_ms = 10, rx_timeout = 1000;
+    uint32_t idle_ms = 10, rx_timeout = 1000, ack_timeout = 1000;
     int unlink_shm = 0, trace = 0, created = 0, i, sigfd;
     int guest_seen = -1;
     uint64_t restarts_seen = 0;
@@ -321,6 +323,11 @@ int main(int argc, char **argv)
             if (ex_parse_u32(v, 3600000u, &rx_timeout) != 0 || rx_timeout == 0)
                 goto bad;
             i++;
+        } else if (strcmp(a, "--ack-timeout") == 0 && v != NULL) {
+            if (ex_parse_u32(v, 3600000u, &ack_timeout) != 0 ||
+                ack_timeout == 0)
+                goto bad;
+            i++;
         } else if (strcmp(a, "--trace") == 0 && v != NULL) {
             if ((trace = wt_parse_mode(v)) < 0)
                 goto bad;
@@ -354,6 +361,7 @@ int main(int argc, char **argv)
     sigfd = ex_signals_init();
     kdcom_vm_config_init(&vcfg);
     vcfg.receive_timeout_ms = rx_timeout;
+    vcfg.ack_timeout_ms = ack_timeout;
     if (kdcom_vm_host_init(&host, &vcfg) != KDCOM_OK) {
         fprintf(stderr, "kdcom-shim: host service configuration refused\n");
         return 2;

@@ -110,6 +110,7 @@ static void flush_tx(void)
 {
     size_t off = 0;
 
+    empty_polls = 0; /* the kernel is busy sending: do not nap yet */
     if (cfd < 0) {
         tx_len = 0; /* no cable: the bytes leave the UART anyway */
         return;
