@@ -94,13 +94,13 @@ $(VMT_HOST_BINS): $(B)/tests/vm/%: tests/vm/%.c tests/vm/vmh.c $(VMT_HDRS) $(LIB
 	@mkdir -p $(@D)
 	$(CC) $(VMT_CFLAGS) $< tests/vm/vmh.c $(LIB_A) $(LDFLAGS) -lcmocka -o $@
 
-$(VMT_GUEST_BINS): $(B)/tests/vm/%: tests/vm/%.c tests/vm/vmt.c $(VMT_HDRS) $(GUEST_VM_OBJS) $(LIB_A)
+$(VMT_GUEST_BINS): $(B)/tests/vm/%: tests/vm/%.c tests/vm/vmt.c tests/vm/vmt_scenario.c $(VMT_HDRS) $(GUEST_VM_OBJS) $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(VMT_CFLAGS) $< tests/vm/vmt.c $(GUEST_VM_OBJS) $(LIB_A) $(LDFLAGS) -lcmocka -lpthread -o $@
+	$(CC) $(VMT_CFLAGS) $< tests/vm/vmt.c tests/vm/vmt_scenario.c $(GUEST_VM_OBJS) $(LIB_A) $(LDFLAGS) -lcmocka -lpthread -o $@
 
-$(VMT_UART_BINS): $(B)/tests/vm/%: tests/vm/%.c tests/vm/vmt.c $(VMT_HDRS) $(GUEST_UART_OBJS)
+$(VMT_UART_BINS): $(B)/tests/vm/%: tests/vm/%.c tests/vm/vmt.c tests/vm/vmt_scenario.c $(VMT_HDRS) $(GUEST_UART_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(VMT_CFLAGS) $< tests/vm/vmt.c $(GUEST_UART_OBJS) $(LDFLAGS) -lcmocka -lpthread -o $@
+	$(CC) $(VMT_CFLAGS) $< tests/vm/vmt.c tests/vm/vmt_scenario.c $(GUEST_UART_OBJS) $(LDFLAGS) -lcmocka -lpthread -o $@
 
 check-vm: $(VMT_BINS)
 	@set -e; for t in $(VMT_BINS); do echo "== $$t"; $(TEST_RUNNER) $$t; done
