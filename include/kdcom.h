@@ -445,7 +445,9 @@ struct kdcom_link {
     uint64_t rx_last;          /* time of the last byte received */
     uint32_t rx_expect;        /* id of the next new data packet */
     uint8_t rx_expect_known;   /* DEBUGGER: 0 until the first packet after
-                                  a (re)sync fixes the expectation */
+                                  a (re)sync fixes the expectation; 2: the
+                                  same, but a repeat of the last accepted
+                                  packet is a duplicate */
     uint8_t rx_pkt_pending;    /* a PACKET event refers to rx.payload */
     uint8_t synced;            /* DEBUGGER: handshake complete */
     uint8_t breakin_pending;   /* TARGET: sticky break-in request */

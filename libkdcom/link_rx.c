@@ -44,14 +44,22 @@ static uint32_t ack_id_for(const struct kdcom_link *l, uint32_t id)
     return l->role == KDCOM_ROLE_TARGET ? id : (id & ~KDCOM_SYNC_BIT);
 }
 
+/* rx_expect_known on a DEBUGGER: */
+#define RX_EXPECT_ANY 0    /* first packet after the handshake: any id */
+#define RX_EXPECT_KNOWN 1  /* rx_expect holds the next id */
+#define RX_EXPECT_REBASE 2 /* any id, but not the last packet again */
+
 static int debugger_is_new(const struct kdcom_link *l,
                            const struct kdcom_frame *f)
 {
-    if (!l->rx_expect_known)
+    if (l->rx_expect_known == RX_EXPECT_ANY)
         return 1;
-    if (f->id & KDCOM_SYNC_BIT) {
-        /* A target that gave up numbers from INITIAL|SYNC again: re-base,
-         * unless this is a retransmission of the packet we just took. */
+    if (l->rx_expect_known == RX_EXPECT_REBASE ||
+        (f->id & KDCOM_SYNC_BIT)) {
+        /* The target numbers afresh (it gave up and uses INITIAL|SYNC, or
+         * it answered a RESET): re-base, unless this is a retransmission
+         * of the packet we took last.  The checksum does not cover the
+         * id, so id, length and checksum together tell them apart. */
         return !(f->id == l->rx_last_id && f->byte_count == l->rx_last_len &&
                  f->checksum == l->rx_last_sum);
     }
@@ -90,7 +98,7 @@ static void rx_data(struct kdcom_link *l, const struct kdcom_frame *f)
         kdcom_tx_acked(l);
     }
     l->rx_expect = (f->id & ~KDCOM_SYNC_BIT) ^ 1u;
-    l->rx_expect_known = 1;
+    l->rx_expect_known = RX_EXPECT_KNOWN;
     l->rx_last_id = f->id;
     l->rx_last_len = f->byte_count;
     l->rx_last_sum = f->checksum;
@@ -140,7 +148,13 @@ static int rx_reset(struct kdcom_link *l)
         return 1;
     }
     l->tx_id = KDCOM_INITIAL_ID;
-    l->rx_expect_known = 0;
+    /* The target answers every RESET by numbering from INITIAL and
+     * retransmitting its outstanding packet under that id.  When the echo
+     * of a RESET arrives late or twice (WinDbg-style repeats, a duplicating
+     * pipe), that retransmission can be the packet accepted last: it must
+     * not be delivered again (docs/protocol.md "Debugger role"). */
+    l->rx_expect_known = l->stats.packets_received != 0 ? RX_EXPECT_REBASE
+                                                        : RX_EXPECT_ANY;
     if (!l->synced) {
         /* RESETs still queued would only make the target reset again. */
         kdcom_ctl_remove(l, KDCOM_TYPE_RESET);

@@ -350,14 +350,10 @@ long shuttle(struct kdcom_link *a, struct ev_log *la, struct kdcom_link *b,
              struct ev_log *lb, uint64_t now, size_t cap, size_t chunk,
              int rounds)
 {
-    /* Each side's output is logged in its own log; fwd[] marks how much
-     * of it has been handed to the other side already. */
-    size_t fwd[2];
+    static uint8_t buf[EVLOG_OUT];
     long moved = 0;
     int r;
 
-    fwd[0] = la->out_len;
-    fwd[1] = lb->out_len;
     for (r = 0; r < rounds; r++) {
         long step = 0;
         int side;
@@ -374,13 +370,15 @@ long shuttle(struct kdcom_link *a, struct ev_log *la, struct kdcom_link *b,
                 return rc;
             if (lf->overflow)
                 return -300;
-            n = lf->out_len - fwd[side];
+            /* Everything in the sender's log goes across, then the log
+             * is emptied (the receiver appends its answers to its own). */
+            n = lf->out_len;
+            memcpy(buf, lf->out, n);
+            lf->out_len = 0;
             if (n > 0) {
-                rc = feed_chunked(to, now, lf->out + fwd[side], n, chunk, 1,
-                                  lt);
+                rc = feed_chunked(to, now, buf, n, chunk, 1, lt);
                 if (rc < 0)
                     return rc;
-                fwd[side] += n;
                 step += (long)n;
             }
         }

@@ -139,8 +139,10 @@ long ev_find(const struct ev_log *log, uint32_t kind, size_t nth);
 
 /* Moves bytes between two links until neither has anything to say (or
  * `rounds` passes went by), draining each in pieces of `cap` bytes and
- * feeding the other in pieces of `chunk` bytes, and logs both sides.
- * Returns the number of bytes moved, or a negative error. */
+ * feeding the other in pieces of `chunk` bytes; events go to each side's
+ * log.  Bytes already in a log's `out` count as written by that side and
+ * not yet delivered: they go across first.  Logs' `out` buffers are empty
+ * afterwards.  Returns the number of bytes moved, or a negative error. */
 long shuttle(struct kdcom_link *a, struct ev_log *la, struct kdcom_link *b,
              struct ev_log *lb, uint64_t now, size_t cap, size_t chunk,
              int rounds);

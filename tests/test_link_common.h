@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_link_common.h - small helpers the link conformance tests share: build a
+ * frame, feed it to the link under test in a given chunk size, drain and
+ * parse what the link wrote.  Header-only (static functions) so that each
+ * test executable stays one .c file plus tests/util.c.
+ *
+ * Every helper asserts through cmocka: a helper failing is a test
+ * failing, with the line of the helper and the chunk size in the output.
+ */
+#ifndef KDCOM_TEST_TEST_LINK_COMMON_H
+#define KDCOM_TEST_TEST_LINK_COMMON_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kdcom.h"
+#include "util.h"
+
+/* The link under test, what it reported and what it wrote. */
+static struct kdcom_link L;
+static struct ev_log E;
+static struct parse_log OUT;
+static uint8_t F[4 * KDCOM_MAX_FRAME]; /* frames being built */
+
+/* Chunk sizes every split-invariant scenario runs with (0 = whole). */
+#define CHUNK_MAX 40
+
+static inline void lc_init(uint32_t role, uint32_t flags)
+{
+    struct kdcom_config cfg;
+
+    assert_int_equal(kdcom_config_init(&cfg, role), KDCOM_OK);
+    cfg.flags = flags;
+    assert_int_equal(kdcom_link_init(&L, &cfg), KDCOM_OK);
+    ev_log_init(&E);
+}
+
+static inline void lc_init_cfg(const struct kdcom_config *cfg)
+{
+    assert_int_equal(kdcom_link_init(&L, cfg), KDCOM_OK);
+    ev_log_init(&E);
+}
+
+static inline size_t lc_ctl(uint8_t *o, uint32_t type, uint32_t id)
+{
+    assert_int_equal(mk_control(o, 16, type, id), 16);
+    return 16;
+}
+
+static inline size_t lc_data(uint8_t *o, uint32_t type, uint32_t id,
+                      const char *text)
+{
+    int n = mk_data(o, KDCOM_MAX_FRAME, type, id, (const uint8_t *)text,
+                    strlen(text));
+
+    assert_true(n > 0);
+    return (size_t)n;
+}
+
+/* Feeds n bytes in pieces of `chunk`, takes the events and drains after
+ * every piece; all bytes must be consumed. */
+static inline void lc_feed(uint64_t now, const uint8_t *p, size_t n, size_t chunk)
+{
+    assert_int_equal(feed_chunked(&L, now, p, n, chunk, 1, &E), (long)n);
+    assert_false(E.overflow);
+}
+
+static inline void lc_events(void)
+{
+    assert_true(take_events(&L, &E) >= 0);
+}
+
+/* Drains (at most `cap` per call) and takes events. */
+static inline void lc_drain(uint64_t now, size_t cap)
+{
+    assert_true(drain_all(&L, now, cap, &E) >= 0);
+    lc_events();
+}
+
+/* Parses everything the link wrote since the last call into OUT (and
+ * forgets it).  The output must always be whole frames: no noise, no
+ * broken frame, whatever caps were used. */
+static inline void lc_out(void)
+{
+    size_t i;
+
+    assert_int_equal(parse_chunked(E.out, E.out_len, 0, &OUT), 0);
+    assert_int_equal(OUT.noise_bytes, 0);
+    assert_int_equal(OUT.partial_leaders, 0);
+    for (i = 0; i < OUT.n; i++)
+        assert_true(OUT.item[i].kind == KDCOM_FRAME_DATA ||
+                    OUT.item[i].kind == KDCOM_FRAME_CONTROL ||
+                    OUT.item[i].kind == KDCOM_FRAME_BREAKIN);
+    if (OUT.n > 0)
+        assert_int_equal(OUT.item[OUT.n - 1].end, E.out_len);
+    else
+        assert_int_equal(E.out_len, 0);
+    E.out_len = 0;
+}
+
+static inline void lc_expect(size_t i, uint32_t kind, uint32_t type, uint32_t id)
+{
+    assert_true(i < OUT.n);
+    assert_int_equal(OUT.item[i].kind, kind);
+    assert_int_equal(OUT.item[i].type, type);
+    assert_int_equal(OUT.item[i].id, id);
+}
+
+static inline size_t lc_count_out(uint32_t kind, uint32_t type)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < OUT.n; i++)
+        if (OUT.item[i].kind == kind &&
+            (kind != KDCOM_FRAME_CONTROL || OUT.item[i].type == type))
+            n++;
+    return n;
+}
+
+static inline void lc_send(uint64_t now, uint32_t type, const char *text)
+{
+    assert_int_equal(kdcom_send(&L, now, type, (const uint8_t *)text,
+                                strlen(text) / 2, (const uint8_t *)text +
+                                strlen(text) / 2, strlen(text) - strlen(text) / 2),
+                     KDCOM_OK);
+}
+
+static inline const struct kdcom_stats *lc_stats(void)
+{
+    return kdcom_get_stats(&L);
+}
+
+/* The index of the n-th event of a kind (asserts that it exists). */
+static inline const struct logged_event *lc_ev(uint32_t kind, size_t nth)
+{
+    long i = ev_find(&E, kind, nth);
+
+    assert_true(i >= 0);
+    return &E.ev[i];
+}
+
+#endif /* KDCOM_TEST_TEST_LINK_COMMON_H */

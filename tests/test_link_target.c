@@ -1,0 +1,905 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_link_target.c - conformance of the TARGET role: one test per
+ * behaviour of PROTOCOL-FACTS §7 that applies to a target (and the
+ * "both" rows), through the public API only.
+ *
+ * Every scenario whose outcome does not depend on how the input is split
+ * runs with the input fed whole and in every chunk size 1..CHUNK_MAX.  The
+ * exception, by design: a TARGET that receives a RESET drops the rest of
+ * that write (the bytes were buffered before the RESET was answered and
+ * are stale, §7 / §4.1 "resync bounce"), so what follows a RESET in the
+ * same write depends on the split.  test_reset_drops_rest_of_write pins
+ * that down on its own.
+ */
+#include "test_link_common.h"
+
+#define T KDCOM_ROLE_TARGET
+#define INIT KDCOM_INITIAL_ID
+#define SYNC KDCOM_SYNC_BIT
+
+typedef void scenario(size_t chunk);
+
+static void run_chunks(scenario *fn)
+{
+    size_t c;
+
+    for (c = 0; c <= CHUNK_MAX; c++)
+        fn(c);
+}
+
+/* §1.5/§7: send id starts at INITIAL|SYNC, receive expectation INITIAL. */
+static void sc_initial_ids(size_t chunk)
+{
+    size_t n;
+
+    lc_init(T, 0);
+    assert_int_equal(kdcom_tx_id(&L), INIT | SYNC);
+    assert_int_equal(kdcom_is_synced(&L), 0);
+    assert_int_equal(kdcom_can_send(&L), 1);
+    /* A packet with the other id is not the expected one: ACKed with its
+     * own id, not delivered. */
+    n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT + 1, "other");
+    lc_feed(1, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 0);
+    lc_out();
+    assert_int_equal(OUT.n, 1);
+    lc_expect(0, KDCOM_FRAME_CONTROL, KDCOM_TYPE_ACKNOWLEDGE, INIT + 1);
+    /* The expected one is delivered and ACKed with its exact id. */
+    n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT, "expected");
+    lc_feed(2, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 1);
+    assert_int_equal(lc_ev(KDCOM_EV_PACKET, 0)->id, INIT);
+    assert_int_equal(lc_ev(KDCOM_EV_PACKET, 0)->len, 8);
+    assert_int_equal(lc_ev(KDCOM_EV_PACKET, 0)->payload_hash,
+                     util_hash((const uint8_t *)"expected", 8));
+    lc_out();
+    lc_expect(0, KDCOM_FRAME_CONTROL, KDCOM_TYPE_ACKNOWLEDGE, INIT);
+    /* Our first packet carries SYNC. */
+    lc_send(3, KDCOM_TYPE_STATE_CHANGE64, "state change");
+    lc_drain(3, chunk);
+    lc_out();
+    assert_int_equal(OUT.n, 1);
+    lc_expect(0, KDCOM_FRAME_DATA, KDCOM_TYPE_STATE_CHANGE64, INIT | SYNC);
+    assert_int_equal(lc_stats()->duplicates, 1);
+    assert_int_equal(lc_stats()->packets_received, 1);
+}
+
+static void test_initial_ids(void **state)
+{
+    (void)state;
+    run_chunks(sc_initial_ids);
+}
+
+/* §7: SYNC is cleared after the first ACK; ids alternate in bit 0. */
+static void sc_sync_cleared(size_t chunk)
+{
+    size_t n;
+    const struct logged_event *ev;
+
+    lc_init(T, 0);
+    lc_send(0, KDCOM_TYPE_STATE_CHANGE64, "sc");
+    lc_drain(0, chunk);
+    lc_out();
+    n = lc_ctl(F, KDCOM_TYPE_ACKNOWLEDGE, INIT);
+    lc_feed(1, F, n, chunk);
+    ev = lc_ev(KDCOM_EV_ACKED, 0);
+    assert_int_equal(ev->id, INIT | SYNC);
+    assert_int_equal(ev->type, KDCOM_TYPE_STATE_CHANGE64);
+    assert_int_equal(kdcom_is_synced(&L), 1);
+    assert_int_equal(kdcom_tx_id(&L), INIT + 1);
+    lc_send(2, KDCOM_TYPE_DEBUG_IO, "print");
+    lc_drain(2, chunk);
+    lc_out();
+    lc_expect(0, KDCOM_FRAME_DATA, KDCOM_TYPE_DEBUG_IO, INIT + 1);
+    n = lc_ctl(F, KDCOM_TYPE_ACKNOWLEDGE, INIT + 1);
+    lc_feed(3, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_ACKED), 2);
+    assert_int_equal(kdcom_tx_id(&L), INIT);
+    assert_int_equal(lc_stats()->packets_acked, 2);
+    assert_int_equal(lc_stats()->acks_ignored, 0);
+}
+
+static void test_sync_cleared_after_first_ack(void **state)
+{
+    (void)state;
+    run_chunks(sc_sync_cleared);
+}
+
+/* §7: an ACK matches when ack.id & ~SYNC == current & ~SYNC, so masked
+ * (WinDbg, r2, pykd) and unmasked (rizin) ACKs are both accepted. */
+static void sc_ack_masked_unmasked(size_t chunk)
+{
+    size_t n;
+
+    lc_init(T, 0);
+    lc_send(0, KDCOM_TYPE_STATE_CHANGE64, "sc");
+    lc_drain(0, chunk);
+    n = lc_ctl(F, KDCOM_TYPE_ACKNOWLEDGE, INIT | SYNC); /* unmasked */
+    lc_feed(1, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_ACKED), 1);
+    lc_send(2, KDCOM_TYPE_DEBUG_IO, "x");
+    lc_drain(2, chunk);
+    n = lc_ctl(F, KDCOM_TYPE_ACKNOWLEDGE, INIT + 1); /* masked */
+    lc_feed(3, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_ACKED), 2);
+    lc_send(4, KDCOM_TYPE_DEBUG_IO, "y");
+    lc_drain(4, chunk);
+    n = lc_ctl(F, KDCOM_TYPE_ACKNOWLEDGE, INIT | SYNC); /* SYNC set, id ok */
+    lc_feed(5, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_ACKED), 3);
+    assert_int_equal(lc_stats()->acks_received, 3);
+    assert_int_equal(lc_stats()->acks_ignored, 0);
+}
+
+static void test_ack_masked_and_unmasked(void **state)
+{
+    (void)state;
+    run_chunks(sc_ack_masked_unmasked);
+}
+
+/* §3.4: an ACK with another id, or with nothing outstanding, or for a
+ * packet that is not on the wire yet, is ignored. */
+static void sc_ack_stale(size_t chunk)
+{
+    size_t n = 0;
+
+    lc_init(T, 0);
+    /* Not on the wire yet: an ACK cannot be for it. */
+    lc_send(0, KDCOM_TYPE_STATE_CHANGE64, "sc");
+    n = lc_ctl(F, KDCOM_TYPE_ACKNOWLEDGE, INIT);
+    assert_int_equal(feed_chunked(&L, 0, F, n, chunk, 0, &E), (long)n);
+    assert_int_equal(ev_count(&E, KDCOM_EV_ACKED), 0);
+    lc_drain(0, chunk);
+    lc_out();
+    lc_expect(0, KDCOM_FRAME_DATA, KDCOM_TYPE_STATE_CHANGE64, INIT | SYNC);
+    /* The other id, and garbage. */
+    n = lc_ctl(F, KDCOM_TYPE_ACKNOWLEDGE, INIT + 1);
+    n += lc_ctl(F + n, KDCOM_TYPE_ACKNOWLEDGE, 0x12345678u);
+    n += lc_ctl(F + n, KDCOM_TYPE_ACKNOWLEDGE, 0);
+    lc_feed(1, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_ACKED), 0);
+    assert_int_equal(kdcom_can_send(&L), 0);
+    /* The right one. */
+    n = lc_ctl(F, KDCOM_TYPE_ACKNOWLEDGE, INIT);
+    lc_feed(2, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_ACKED), 1);
+    /* The same ACK again: nothing outstanding any more. */
+    lc_feed(3, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_ACKED), 1);
+    assert_int_equal(lc_stats()->acks_received, 6);
+    assert_int_equal(lc_stats()->acks_ignored, 5);
+    lc_out();
+    assert_int_equal(OUT.n, 0); /* ACKs are never answered */
+}
+
+static void test_stale_and_other_id_ack_ignored(void **state)
+{
+    (void)state;
+    run_chunks(sc_ack_stale);
+}
+
+/* §7 RESET: echo (id 0), both ids to INITIAL without SYNC, queued control
+ * packets dropped, the outstanding packet resent under the new id, an
+ * event for the upper layer. */
+static void sc_reset(size_t chunk)
+{
+    size_t n;
+    const struct kdcom_stats *st;
+
+    lc_init(T, 0);
+    lc_send(0, KDCOM_TYPE_STATE_CHANGE64, "load symbols");
+    lc_drain(0, chunk);
+    lc_out();
+    lc_expect(0, KDCOM_FRAME_DATA, KDCOM_TYPE_STATE_CHANGE64, INIT | SYNC);
+    /* A request arrives and its ACK is queued but not written yet. */
+    n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT + 1, "stray");
+    assert_int_equal(feed_chunked(&L, 1, F, n, chunk, 0, &E), (long)n);
+    n = lc_ctl(F, KDCOM_TYPE_RESET, 0x0005F863u); /* id is ignored */
+    assert_int_equal(feed_chunked(&L, 2, F, n, chunk, 0, &E), (long)n);
+    assert_int_equal(ev_count(&E, KDCOM_EV_RESET), 1);
+    assert_int_equal(kdcom_tx_id(&L), INIT);
+    lc_drain(2, chunk);
+    lc_out();
+    /* The stale ACK is gone: RESET echo, then the state change again. */
+    assert_int_equal(OUT.n, 2);
+    lc_expect(0, KDCOM_FRAME_CONTROL, KDCOM_TYPE_RESET, 0);
+    lc_expect(1, KDCOM_FRAME_DATA, KDCOM_TYPE_STATE_CHANGE64, INIT);
+    assert_int_equal(OUT.item[1].payload_hash,
+                     util_hash((const uint8_t *)"load symbols", 12));
+    st = lc_stats();
+    assert_int_equal(st->resets_received, 1);
+    assert_int_equal(st->resets_sent, 1);
+    assert_int_equal(st->retransmits, 1);
+    assert_int_equal(st->acks_sent, 0);
+    /* The receive side expects INITIAL again. */
+    n = lc_ctl(F, KDCOM_TYPE_ACKNOWLEDGE, INIT);
+    n += lc_data(F + n, KDCOM_TYPE_STATE_MANIPULATE, INIT, "get version");
+    lc_feed(3, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_ACKED), 1);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 1);
+    assert_int_equal(lc_ev(KDCOM_EV_PACKET, 0)->id, INIT);
+    assert_int_equal(kdcom_is_synced(&L), 1);
+}
+
+static void test_reset(void **state)
+{
+    (void)state;
+    run_chunks(sc_reset);
+}
+
+/* §7 / §4.1: bytes that follow a RESET in the same write were buffered
+ * before the RESET was answered; a TARGET drops them (stats.stale_bytes).
+ * The same bytes in a later write are handled normally.  This is the one
+ * TARGET behaviour that depends on the split, on purpose. */
+static void test_reset_drops_rest_of_write(void **state)
+{
+    size_t n, r;
+
+    (void)state;
+    lc_init(T, 0);
+    r = lc_ctl(F, KDCOM_TYPE_RESET, 0);
+    n = r + lc_data(F + r, KDCOM_TYPE_STATE_MANIPULATE, INIT, "old");
+    n += lc_ctl(F + n, KDCOM_TYPE_RESET, 0);
+    lc_feed(0, F, n, 0);
+    assert_int_equal(lc_stats()->stale_bytes, n - r);
+    assert_int_equal(lc_stats()->resets_received, 1);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 0);
+    lc_out();
+    assert_int_equal(OUT.n, 1);
+
+    lc_init(T, 0);
+    lc_feed(0, F, r, 0);
+    lc_feed(1, F + r, n - r, 0);
+    assert_int_equal(lc_stats()->stale_bytes, 0);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 1);
+    assert_int_equal(lc_stats()->resets_received, 2);
+}
+
+/* A DEBUGGER that has sent its RESET and is waiting for the echo. */
+static struct kdcom_link D;
+static struct ev_log DE;
+
+static void debugger_waiting(void)
+{
+    struct kdcom_config cfg;
+
+    kdcom_config_init(&cfg, KDCOM_ROLE_DEBUGGER);
+    assert_int_equal(kdcom_link_init(&D, &cfg), KDCOM_OK);
+    ev_log_init(&DE);
+    assert_int_equal(drain_all(&D, 0, 0, &DE), 16);
+    DE.out_len = 0;
+}
+
+/* RESET storms (§6.1: WinDbg opened with five RESETs in a row): five
+ * RESETs in one write and in five writes.  The target ends in step, the
+ * state change reaches the debugger exactly once, and nothing bounces. */
+static void storm(size_t chunk, int one_write)
+{
+    size_t n = 0, i;
+    long moved;
+
+    lc_init(T, 0);
+    debugger_waiting();
+    lc_send(0, KDCOM_TYPE_STATE_CHANGE64, "load symbols");
+    lc_drain(0, 0);
+    /* The debugger is not synced yet: it drops the packet, no ACK. */
+    assert_int_equal(feed_chunked(&D, 0, E.out, E.out_len, chunk, 1, &DE),
+                     (long)E.out_len);
+    assert_int_equal(DE.out_len, 0);
+    E.out_len = 0;
+    for (i = 0; i < 5; i++)
+        n += lc_ctl(F + n, KDCOM_TYPE_RESET, 0);
+    if (one_write) {
+        lc_feed(1, F, n, 0);
+        assert_int_equal(lc_stats()->stale_bytes, 64);
+    } else {
+        for (i = 0; i < 5; i++)
+            lc_feed(1, F + 16 * i, 16, chunk);
+    }
+    assert_int_equal(ev_count(&E, KDCOM_EV_RESET), one_write ? 1 : 5);
+    /* What the target wrote goes to the debugger, and back and forth
+     * until both are quiet. */
+    moved = shuttle(&L, &E, &D, &DE, 2, 0, chunk, 20);
+    assert_true(moved > 0);
+    lc_events();
+    assert_int_equal(ev_count(&DE, KDCOM_EV_SYNCED), 1);
+    assert_int_equal(ev_count(&DE, KDCOM_EV_PACKET), 1);
+    assert_int_equal(ev_count(&E, KDCOM_EV_ACKED), 1);
+    assert_int_equal(kdcom_is_synced(&L), 1);
+    assert_int_equal(kdcom_is_synced(&D), 1);
+    /* No bounce: the debugger sent one RESET and never another, the
+     * target no RESET of its own beyond the echoes. */
+    assert_int_equal(kdcom_get_stats(&D)->resets_sent, 1);
+    assert_int_equal(lc_stats()->resets_sent, one_write ? 1 : 5);
+    assert_int_equal(drain_all(&D, 100000, 0, &DE) >= 0, 1);
+    assert_int_equal(kdcom_get_stats(&D)->resets_sent, 1);
+    assert_int_equal(kdcom_get_stats(&D)->duplicates +
+                         kdcom_get_stats(&D)->packets_received,
+                     one_write ? 1 : 5);
+}
+
+static void sc_storm_one_write(size_t chunk)
+{
+    storm(chunk, 1);
+}
+
+static void sc_storm_separate(size_t chunk)
+{
+    storm(chunk, 0);
+}
+
+static void test_reset_storm_one_write(void **state)
+{
+    (void)state;
+    run_chunks(sc_storm_one_write);
+}
+
+static void test_reset_storm_separate_writes(void **state)
+{
+    (void)state;
+    run_chunks(sc_storm_separate);
+}
+
+/* §7 RESEND: retransmit at once, no retry spent, and never inside the
+ * frame being written. */
+static void sc_resend_mid_send(size_t chunk)
+{
+    static char big[3001];
+    uint8_t part[100];
+    size_t n;
+    int k;
+
+    memset(big, 'x', 3000);
+    lc_init(T, 0);
+    lc_send(0, KDCOM_TYPE_STATE_MANIPULATE, big);
+    k = kdcom_drain(&L, 0, part, sizeof part); /* frame half written */
+    assert_int_equal(k, 100);
+    memcpy(E.out, part, 100);
+    E.out_len = 100;
+    n = lc_ctl(F, KDCOM_TYPE_RESEND, 0);
+    lc_feed(1, F, n, chunk); /* drains the rest of the frame, then again */
+    assert_int_equal(ev_count(&E, KDCOM_EV_RESEND), 1);
+    lc_out();
+    assert_int_equal(OUT.n, 2);
+    lc_expect(0, KDCOM_FRAME_DATA, KDCOM_TYPE_STATE_MANIPULATE, INIT | SYNC);
+    lc_expect(1, KDCOM_FRAME_DATA, KDCOM_TYPE_STATE_MANIPULATE, INIT | SYNC);
+    /* Waiting for the ACK now: RESEND again, retransmitted with no timer. */
+    lc_feed(2, F, n, chunk);
+    lc_out();
+    assert_int_equal(OUT.n, 1);
+    assert_int_equal(lc_stats()->retransmits, 2);
+    assert_int_equal(lc_stats()->ack_timeouts, 0);
+    assert_int_equal(lc_stats()->resends_received, 2);
+    n = lc_ctl(F, KDCOM_TYPE_ACKNOWLEDGE, INIT);
+    lc_feed(3, F, n, chunk);
+    assert_int_equal(lc_ev(KDCOM_EV_ACKED, 0)->retries, 0);
+    /* Nothing outstanding: the RESEND is only reported (the kernel's wait
+     * loop resends its state change, §3.4). */
+    n = lc_ctl(F, KDCOM_TYPE_RESEND, 0);
+    lc_feed(4, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_RESEND), 3);
+    lc_out();
+    assert_int_equal(OUT.n, 0);
+}
+
+static void test_resend_mid_send(void **state)
+{
+    (void)state;
+    run_chunks(sc_resend_mid_send);
+}
+
+/* §3.5/§7: a duplicate (our ACK was lost, the debugger sent the packet
+ * again) is ACKed with the same id and not delivered twice. */
+static void sc_lost_ack(size_t chunk)
+{
+    size_t n;
+
+    lc_init(T, 0);
+    n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT, "read memory");
+    lc_feed(0, F, n, chunk);
+    lc_out();
+    lc_expect(0, KDCOM_FRAME_CONTROL, KDCOM_TYPE_ACKNOWLEDGE, INIT);
+    /* That ACK is lost; the debugger retransmits. */
+    lc_feed(1000, F, n, chunk);
+    lc_out();
+    assert_int_equal(OUT.n, 1);
+    lc_expect(0, KDCOM_FRAME_CONTROL, KDCOM_TYPE_ACKNOWLEDGE, INIT);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 1);
+    assert_int_equal(lc_stats()->duplicates, 1);
+    assert_int_equal(lc_stats()->acks_sent, 2);
+    n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT + 1, "next");
+    lc_feed(1001, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 2);
+}
+
+static void test_lost_ack_then_duplicate(void **state)
+{
+    (void)state;
+    run_chunks(sc_lost_ack);
+}
+
+/* §3.4/§7: while our packet waits for its ACK, a data packet with the
+ * expected id acknowledges it implicitly (the debugger answers only what
+ * it received); one with another id is ACKed and we keep waiting. */
+static void sc_implicit_ack(size_t chunk)
+{
+    size_t n;
+
+    lc_init(T, 0);
+    lc_send(0, KDCOM_TYPE_STATE_CHANGE64, "sc");
+    lc_drain(0, chunk);
+    lc_out();
+    n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT, "get version");
+    lc_feed(1, F, n, chunk);
+    assert_int_equal(E.n, 2);
+    assert_int_equal(E.ev[0].kind, KDCOM_EV_ACKED); /* ACKED first */
+    assert_int_equal(E.ev[0].id, INIT | SYNC);
+    assert_int_equal(E.ev[1].kind, KDCOM_EV_PACKET);
+    assert_int_equal(lc_stats()->implicit_acks, 1);
+    assert_int_equal(kdcom_is_synced(&L), 1);
+    lc_out();
+    lc_expect(0, KDCOM_FRAME_CONTROL, KDCOM_TYPE_ACKNOWLEDGE, INIT);
+
+    /* Our answer goes out; the debugger's old request comes again (its
+     * ACK was lost): ACK it, keep waiting for ours. */
+    lc_send(2, KDCOM_TYPE_STATE_MANIPULATE, "version");
+    lc_drain(2, chunk);
+    lc_out();
+    lc_expect(0, KDCOM_FRAME_DATA, KDCOM_TYPE_STATE_MANIPULATE, INIT + 1);
+    lc_feed(3, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_ACKED), 1);
+    assert_int_equal(kdcom_can_send(&L), 0);
+    assert_int_equal(lc_stats()->duplicates, 1);
+    lc_out();
+    lc_expect(0, KDCOM_FRAME_CONTROL, KDCOM_TYPE_ACKNOWLEDGE, INIT);
+    /* The next request does acknowledge it. */
+    n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT + 1, "read");
+    lc_feed(4, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_ACKED), 2);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 2);
+    assert_int_equal(lc_stats()->implicit_acks, 2);
+
+    /* With KDCOM_CFG_NO_IMPLICIT_ACK the packet is delivered and ours
+     * still waits. */
+    lc_init(T, KDCOM_CFG_NO_IMPLICIT_ACK);
+    lc_send(0, KDCOM_TYPE_STATE_CHANGE64, "sc");
+    lc_drain(0, chunk);
+    n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT, "get version");
+    lc_feed(1, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 1);
+    assert_int_equal(ev_count(&E, KDCOM_EV_ACKED), 0);
+    assert_int_equal(kdcom_can_send(&L), 0);
+    assert_int_equal(lc_stats()->implicit_acks, 0);
+}
+
+static void test_implicit_ack(void **state)
+{
+    (void)state;
+    run_chunks(sc_implicit_ack);
+}
+
+/* §7: bad checksum, bad trailer, ByteCount 4001 and 65535 -> RESEND, and
+ * the parser finds the next good packet. */
+static void sc_bad_packets(size_t chunk)
+{
+    size_t n, i;
+    const struct kdcom_stats *st;
+    static const uint32_t sizes[] = {4001, 65535};
+
+    lc_init(T, 0);
+    /* bad checksum */
+    n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT, "checksum");
+    F[20] ^= 0x40;
+    lc_feed(0, F, n, chunk);
+    /* bad trailer */
+    n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT, "trailer");
+    F[n - 1] = 0x55;
+    lc_feed(1, F, n, chunk);
+    /* oversize ByteCounts, followed by what the peer claims is payload */
+    for (i = 0; i < 2; i++) {
+        n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT, "size size");
+        F[6] = (uint8_t)sizes[i];
+        F[7] = (uint8_t)(sizes[i] >> 8);
+        lc_feed(2, F, n, chunk);
+    }
+    lc_out();
+    assert_int_equal(OUT.n, 4);
+    for (i = 0; i < 4; i++)
+        lc_expect(i, KDCOM_FRAME_CONTROL, KDCOM_TYPE_RESEND, 0);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 0);
+    st = lc_stats();
+    assert_int_equal(st->bad_checksum, 1);
+    assert_int_equal(st->bad_trailer, 1);
+    assert_int_equal(st->bad_size, 2);
+    assert_int_equal(st->resends_sent, 4);
+    assert_int_equal(st->noise_bytes, 2 * (9 + 1));
+    /* Resynchronised: the retransmission is accepted. */
+    n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT, "good");
+    lc_feed(3, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 1);
+}
+
+static void test_bad_packets_resend(void **state)
+{
+    (void)state;
+    run_chunks(sc_bad_packets);
+}
+
+/* §3.2/§7: noise and partial leaders are skipped and counted, no RESEND. */
+static void sc_noise(size_t chunk)
+{
+    size_t n;
+
+    lc_init(T, 0);
+    n = (size_t)util_hex("00 13 30 30 69 69 ff", F, 16);
+    n += lc_data(F + n, KDCOM_TYPE_STATE_MANIPULATE, INIT, "after noise");
+    lc_feed(0, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 1);
+    assert_int_equal(lc_stats()->noise_bytes, 7);
+    assert_int_equal(lc_stats()->partial_leaders, 2);
+    assert_int_equal(lc_stats()->resends_sent, 0);
+    lc_out();
+    assert_int_equal(OUT.n, 1);
+}
+
+static void test_noise_and_partial_leaders(void **state)
+{
+    (void)state;
+    run_chunks(sc_noise);
+}
+
+/* §7: 'b' is sticky until kdcom_take_breakin(), also when a leader
+ * follows (Windows behaviour); reported once per request. */
+static void sc_breakin(size_t chunk)
+{
+    size_t n;
+
+    lc_init(T, 0);
+    lc_send(0, KDCOM_TYPE_DEBUG_IO, "print");
+    lc_drain(0, chunk);
+    lc_out();
+    F[0] = KDCOM_BREAKIN_BYTE;
+    n = 1 + lc_ctl(F + 1, KDCOM_TYPE_ACKNOWLEDGE, INIT);
+    lc_feed(1, F, n, chunk);
+    /* The ACK right after the 'b' still counts... */
+    assert_int_equal(ev_count(&E, KDCOM_EV_ACKED), 1);
+    /* ...and so does the 'b'. */
+    assert_int_equal(ev_count(&E, KDCOM_EV_BREAKIN), 1);
+    /* More 'b's before it is taken: no new event. */
+    F[1] = F[2] = KDCOM_BREAKIN_BYTE;
+    lc_feed(2, F, 3, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_BREAKIN), 1);
+    assert_int_equal(lc_stats()->breakins_received, 4);
+    assert_int_equal(kdcom_take_breakin(&L), 1);
+    assert_int_equal(kdcom_take_breakin(&L), 0);
+    lc_feed(3, F, 1, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_BREAKIN), 2);
+    assert_int_equal(kdcom_take_breakin(&L), 1);
+    lc_out();
+    assert_int_equal(OUT.n, 0);
+}
+
+static void test_breakin_sticky(void **state)
+{
+    (void)state;
+    run_chunks(sc_breakin);
+}
+
+/* §3.7/§7: retransmit on ACK timeout; after retry_limit timeouts report
+ * RETRIES_EXHAUSTED, keep the packet outstanding; kdcom_cancel_send()
+ * gives up and re-arms SYNC. */
+static void test_retries_exhausted_and_cancel(void **state)
+{
+    struct kdcom_config cfg;
+    uint64_t now = 0;
+    int i;
+    size_t n;
+
+    (void)state;
+    kdcom_config_init(&cfg, T);
+    cfg.retry_limit = 3;
+    cfg.ack_timeout_ms = 100;
+    lc_init_cfg(&cfg);
+    lc_send(0, KDCOM_TYPE_DEBUG_IO, "nobody listens");
+    lc_drain(0, 0);
+    lc_out();
+    assert_int_equal(kdcom_next_deadline(&L), 100);
+    for (i = 1; i <= 3; i++) {
+        lc_drain(now + 99, 0); /* not yet */
+        lc_out();
+        assert_int_equal(OUT.n, 0);
+        now += 100;
+        lc_drain(now, 0);
+        lc_out();
+        assert_int_equal(OUT.n, 1);
+        lc_expect(0, KDCOM_FRAME_DATA, KDCOM_TYPE_DEBUG_IO, INIT | SYNC);
+        assert_int_equal(lc_stats()->ack_timeouts, (uint64_t)i);
+    }
+    assert_int_equal(ev_count(&E, KDCOM_EV_RETRIES_EXHAUSTED), 1);
+    assert_int_equal(lc_ev(KDCOM_EV_RETRIES_EXHAUSTED, 0)->retries, 3);
+    assert_int_equal(lc_ev(KDCOM_EV_RETRIES_EXHAUSTED, 0)->type,
+                     KDCOM_TYPE_DEBUG_IO);
+    assert_int_equal(kdcom_can_send(&L), 0); /* still outstanding */
+    assert_int_equal(lc_stats()->retries_exhausted, 1);
+    assert_int_equal(lc_stats()->retransmits, 3);
+    /* Three more: reported again (every retry_limit timeouts). */
+    for (i = 0; i < 3; i++) {
+        now += 100;
+        lc_drain(now, 0);
+    }
+    assert_int_equal(ev_count(&E, KDCOM_EV_RETRIES_EXHAUSTED), 2);
+    /* Give up, as kdcom.dll does with a DbgPrint. */
+    assert_int_equal(kdcom_cancel_send(&L), KDCOM_OK);
+    assert_int_equal(kdcom_cancel_send(&L), KDCOM_ERR_NO_PACKET);
+    assert_int_equal(kdcom_can_send(&L), 1);
+    assert_int_equal(kdcom_tx_id(&L), INIT | SYNC);
+    assert_int_equal(kdcom_is_synced(&L), 0);
+    assert_int_equal(lc_stats()->packets_cancelled, 1);
+    assert_int_equal(kdcom_next_deadline(&L), UINT64_MAX);
+    /* A late ACK for it matches nothing. */
+    n = lc_ctl(F, KDCOM_TYPE_ACKNOWLEDGE, INIT);
+    lc_feed(now, F, n, 0);
+    assert_int_equal(ev_count(&E, KDCOM_EV_ACKED), 0);
+    /* The receive side expects INITIAL again. */
+    n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT, "hello again");
+    lc_feed(now, F, n, 0);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 1);
+
+    /* retry_limit 0: retried for ever, never reported. */
+    cfg.retry_limit = 0;
+    lc_init_cfg(&cfg);
+    lc_send(0, KDCOM_TYPE_STATE_CHANGE64, "sc");
+    for (now = 0; now <= 100 * 100; now += 100)
+        lc_drain(now, 0);
+    assert_int_equal(lc_stats()->ack_timeouts, 100);
+    assert_int_equal(ev_count(&E, KDCOM_EV_RETRIES_EXHAUSTED), 0);
+}
+
+/* §3.4/§7: unknown control types are ignored. */
+static void sc_unknown_control(size_t chunk)
+{
+    size_t n;
+
+    lc_init(T, 0);
+    n = (size_t)util_hex("69696969 0700 0000 00008080 00000000"
+                         "69696969 0000 0000 00008080 00000000"
+                         "69696969 ffff 0000 00008080 00000000",
+                         F, 64);
+    lc_feed(0, F, n, chunk);
+    assert_int_equal(lc_stats()->unknown_control, 3);
+    assert_int_equal(E.n, 0);
+    lc_out();
+    assert_int_equal(OUT.n, 0);
+}
+
+static void test_unknown_control_ignored(void **state)
+{
+    (void)state;
+    run_chunks(sc_unknown_control);
+}
+
+/* §2/§3.5: a timeout inside a packet -> RESEND; a partial leader alone
+ * is not a packet and times nothing out. */
+static void sc_byte_timeout(size_t chunk)
+{
+    size_t n;
+
+    lc_init(T, 0);
+    n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT, "interrupted packet");
+    lc_feed(10, F, 20, chunk);
+    assert_int_equal(kdcom_next_deadline(&L), 10 + 1000);
+    lc_drain(1009, 0);
+    lc_out();
+    assert_int_equal(OUT.n, 0);
+    assert_int_equal(kdcom_tick(&L, 1010), KDCOM_OK);
+    lc_drain(1010, 0);
+    lc_out();
+    assert_int_equal(OUT.n, 1);
+    lc_expect(0, KDCOM_FRAME_CONTROL, KDCOM_TYPE_RESEND, 0);
+    assert_int_equal(lc_stats()->rx_stalls, 1);
+    assert_int_equal(kdcom_next_deadline(&L), UINT64_MAX);
+    /* The retransmission is whole. */
+    lc_feed(1500, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 1);
+    /* Three leader bytes and silence. */
+    lc_feed(2000, F, 3, chunk);
+    assert_int_equal(kdcom_next_deadline(&L), UINT64_MAX);
+    lc_drain(100000, 0);
+    lc_out();
+    assert_int_equal(OUT.n, 1); /* just the ACK of the packet above */
+    assert_int_equal(lc_stats()->rx_stalls, 1);
+}
+
+static void test_byte_timeout_resend(void **state)
+{
+    (void)state;
+    run_chunks(sc_byte_timeout);
+}
+
+/* next_deadline / tick: UINT64_MAX when idle, the ACK deadline starts when
+ * the last byte is drained, time going backwards is "no time passed". */
+static void test_deadlines_and_tick(void **state)
+{
+    uint8_t part[10];
+
+    (void)state;
+    lc_init(T, 0);
+    assert_int_equal(kdcom_next_deadline(&L), UINT64_MAX);
+    assert_int_equal(kdcom_tick(&L, 5), KDCOM_OK);
+    lc_send(100, KDCOM_TYPE_DEBUG_IO, "tick tock");
+    assert_int_equal(kdcom_next_deadline(&L), UINT64_MAX); /* not sent */
+    assert_int_equal(kdcom_drain(&L, 100, part, sizeof part), 10);
+    memcpy(E.out, part, 10);
+    E.out_len = 10;
+    assert_int_equal(kdcom_next_deadline(&L), UINT64_MAX); /* not all */
+    lc_drain(200, 0);
+    assert_int_equal(kdcom_next_deadline(&L), 1200);
+    /* Backwards: ignored. */
+    assert_int_equal(kdcom_tick(&L, 50), KDCOM_OK);
+    lc_drain(0, 0);
+    lc_out();
+    assert_int_equal(lc_stats()->ack_timeouts, 0);
+    assert_int_equal(kdcom_next_deadline(&L), 1200);
+    assert_int_equal(kdcom_tick(&L, 1199), KDCOM_OK);
+    assert_int_equal(lc_stats()->ack_timeouts, 0);
+    assert_int_equal(kdcom_want_write(&L), 0);
+    assert_int_equal(kdcom_tick(&L, 1200), KDCOM_OK);
+    assert_int_equal(lc_stats()->ack_timeouts, 1);
+    assert_int_equal(kdcom_want_write(&L), 1);
+    /* Until drained again, no ACK timer runs. */
+    assert_int_equal(kdcom_next_deadline(&L), UINT64_MAX);
+    lc_drain(1300, 0);
+    assert_int_equal(kdcom_next_deadline(&L), 2300);
+}
+
+/* Drain with every cap 1..N while control packets are queued in the
+ * middle of a data frame: frames come out whole and in order. */
+static void test_drain_caps_never_interleave(void **state)
+{
+    static char big[601];
+    size_t cap, n;
+
+    (void)state;
+    memset(big, 'i', 600); /* leader bytes inside the payload, for spite */
+    for (cap = 1; cap <= 700; cap++) {
+        uint8_t part[700];
+        int k;
+
+        lc_init(T, 0);
+        lc_send(0, KDCOM_TYPE_STATE_MANIPULATE, big);
+        k = kdcom_drain(&L, 0, part, cap);
+        assert_int_equal(k, (int)(cap < 617 ? cap : 617));
+        memcpy(E.out, part, (size_t)k);
+        E.out_len = (size_t)k;
+        /* Two requests (two ACKs queued), a RESEND (retransmission due). */
+        n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT + 1, "a");
+        n += lc_data(F + n, KDCOM_TYPE_STATE_MANIPULATE, INIT, "b");
+        n += lc_ctl(F + n, KDCOM_TYPE_RESEND, 0);
+        assert_int_equal(feed_chunked(&L, 1, F, n, 0, 0, &E), (long)n);
+        lc_drain(1, cap);
+        lc_out();
+        /* Our frame whole, then the two ACKs.  The second request
+         * acknowledged ours implicitly, so the RESEND finds nothing to
+         * retransmit. */
+        assert_int_equal(OUT.n, 3);
+        lc_expect(0, KDCOM_FRAME_DATA, KDCOM_TYPE_STATE_MANIPULATE,
+                  INIT | SYNC);
+        lc_expect(1, KDCOM_FRAME_CONTROL, KDCOM_TYPE_ACKNOWLEDGE, INIT + 1);
+        lc_expect(2, KDCOM_FRAME_CONTROL, KDCOM_TYPE_ACKNOWLEDGE, INIT);
+        assert_int_equal(ev_count(&E, KDCOM_EV_RESEND), 1);
+        assert_true(kdcom_want_write(&L) == 0);
+    }
+}
+
+/* A data packet whose type is not a data type is ACKed (so the peer moves
+ * on) and dropped (§3.5, Windows-like). */
+static void sc_bad_type(size_t chunk)
+{
+    size_t n;
+
+    lc_init(T, 0);
+    n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT, "odd type");
+    F[4] = KDCOM_TYPE_RESET;
+    lc_feed(0, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 0);
+    assert_int_equal(lc_stats()->bad_type, 1);
+    lc_out();
+    lc_expect(0, KDCOM_FRAME_CONTROL, KDCOM_TYPE_ACKNOWLEDGE, INIT);
+    /* The expectation did not move. */
+    n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT, "good type");
+    lc_feed(1, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 1);
+}
+
+static void test_bad_type_acked_dropped(void **state)
+{
+    (void)state;
+    run_chunks(sc_bad_type);
+}
+
+/* kdcom_feed() stops after a delivered packet until its event is taken;
+ * the payload stays valid until then. */
+static void test_feed_pauses_on_packet(void **state)
+{
+    size_t n, a;
+    int k;
+    struct kdcom_event ev;
+
+    (void)state;
+    lc_init(T, 0);
+    a = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT, "first");
+    n = a + lc_data(F + a, KDCOM_TYPE_STATE_MANIPULATE, INIT + 1, "second");
+    k = kdcom_feed(&L, 0, F, n);
+    assert_int_equal(k, (int)a);
+    assert_int_equal(kdcom_feed(&L, 0, F + a, n - a), 0);
+    assert_int_equal(kdcom_next_event(&L, &ev), KDCOM_EV_PACKET);
+    assert_int_equal(ev.len, 5);
+    assert_memory_equal(ev.payload, "first", 5);
+    assert_int_equal(kdcom_feed(&L, 0, F + a, n - a), (int)(n - a));
+    assert_int_equal(kdcom_next_event(&L, &ev), KDCOM_EV_PACKET);
+    assert_memory_equal(ev.payload, "second", 6);
+    assert_int_equal(kdcom_next_event(&L, &ev), KDCOM_EV_NONE);
+    assert_int_equal(ev.kind, KDCOM_EV_NONE);
+    assert_null(ev.payload);
+}
+
+/* A long run of packets with nobody draining: the feed pauses before the
+ * control queue overflows, and nothing is lost once drained. */
+static void test_feed_pauses_when_queue_full(void **state)
+{
+    size_t n = 0, i, used = 0;
+
+    (void)state;
+    lc_init(T, 0);
+    /* Twenty packets with twenty different unexpected ids: twenty
+     * different ACKs to queue (identical control packets coalesce). */
+    for (i = 0; i < 20; i++)
+        n += lc_data(F + n, KDCOM_TYPE_STATE_MANIPULATE, 0x1000u + (uint32_t)i,
+                     "x");
+    /* Nobody drains: after a few ACKs queued the feed stops. */
+    while (used < n) {
+        int k = kdcom_feed(&L, 0, F + used, n - used);
+        assert_true(k >= 0);
+        lc_events();
+        if (k == 0)
+            break;
+        used += (size_t)k;
+    }
+    assert_true(used < n);
+    lc_drain(0, 0);
+    lc_feed(0, F + used, n - used, 0);
+    lc_out();
+    assert_int_equal(OUT.n, 20);
+    assert_int_equal(lc_stats()->duplicates, 20);
+    assert_int_equal(lc_stats()->acks_sent, 20);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_initial_ids),
+        cmocka_unit_test(test_sync_cleared_after_first_ack),
+        cmocka_unit_test(test_ack_masked_and_unmasked),
+        cmocka_unit_test(test_stale_and_other_id_ack_ignored),
+        cmocka_unit_test(test_reset),
+        cmocka_unit_test(test_reset_drops_rest_of_write),
+        cmocka_unit_test(test_reset_storm_one_write),
+        cmocka_unit_test(test_reset_storm_separate_writes),
+        cmocka_unit_test(test_resend_mid_send),
+        cmocka_unit_test(test_lost_ack_then_duplicate),
+        cmocka_unit_test(test_implicit_ack),
+        cmocka_unit_test(test_bad_packets_resend),
+        cmocka_unit_test(test_noise_and_partial_leaders),
+        cmocka_unit_test(test_breakin_sticky),
+        cmocka_unit_test(test_retries_exhausted_and_cancel),
+        cmocka_unit_test(test_unknown_control_ignored),
+        cmocka_unit_test(test_byte_timeout_resend),
+        cmocka_unit_test(test_deadlines_and_tick),
+        cmocka_unit_test(test_drain_caps_never_interleave),
+        cmocka_unit_test(test_bad_type_acked_dropped),
+        cmocka_unit_test(test_feed_pauses_on_packet),
+        cmocka_unit_test(test_feed_pauses_when_queue_full),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
