@@ -152,9 +152,13 @@ static int rx_reset(struct kdcom_link *l)
      * retransmitting its outstanding packet under that id.  When the echo
      * of a RESET arrives late or twice (WinDbg-style repeats, a duplicating
      * pipe), that retransmission can be the packet accepted last: it must
-     * not be delivered again (docs/protocol.md "Debugger role"). */
-    l->rx_expect_known = l->stats.packets_received != 0 ? RX_EXPECT_REBASE
-                                                        : RX_EXPECT_ANY;
+     * not be delivered again (docs/protocol.md "Debugger role").  A
+     * handshake the debugger started itself (initial sync, kdcom_resync)
+     * is different: the upper layer wants the target's state change again
+     * after SYNCED, as WinDbg gets it, so everything is new then. */
+    l->rx_expect_known = l->synced && l->stats.packets_received != 0
+                             ? RX_EXPECT_REBASE
+                             : RX_EXPECT_ANY;
     if (!l->synced) {
         /* RESETs still queued would only make the target reset again. */
         kdcom_ctl_remove(l, KDCOM_TYPE_RESET);
