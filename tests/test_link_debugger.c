@@ -1,0 +1,697 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_link_debugger.c - conformance of the DEBUGGER role: one test per
+ * behaviour of PROTOCOL-FACTS §7 that applies to a debugger (and the
+ * "both" rows), through the public API only.
+ *
+ * Every scenario that feeds bytes runs with the input fed whole and in
+ * every chunk size 1..CHUNK_MAX: nothing a DEBUGGER does depends on the
+ * split (unlike a TARGET, it never drops the rest of a write).
+ */
+#include "test_link_common.h"
+
+#define DBG KDCOM_ROLE_DEBUGGER
+#define INIT KDCOM_INITIAL_ID
+#define SYNC KDCOM_SYNC_BIT
+
+typedef void scenario(size_t chunk);
+
+static void run_chunks(scenario *fn)
+{
+    size_t c;
+
+    for (c = 0; c <= CHUNK_MAX; c++)
+        fn(c);
+}
+
+/* A debugger that has completed its handshake at time `now`. */
+static void synced_debugger(uint32_t flags, size_t chunk)
+{
+    size_t n;
+
+    lc_init(DBG, flags);
+    lc_drain(0, chunk);
+    lc_out();
+    n = lc_ctl(F, KDCOM_TYPE_RESET, 0);
+    lc_feed(1, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_SYNCED), 1);
+    lc_out();
+    E.n = 0;
+}
+
+/* §7: ids start at INITIAL; the first drain starts the handshake; no data
+ * before it completes. */
+static void test_initial_state(void **state)
+{
+    (void)state;
+    lc_init(DBG, 0);
+    assert_int_equal(kdcom_tx_id(&L), INIT);
+    assert_int_equal(kdcom_is_synced(&L), 0);
+    assert_int_equal(kdcom_can_send(&L), 1);
+    /* The handshake starts with the first drain or tick: due now. */
+    assert_int_equal(kdcom_next_deadline(&L), 0);
+    assert_int_equal(kdcom_want_write(&L), 0);
+    assert_int_equal(kdcom_tick(&L, 0), KDCOM_OK);
+    assert_int_equal(kdcom_want_write(&L), 1);
+    lc_send(0, KDCOM_TYPE_STATE_MANIPULATE, "get version");
+    assert_int_equal(kdcom_can_send(&L), 0);
+    lc_drain(0, 0);
+    lc_out();
+    assert_int_equal(OUT.n, 1);
+    lc_expect(0, KDCOM_FRAME_CONTROL, KDCOM_TYPE_RESET, 0);
+    assert_int_equal(kdcom_want_write(&L), 0); /* data held back */
+    assert_int_equal(kdcom_next_deadline(&L), 1000);
+
+    /* KDCOM_CFG_BREAKIN_ON_SYNC: 'b' first, like radare2 and windbg -b. */
+    lc_init(DBG, KDCOM_CFG_BREAKIN_ON_SYNC);
+    lc_drain(0, 1);
+    lc_out();
+    assert_int_equal(OUT.n, 2);
+    assert_int_equal(OUT.item[0].kind, KDCOM_FRAME_BREAKIN);
+    lc_expect(1, KDCOM_FRAME_CONTROL, KDCOM_TYPE_RESET, 0);
+    assert_int_equal(lc_stats()->breakins_sent, 1);
+}
+
+/* §2/§7: RESET repeated every reset_interval until one comes back, then
+ * SYNCED, the held packet goes out, and no RESET after that. */
+static void sc_reset_repeat(size_t chunk)
+{
+    size_t n;
+    uint64_t t;
+
+    lc_init(DBG, KDCOM_CFG_BREAKIN_ON_SYNC);
+    lc_send(0, KDCOM_TYPE_STATE_MANIPULATE, "request");
+    for (t = 0; t <= 3500; t += 250)
+        lc_drain(t, chunk);
+    lc_out();
+    /* 'b' once, RESET at 0, 1000, 2000, 3000. */
+    assert_int_equal(OUT.n, 5);
+    assert_int_equal(OUT.item[0].kind, KDCOM_FRAME_BREAKIN);
+    assert_int_equal(lc_count_out(KDCOM_FRAME_CONTROL, KDCOM_TYPE_RESET), 4);
+    assert_int_equal(kdcom_next_deadline(&L), 4000);
+    /* Another RESET is queued by the timer but not written yet when the
+     * echo arrives: it is not sent (it would only reset the target again). */
+    assert_int_equal(kdcom_tick(&L, 4000), KDCOM_OK);
+    n = lc_ctl(F, KDCOM_TYPE_RESET, 0x0005F863u); /* any id */
+    assert_int_equal(feed_chunked(&L, 4001, F, n, chunk, 0, &E), (long)n);
+    lc_drain(4001, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_SYNCED), 1);
+    assert_int_equal(kdcom_is_synced(&L), 1);
+    lc_out();
+    assert_int_equal(OUT.n, 1);
+    lc_expect(0, KDCOM_FRAME_DATA, KDCOM_TYPE_STATE_MANIPULATE, INIT);
+    assert_int_equal(lc_stats()->syncs, 1);
+    assert_int_equal(lc_stats()->resets_sent, 4);
+    assert_int_equal(lc_stats()->breakins_sent, 1);
+    /* Quiet from now on, apart from the ACK timer of the request. */
+    lc_drain(4500, chunk);
+    lc_out();
+    assert_int_equal(OUT.n, 0);
+    assert_int_equal(lc_stats()->resets_sent, 4);
+}
+
+static void test_reset_repeated_until_echoed(void **state)
+{
+    (void)state;
+    run_chunks(sc_reset_repeat);
+}
+
+/* §7: every accepted data packet is ACKed with id & ~SYNC. */
+static void sc_ack_masked(size_t chunk)
+{
+    size_t n;
+
+    synced_debugger(0, chunk);
+    n = lc_data(F, KDCOM_TYPE_STATE_CHANGE64, INIT | SYNC, "sc");
+    lc_feed(2, F, n, chunk);
+    n = lc_data(F, KDCOM_TYPE_DEBUG_IO, INIT + 1, "print");
+    lc_feed(3, F, n, chunk);
+    lc_out();
+    assert_int_equal(OUT.n, 2);
+    lc_expect(0, KDCOM_FRAME_CONTROL, KDCOM_TYPE_ACKNOWLEDGE, INIT);
+    lc_expect(1, KDCOM_FRAME_CONTROL, KDCOM_TYPE_ACKNOWLEDGE, INIT + 1);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 2);
+    assert_int_equal(lc_ev(KDCOM_EV_PACKET, 0)->id, INIT | SYNC);
+}
+
+static void test_acks_with_sync_masked(void **state)
+{
+    (void)state;
+    run_chunks(sc_ack_masked);
+}
+
+/* §7: data before the handshake is dropped without an ACK (the target
+ * resends it after the RESET); nothing is asked to be resent either. */
+static void sc_drop_unsynced(size_t chunk)
+{
+    size_t n;
+
+    lc_init(DBG, 0);
+    lc_drain(0, chunk);
+    lc_out();
+    n = lc_data(F, KDCOM_TYPE_STATE_CHANGE64, INIT | SYNC, "early");
+    lc_feed(1, F, n, chunk);
+    n = lc_data(F, KDCOM_TYPE_STATE_CHANGE64, INIT | SYNC, "broken");
+    F[20] ^= 1;
+    lc_feed(2, F, n, chunk);
+    lc_out();
+    assert_int_equal(OUT.n, 0);
+    assert_int_equal(E.n, 0);
+    assert_int_equal(lc_stats()->dropped_unsynced, 1);
+    assert_int_equal(lc_stats()->bad_checksum, 1);
+    assert_int_equal(lc_stats()->resends_sent, 0);
+    /* A RESEND or an ACK from the target means nothing yet either. */
+    n = lc_ctl(F, KDCOM_TYPE_RESEND, 0);
+    n += lc_ctl(F + n, KDCOM_TYPE_ACKNOWLEDGE, INIT);
+    lc_feed(3, F, n, chunk);
+    assert_int_equal(E.n, 0);
+    assert_int_equal(lc_stats()->acks_ignored, 1);
+}
+
+static void test_drops_data_before_sync(void **state)
+{
+    (void)state;
+    run_chunks(sc_drop_unsynced);
+}
+
+/* §7: the target's id is tracked (SYNC masked) to drop duplicates; a
+ * SYNC-flagged packet re-bases the expectation (the target gave up and
+ * numbers afresh), unless it repeats the packet taken last. */
+static void sc_duplicates(size_t chunk)
+{
+    size_t n, m;
+
+    synced_debugger(0, chunk);
+    n = lc_data(F, KDCOM_TYPE_STATE_CHANGE64, INIT, "sc");
+    lc_feed(2, F, n, chunk);
+    lc_feed(3, F, n, chunk); /* our ACK was lost */
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 1);
+    assert_int_equal(lc_stats()->duplicates, 1);
+    n = lc_data(F, KDCOM_TYPE_DEBUG_IO, INIT + 1, "one");
+    lc_feed(4, F, n, chunk);
+    lc_feed(5, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 2);
+    assert_int_equal(lc_stats()->duplicates, 2);
+    lc_out();
+    assert_int_equal(OUT.n, 4); /* every copy ACKed */
+    assert_int_equal(lc_count_out(KDCOM_FRAME_CONTROL,
+                                  KDCOM_TYPE_ACKNOWLEDGE),
+                     4);
+    /* Expected next: INIT.  An INIT+1 now is an old one. */
+    lc_feed(6, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 2);
+    /* The target gave up and starts over with SYNC: a new packet. */
+    m = lc_data(F, KDCOM_TYPE_DEBUG_IO, INIT | SYNC, "after give-up");
+    lc_feed(7, F, m, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 3);
+    /* ... its retransmission is not. */
+    lc_feed(8, F, m, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 3);
+    /* Re-based: INIT+1 is next. */
+    n = lc_data(F, KDCOM_TYPE_DEBUG_IO, INIT + 1, "two");
+    lc_feed(9, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 4);
+    assert_int_equal(lc_stats()->duplicates, 4);
+    lc_out();
+    lc_expect(1, KDCOM_FRAME_CONTROL, KDCOM_TYPE_ACKNOWLEDGE, INIT);
+}
+
+static void test_duplicate_filtering(void **state)
+{
+    (void)state;
+    run_chunks(sc_duplicates);
+}
+
+/* §7 ACK matching for our own packets: SYNC masked, other ids ignored. */
+static void sc_ack_matching(size_t chunk)
+{
+    size_t n;
+
+    synced_debugger(0, chunk);
+    lc_send(2, KDCOM_TYPE_STATE_MANIPULATE, "get version");
+    lc_drain(2, chunk);
+    lc_out();
+    lc_expect(0, KDCOM_FRAME_DATA, KDCOM_TYPE_STATE_MANIPULATE, INIT);
+    n = lc_ctl(F, KDCOM_TYPE_ACKNOWLEDGE, INIT + 1); /* other id */
+    lc_feed(3, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_ACKED), 0);
+    n = lc_ctl(F, KDCOM_TYPE_ACKNOWLEDGE, INIT | SYNC); /* unmasked */
+    lc_feed(4, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_ACKED), 1);
+    assert_int_equal(lc_ev(KDCOM_EV_ACKED, 0)->id, INIT);
+    assert_int_equal(kdcom_tx_id(&L), INIT + 1);
+    lc_send(5, KDCOM_TYPE_STATE_MANIPULATE, "read memory");
+    lc_drain(5, chunk);
+    lc_out();
+    lc_expect(0, KDCOM_FRAME_DATA, KDCOM_TYPE_STATE_MANIPULATE, INIT + 1);
+    n = lc_ctl(F, KDCOM_TYPE_ACKNOWLEDGE, INIT); /* stale */
+    n += lc_ctl(F + n, KDCOM_TYPE_ACKNOWLEDGE, INIT + 1);
+    lc_feed(6, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_ACKED), 2);
+    assert_int_equal(lc_stats()->acks_ignored, 2);
+}
+
+static void test_ack_matching(void **state)
+{
+    (void)state;
+    run_chunks(sc_ack_matching);
+}
+
+/* §7: retransmit on RESEND at once (no retry spent), never inside the
+ * frame being written; a RESEND with nothing outstanding is reported. */
+static void sc_resend(size_t chunk)
+{
+    static char big[2001];
+    uint8_t part[50];
+    size_t n;
+
+    memset(big, '0', 2000); /* leader bytes in the payload */
+    synced_debugger(0, chunk);
+    lc_send(2, KDCOM_TYPE_STATE_MANIPULATE, big);
+    assert_int_equal(kdcom_drain(&L, 2, part, sizeof part), 50);
+    memcpy(E.out, part, 50);
+    E.out_len = 50;
+    n = lc_ctl(F, KDCOM_TYPE_RESEND, 0);
+    lc_feed(3, F, n, chunk);
+    lc_out();
+    assert_int_equal(OUT.n, 2);
+    lc_expect(0, KDCOM_FRAME_DATA, KDCOM_TYPE_STATE_MANIPULATE, INIT);
+    lc_expect(1, KDCOM_FRAME_DATA, KDCOM_TYPE_STATE_MANIPULATE, INIT);
+    assert_int_equal(ev_count(&E, KDCOM_EV_RESEND), 1);
+    assert_int_equal(lc_stats()->retransmits, 1);
+    assert_int_equal(lc_stats()->ack_timeouts, 0);
+    n = lc_ctl(F, KDCOM_TYPE_ACKNOWLEDGE, INIT);
+    lc_feed(4, F, n, chunk);
+    assert_int_equal(lc_ev(KDCOM_EV_ACKED, 0)->retries, 0);
+    n = lc_ctl(F, KDCOM_TYPE_RESEND, 0);
+    lc_feed(5, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_RESEND), 2);
+    lc_out();
+    assert_int_equal(OUT.n, 0);
+}
+
+static void test_resend(void **state)
+{
+    (void)state;
+    run_chunks(sc_resend);
+}
+
+/* §7: retransmit on ACK timeout, RETRIES_EXHAUSTED after retry_limit, the
+ * packet stays outstanding; a debugger that cancels keeps its numbering. */
+static void test_ack_timeout_and_retries(void **state)
+{
+    struct kdcom_config cfg;
+    uint64_t now;
+    size_t n;
+
+    (void)state;
+    kdcom_config_init(&cfg, DBG);
+    cfg.flags = KDCOM_CFG_PASSIVE;
+    cfg.ack_timeout_ms = 50;
+    cfg.retry_limit = 2;
+    lc_init_cfg(&cfg);
+    lc_send(0, KDCOM_TYPE_STATE_MANIPULATE, "continue");
+    lc_drain(0, 0);
+    for (now = 50; now <= 200; now += 50)
+        lc_drain(now, 0);
+    lc_out();
+    assert_int_equal(OUT.n, 5);
+    assert_int_equal(lc_stats()->ack_timeouts, 4);
+    assert_int_equal(ev_count(&E, KDCOM_EV_RETRIES_EXHAUSTED), 2);
+    assert_int_equal(kdcom_can_send(&L), 0);
+    assert_int_equal(kdcom_cancel_send(&L), KDCOM_OK);
+    assert_int_equal(kdcom_tx_id(&L), INIT); /* no SYNC on a debugger */
+    assert_int_equal(kdcom_is_synced(&L), 1);
+    /* A late ACK matches nothing now. */
+    n = lc_ctl(F, KDCOM_TYPE_ACKNOWLEDGE, INIT);
+    lc_feed(300, F, n, 0);
+    assert_int_equal(ev_count(&E, KDCOM_EV_ACKED), 0);
+    assert_int_equal(lc_stats()->acks_ignored, 1);
+}
+
+/* A RESET echo that arrives when the handshake is already complete (a
+ * late or doubled answer to one of our RESETs): reported, our numbering
+ * back to INITIAL with the outstanding packet resent, and the target's
+ * retransmission of the packet we took last is not delivered again. */
+static void sc_reset_while_synced(size_t chunk)
+{
+    size_t n, r;
+
+    synced_debugger(0, chunk);
+    n = lc_data(F, KDCOM_TYPE_STATE_CHANGE64, INIT, "load symbols");
+    lc_feed(2, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 1);
+    lc_send(2, KDCOM_TYPE_STATE_MANIPULATE, "get version");
+    lc_drain(2, chunk);
+    lc_out();
+    r = lc_ctl(F + n, KDCOM_TYPE_RESET, 0);
+    lc_feed(3, F + n, r, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_RESET), 1);
+    assert_int_equal(ev_count(&E, KDCOM_EV_SYNCED), 0);
+    lc_feed(3, F, n, chunk); /* the target's retransmission */
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 1);
+    assert_int_equal(lc_stats()->duplicates, 1);
+    lc_out();
+    /* No RESET back (a debugger never echoes), our request again under
+     * INITIAL, and the duplicate ACKed. */
+    assert_int_equal(lc_count_out(KDCOM_FRAME_CONTROL, KDCOM_TYPE_RESET), 0);
+    assert_int_equal(lc_count_out(KDCOM_FRAME_DATA, 0), 1);
+    assert_int_equal(lc_count_out(KDCOM_FRAME_CONTROL,
+                                  KDCOM_TYPE_ACKNOWLEDGE),
+                     1);
+    /* A genuinely new packet under INITIAL+1 is delivered. */
+    n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT + 1, "version");
+    lc_feed(4, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 2);
+    /* So is a different packet under INITIAL after a RESET. */
+    lc_feed(5, F + 200, lc_ctl(F + 200, KDCOM_TYPE_RESET, 0), chunk);
+    n = lc_data(F, KDCOM_TYPE_DEBUG_IO, INIT, "new after reset");
+    lc_feed(6, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 3);
+}
+
+static void test_reset_while_synced(void **state)
+{
+    (void)state;
+    run_chunks(sc_reset_while_synced);
+}
+
+/* §7 "both": bad checksum, bad trailer, ByteCount 4001 / 65535 -> RESEND
+ * (once synced), and the next good packet is taken. */
+static void sc_bad_packets(size_t chunk)
+{
+    size_t n, i;
+    static const uint32_t sizes[] = {4001, 65535};
+
+    synced_debugger(0, chunk);
+    n = lc_data(F, KDCOM_TYPE_STATE_CHANGE64, INIT, "checksum");
+    F[18] ^= 0x80;
+    lc_feed(2, F, n, chunk);
+    n = lc_data(F, KDCOM_TYPE_STATE_CHANGE64, INIT, "trailer");
+    F[n - 1] = 0;
+    lc_feed(3, F, n, chunk);
+    for (i = 0; i < 2; i++) {
+        n = lc_data(F, KDCOM_TYPE_STATE_CHANGE64, INIT, "size");
+        F[6] = (uint8_t)sizes[i];
+        F[7] = (uint8_t)(sizes[i] >> 8);
+        lc_feed(4, F, n, chunk);
+    }
+    lc_out();
+    assert_int_equal(OUT.n, 4);
+    for (i = 0; i < 4; i++)
+        lc_expect(i, KDCOM_FRAME_CONTROL, KDCOM_TYPE_RESEND, 0);
+    assert_int_equal(lc_stats()->bad_checksum, 1);
+    assert_int_equal(lc_stats()->bad_trailer, 1);
+    assert_int_equal(lc_stats()->bad_size, 2);
+    n = lc_data(F, KDCOM_TYPE_STATE_CHANGE64, INIT, "good");
+    lc_feed(5, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 1);
+}
+
+static void test_bad_packets_resend(void **state)
+{
+    (void)state;
+    run_chunks(sc_bad_packets);
+}
+
+/* "both": noise and partial leaders skipped and counted; a 'b' reaching a
+ * debugger is noise. */
+static void sc_noise(size_t chunk)
+{
+    size_t n;
+
+    synced_debugger(0, chunk);
+    n = (size_t)util_hex("00 13 30 30 69 69 69 62 01", F, 16);
+    n += lc_data(F + n, KDCOM_TYPE_DEBUG_IO, INIT, "after noise");
+    lc_feed(2, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 1);
+    assert_int_equal(ev_count(&E, KDCOM_EV_BREAKIN), 0);
+    assert_int_equal(lc_stats()->noise_bytes, 9);
+    assert_int_equal(lc_stats()->partial_leaders, 2);
+    assert_int_equal(lc_stats()->breakins_received, 0);
+    lc_out();
+    assert_int_equal(OUT.n, 1);
+}
+
+static void test_noise_and_partial_leaders(void **state)
+{
+    (void)state;
+    run_chunks(sc_noise);
+}
+
+/* §7: a break-in request goes out between frames, never inside one. */
+static void test_breakin_request(void **state)
+{
+    static char big[1001];
+    size_t cap;
+
+    (void)state;
+    memset(big, 'b', 1000);
+    for (cap = 1; cap <= 1100; cap += (cap < 40 ? 1 : 37)) {
+        uint8_t part[1100];
+        int k;
+
+        synced_debugger(0, 0);
+        lc_send(2, KDCOM_TYPE_STATE_MANIPULATE, big);
+        k = kdcom_drain(&L, 2, part, cap);
+        assert_true(k > 0);
+        memcpy(E.out, part, (size_t)k);
+        E.out_len = (size_t)k;
+        assert_int_equal(kdcom_send_breakin(&L), KDCOM_OK);
+        lc_drain(2, cap);
+        lc_out();
+        assert_int_equal(OUT.n, 2);
+        assert_int_equal(OUT.item[0].kind, KDCOM_FRAME_DATA);
+        assert_int_equal(OUT.item[1].kind, KDCOM_FRAME_BREAKIN);
+        assert_int_equal(lc_stats()->breakins_sent, 1);
+    }
+    /* Before the handshake too (it goes ahead of the RESET). */
+    lc_init(DBG, 0);
+    assert_int_equal(kdcom_send_breakin(&L), KDCOM_OK);
+    lc_drain(0, 0);
+    lc_out();
+    assert_int_equal(OUT.item[0].kind, KDCOM_FRAME_BREAKIN);
+}
+
+/* Ctrl+R: kdcom_resync() starts a new handshake; the outstanding packet
+ * waits and then goes out under INITIAL. */
+static void sc_resync(size_t chunk)
+{
+    size_t n;
+
+    synced_debugger(KDCOM_CFG_BREAKIN_ON_SYNC, chunk);
+    lc_send(2, KDCOM_TYPE_STATE_MANIPULATE, "first");
+    lc_drain(2, chunk);
+    lc_out();
+    n = lc_ctl(F, KDCOM_TYPE_ACKNOWLEDGE, INIT);
+    lc_feed(3, F, n, chunk);
+    lc_send(4, KDCOM_TYPE_STATE_MANIPULATE, "second");
+    lc_drain(4, chunk);
+    lc_out();
+    lc_expect(0, KDCOM_FRAME_DATA, KDCOM_TYPE_STATE_MANIPULATE, INIT + 1);
+    assert_int_equal(kdcom_resync(&L, 5), KDCOM_OK);
+    assert_int_equal(kdcom_is_synced(&L), 0);
+    lc_drain(5, chunk);
+    lc_out();
+    assert_int_equal(OUT.n, 2);
+    assert_int_equal(OUT.item[0].kind, KDCOM_FRAME_BREAKIN);
+    lc_expect(1, KDCOM_FRAME_CONTROL, KDCOM_TYPE_RESET, 0);
+    /* Data from the target before the echo: dropped. */
+    n = lc_data(F, KDCOM_TYPE_DEBUG_IO, INIT, "print");
+    lc_feed(6, F, n, chunk);
+    assert_int_equal(lc_stats()->dropped_unsynced, 1);
+    n = lc_ctl(F, KDCOM_TYPE_RESET, 0);
+    lc_feed(7, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_SYNCED), 1);
+    lc_out();
+    assert_int_equal(OUT.n, 1);
+    lc_expect(0, KDCOM_FRAME_DATA, KDCOM_TYPE_STATE_MANIPULATE, INIT);
+    assert_int_equal(OUT.item[0].payload_hash,
+                     util_hash((const uint8_t *)"second", 6));
+    assert_int_equal(lc_stats()->syncs, 2);
+}
+
+static void test_resync(void **state)
+{
+    (void)state;
+    run_chunks(sc_resync);
+}
+
+static void sc_unknown_control(size_t chunk)
+{
+    size_t n;
+
+    synced_debugger(0, chunk);
+    n = (size_t)util_hex("69696969 0200 0000 00008080 00000000"
+                         "69696969 0c00 0000 00008080 00000000",
+                         F, 64);
+    lc_feed(2, F, n, chunk);
+    assert_int_equal(lc_stats()->unknown_control, 2);
+    assert_int_equal(E.n, 0);
+    lc_out();
+    assert_int_equal(OUT.n, 0);
+}
+
+static void test_unknown_control_ignored(void **state)
+{
+    (void)state;
+    run_chunks(sc_unknown_control);
+}
+
+/* A packet whose bytes stop coming: abandoned after byte_timeout_ms with a
+ * RESEND once synced; before the handshake only counted. */
+static void sc_byte_timeout(size_t chunk)
+{
+    size_t n;
+
+    lc_init(DBG, 0);
+    lc_drain(0, chunk);
+    lc_out();
+    n = lc_data(F, KDCOM_TYPE_STATE_CHANGE64, INIT, "cut short");
+    lc_feed(10, F, 18, chunk);
+    lc_drain(1010, chunk); /* also the RESET repeat */
+    lc_out();
+    assert_int_equal(lc_count_out(KDCOM_FRAME_CONTROL, KDCOM_TYPE_RESEND), 0);
+    assert_int_equal(lc_stats()->rx_stalls, 1);
+
+    synced_debugger(0, chunk);
+    n = lc_data(F, KDCOM_TYPE_STATE_CHANGE64, INIT, "cut short");
+    lc_feed(10, F, 18, chunk);
+    assert_int_equal(kdcom_next_deadline(&L), 1010);
+    lc_drain(1010, chunk);
+    lc_out();
+    assert_int_equal(OUT.n, 1);
+    lc_expect(0, KDCOM_FRAME_CONTROL, KDCOM_TYPE_RESEND, 0);
+    lc_feed(1100, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 1);
+}
+
+static void test_byte_timeout_resend(void **state)
+{
+    (void)state;
+    run_chunks(sc_byte_timeout);
+}
+
+/* §7: never block forever: a silent target gives deadlines and events,
+ * not a hang. */
+static void test_silent_peer(void **state)
+{
+    struct kdcom_config cfg;
+    uint64_t now = 0, d;
+    int steps = 0;
+
+    (void)state;
+    kdcom_config_init(&cfg, DBG);
+    cfg.retry_limit = 3;
+    lc_init_cfg(&cfg);
+    /* Unsynced: RESET after RESET, each deadline one interval later. */
+    while (steps++ < 10) {
+        lc_drain(now, 0);
+        d = kdcom_next_deadline(&L);
+        assert_int_equal(d, now + 1000);
+        now = d;
+    }
+    lc_out();
+    assert_int_equal(OUT.n, 10);
+    /* Synced with a request nobody answers: timeouts and a report. */
+    synced_debugger(0, 0);
+    lc_init_cfg(&cfg);
+    lc_drain(0, 0);
+    lc_feed(0, F, lc_ctl(F, KDCOM_TYPE_RESET, 0), 0);
+    lc_send(0, KDCOM_TYPE_STATE_MANIPULATE, "anyone?");
+    for (now = 0, steps = 0; steps < 10; steps++) {
+        lc_drain(now, 0);
+        d = kdcom_next_deadline(&L);
+        assert_true(d > now && d != UINT64_MAX);
+        now = d;
+    }
+    assert_true(ev_count(&E, KDCOM_EV_RETRIES_EXHAUSTED) >= 2);
+}
+
+/* KDCOM_CFG_PASSIVE: synced from the start, no RESET, any first id. */
+static void sc_passive(size_t chunk)
+{
+    size_t n;
+
+    lc_init(DBG, KDCOM_CFG_PASSIVE);
+    assert_int_equal(kdcom_is_synced(&L), 1);
+    assert_int_equal(kdcom_next_deadline(&L), UINT64_MAX);
+    lc_drain(0, chunk);
+    lc_out();
+    assert_int_equal(OUT.n, 0);
+    n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT + 1, "mid-stream");
+    lc_feed(1, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 1);
+    lc_send(2, KDCOM_TYPE_STATE_MANIPULATE, "req");
+    lc_drain(2, chunk);
+    lc_out();
+    assert_int_equal(OUT.n, 2);
+    lc_expect(0, KDCOM_FRAME_CONTROL, KDCOM_TYPE_ACKNOWLEDGE, INIT + 1);
+    lc_expect(1, KDCOM_FRAME_DATA, KDCOM_TYPE_STATE_MANIPULATE, INIT);
+}
+
+static void test_passive(void **state)
+{
+    (void)state;
+    run_chunks(sc_passive);
+}
+
+/* Drain with every cap while ACKs, a RESEND answer and a break-in queue up
+ * in the middle of our data frame: whole frames, in order. */
+static void test_drain_caps_never_interleave(void **state)
+{
+    static char big[301];
+    size_t cap, n;
+
+    (void)state;
+    memset(big, 'i', 300);
+    for (cap = 1; cap <= 400; cap++) {
+        uint8_t part[400];
+        int k;
+
+        synced_debugger(0, 0);
+        lc_send(2, KDCOM_TYPE_STATE_MANIPULATE, big);
+        k = kdcom_drain(&L, 2, part, cap);
+        memcpy(E.out, part, (size_t)k);
+        E.out_len = (size_t)k;
+        n = lc_data(F, KDCOM_TYPE_STATE_CHANGE64, INIT, "a");
+        n += lc_data(F + n, KDCOM_TYPE_DEBUG_IO, INIT + 1, "b");
+        n += lc_ctl(F + n, KDCOM_TYPE_RESEND, 0);
+        assert_int_equal(feed_chunked(&L, 3, F, n, 0, 0, &E), (long)n);
+        assert_int_equal(kdcom_send_breakin(&L), KDCOM_OK);
+        lc_drain(3, cap);
+        lc_out();
+        /* data, ACK, ACK, 'b', data again (the RESEND) */
+        assert_int_equal(OUT.n, 5);
+        assert_int_equal(OUT.item[0].kind, KDCOM_FRAME_DATA);
+        lc_expect(1, KDCOM_FRAME_CONTROL, KDCOM_TYPE_ACKNOWLEDGE, INIT);
+        lc_expect(2, KDCOM_FRAME_CONTROL, KDCOM_TYPE_ACKNOWLEDGE, INIT + 1);
+        assert_int_equal(OUT.item[3].kind, KDCOM_FRAME_BREAKIN);
+        assert_int_equal(OUT.item[4].kind, KDCOM_FRAME_DATA);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_initial_state),
+        cmocka_unit_test(test_reset_repeated_until_echoed),
+        cmocka_unit_test(test_acks_with_sync_masked),
+        cmocka_unit_test(test_drops_data_before_sync),
+        cmocka_unit_test(test_duplicate_filtering),
+        cmocka_unit_test(test_ack_matching),
+        cmocka_unit_test(test_resend),
+        cmocka_unit_test(test_ack_timeout_and_retries),
+        cmocka_unit_test(test_reset_while_synced),
+        cmocka_unit_test(test_bad_packets_resend),
+        cmocka_unit_test(test_noise_and_partial_leaders),
+        cmocka_unit_test(test_breakin_request),
+        cmocka_unit_test(test_resync),
+        cmocka_unit_test(test_unknown_control_ignored),
+        cmocka_unit_test(test_byte_timeout_resend),
+        cmocka_unit_test(test_silent_peer),
+        cmocka_unit_test(test_passive),
+        cmocka_unit_test(test_drain_caps_never_interleave),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
