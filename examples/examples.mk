@@ -60,3 +60,22 @@ examples: $(EX_PROGS)
 
 demo: $(EX_CLIENT) $(EX_SIM_VM) $(EX_SHIM)
 	@sh examples/demo/demo.sh $(EX_DIR)
+
+# End-to-end tests: tests/e2e/t_*.sh, each bounded by `timeout`, each with
+# its own temp directory and process cleanup (tests/e2e/lib.sh).
+E2E_TESTS     := $(sort $(wildcard tests/e2e/t_*.sh))
+E2E_RESETBOMB := $(B)/tests/e2e/resetbomb
+E2E_TIMEOUT   ?= 120
+CHECK_TARGETS += check-e2e
+DEPS_DEB      += coreutils procps
+
+$(E2E_RESETBOMB): tests/e2e/resetbomb.c include/kdcom.h $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iinclude $(CPPFLAGS) $< $(LIB_A) $(LDFLAGS) -o $@
+
+check-e2e: $(EX_PROGS) $(E2E_RESETBOMB)
+	@set -e; for t in $(E2E_TESTS); do \
+	    E2E_BIN=$(abspath $(EX_DIR)) E2E_RESETBOMB=$(abspath $(E2E_RESETBOMB)) \
+	        timeout -k 5 $(E2E_TIMEOUT) sh $$t; \
+	done
+	@echo "check-e2e: all end-to-end tests passed"

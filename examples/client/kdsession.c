@@ -253,9 +253,27 @@ static void take_events(struct kds *s)
     while (kdcom_next_event(&s->link, &ev) > 0) {
         switch (ev.kind) {
         case KDCOM_EV_PACKET:
+            if ((ev.id & KDCOM_SYNC_BIT) &&
+                kdcom_tx_id(&s->link) != KDCOM_INITIAL_ID) {
+                /* A SYNC id: the target (re)started its numbering and
+                 * expects our next packet under the initial id, which is
+                 * not ours.  A RESET puts both sides back at the start;
+                 * the target then sends its state change again, so only
+                 * output is taken from this packet. */
+                kds_say(s, "link: target restarted its numbering, "
+                        "resynchronising");
+                if (ev.type == KDCOM_TYPE_DEBUG_IO)
+                    on_packet(s, &ev);
+                s->synced = 0;
+                s->resyncs++;
+                kdcom_resync(&s->link, ex_now_ms());
+                break;
+            }
             on_packet(s, &ev);
             break;
         case KDCOM_EV_SYNCED:
+            if (s->synced == 0 && s->resyncs != 0)
+                kds_say(s, "link: synchronised again");
             s->synced = 1;
             break;
         case KDCOM_EV_RESET:
@@ -382,21 +400,39 @@ int kds_sync(struct kds *s, uint32_t timeout_ms)
 }
 
 /* Pumps until the state change counter moves past seq and the target is
- * stopped (LoadSymbols stops continue themselves). */
+ * stopped (LoadSymbols stops continue themselves).
+ *
+ * A kernel that was already stopped when we attached may sit in its
+ * request loop without ever sending its state change again (a RESET that
+ * reached it in the middle of a send is answered there and forgotten).
+ * KD's cure is Ctrl+R: a new RESET makes the loop start over and resend
+ * the state change.  So when nothing came for a while, resynchronise. */
 static int wait_sc(struct kds *s, unsigned seq, uint64_t end, int breakin)
 {
-    uint64_t next_b = 0;
+    uint64_t next_b = 0, next_resync = ex_now_ms() + 1500;
 
     while (!(s->sc_seq != seq && s->stopped && s->q_count == 0)) {
         int rc;
-        uint64_t now = ex_now_ms();
+        uint64_t now = ex_now_ms(), wake = end;
         if (now >= end)
             return KDS_ERR_TIMEOUT;
         if (breakin && now >= next_b && s->synced) {
             kdcom_send_breakin(&s->link);
             next_b = now + 1000;
         }
-        rc = kds_pump(s, breakin && next_b < end ? next_b : end);
+        if (now >= next_resync && s->synced) {
+            if (s->verbose)
+                kds_say(s, "no state change yet: resynchronising");
+            s->synced = 0;
+            s->resyncs++;
+            kdcom_resync(&s->link, now);
+            next_resync = now + 2000;
+        }
+        if (breakin && next_b < wake)
+            wake = next_b;
+        if (next_resync < wake)
+            wake = next_resync;
+        rc = kds_pump(s, wake);
         if (rc != 0)
             return rc;
     }

@@ -74,7 +74,7 @@ struct kds {
     int quiet_prints;
     /* counters of KD-level decisions */
     uint64_t unexpected_replies, file_io_answered, get_string_answered,
-        ignored_packets, requests_resent;
+        ignored_packets, requests_resent, resyncs;
 };
 
 /* Takes ownership of fd.  sigfd: from ex_signals_init(). */
