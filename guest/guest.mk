@@ -35,9 +35,9 @@ GUEST_MEM_OBJ     := $(B)/guest/kd_mem.o
 # Symbols the guest objects may leave undefined: the platform interface,
 # the four functions GCC requires of any freestanding environment, and
 # whatever instrumentation the user's CFLAGS ask for (sanitizers, stack
-# protector).
+# protector), and the GOT symbol the linker itself provides (-fPIC).
 GUEST_NM_COMMON := KdPlatformMilliseconds memcpy memset memmove memcmp \
-                   __stack_chk_fail __stack_chk_guard
+                   __stack_chk_fail __stack_chk_guard _GLOBAL_OFFSET_TABLE_
 GUEST_NM_VM     := $(GUEST_NM_COMMON) KdVmPlatformChannel KdVmPlatformNotify
 GUEST_NM_UART   := $(GUEST_NM_COMMON) KdUartPlatformRead KdUartPlatformWrite
 
@@ -92,7 +92,7 @@ VMT_CFLAGS      = $(ALL_CFLAGS) -Iinclude -Iguest -Itests/vm $(CPPFLAGS)
 
 $(VMT_HOST_BINS): $(B)/tests/vm/%: tests/vm/%.c tests/vm/vmh.c $(VMT_HDRS) $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(VMT_CFLAGS) $< tests/vm/vmh.c $(LIB_A) $(LDFLAGS) -lcmocka -o $@
+	$(CC) $(VMT_CFLAGS) $< tests/vm/vmh.c $(LIB_A) $(LDFLAGS) -lcmocka -lpthread -o $@
 
 $(VMT_GUEST_BINS): $(B)/tests/vm/%: tests/vm/%.c tests/vm/vmt.c tests/vm/vmt_scenario.c $(VMT_HDRS) $(GUEST_VM_OBJS) $(LIB_A)
 	@mkdir -p $(@D)

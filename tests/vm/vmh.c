@@ -10,6 +10,7 @@ int vmh_init(struct vmh *v, const struct kdcom_vm_config *cfg)
     int rc;
 
     memset(v, 0, sizeof(*v));
+    v->mem = v->shm;
     v->size = VMH_REGION;
     v->now = 1000;
     rc = kdcom_vm_host_init(&v->host, cfg);
@@ -23,7 +24,7 @@ int vmh_init(struct vmh *v, const struct kdcom_vm_config *cfg)
 
 uint32_t vmh_ld(const struct vmh *v, uint32_t off)
 {
-    const uint8_t *p = v->shm + off;
+    const uint8_t *p = v->mem + off;
 
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
            ((uint32_t)p[3] << 24);
@@ -31,7 +32,7 @@ uint32_t vmh_ld(const struct vmh *v, uint32_t off)
 
 void vmh_st(struct vmh *v, uint32_t off, uint32_t val)
 {
-    uint8_t *p = v->shm + off;
+    uint8_t *p = v->mem + off;
 
     p[0] = (uint8_t)val;
     p[1] = (uint8_t)(val >> 8);
@@ -91,7 +92,7 @@ int vmh_step(struct vmh *v, uint64_t dt)
     uint8_t buf[8192];
     int rc, n, k;
 
-    rc = kdcom_vm_host_poll(&v->host, v->shm, v->size, v->now);
+    rc = kdcom_vm_host_poll(&v->host, v->mem, v->size, v->now);
     /* host -> debugger */
     while ((n = kdcom_vm_host_drain(&v->host, v->now, buf, sizeof buf)) > 0) {
         int off = 0;
@@ -120,7 +121,7 @@ int vmh_step(struct vmh *v, uint64_t dt)
         memmove(v->to_host, v->to_host + k, v->to_host_len - (size_t)k);
         v->to_host_len -= (size_t)k;
     }
-    rc = kdcom_vm_host_poll(&v->host, v->shm, v->size, v->now);
+    rc = kdcom_vm_host_poll(&v->host, v->mem, v->size, v->now);
     v->now += dt;
     return rc;
 }

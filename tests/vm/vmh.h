@@ -27,7 +27,8 @@ struct vmh_rx {
 };
 
 struct vmh {
-    uint8_t shm[VMH_REGION] __attribute__((aligned(4096)));
+    uint8_t shm[VMH_REGION] __attribute__((aligned(8)));
+    uint8_t *mem;         /* the region used: shm, or one the test owns */
     size_t size;          /* what the host is told */
     struct kdcom_vm_host host;
     struct kdcom_link dbg;
