@@ -56,18 +56,20 @@ $(PY_PKG)/%.py: bindings/python/kdcom/%.py
 	@mkdir -p $(@D)
 	cp $< $@
 
-# The stamp names the interpreter: building for another $(PYTHON) in the
-# same $(B) rebuilds the extension under that Python's suffix.
+# The stamp records the interpreter the extension was built for; to build
+# for another $(PYTHON), use another B (or `make clean`).
 $(PY_STAMP): $(PY_WRAPO) $(LIB_A) $(PY_COPY)
 	$(CC) -shared $(CFLAGS) $(LDFLAGS) -o $(PY_PKG)/_kdcom$(call py_var,EXT_SUFFIX) \
 	    $(PY_WRAPO) $(LIB_A)
 	@$(PYTHON) -c 'import sys; print(sys.executable)' > $@
 
 # Under AddressSanitizer the runtime must be loaded before the interpreter
-# (which is not instrumented); with gcc that is libasan.so, preloaded.  If
-# it cannot be found the suite is skipped with the reason, not failed.
+# (which is not instrumented): gcc's libasan.so or clang's shared runtime,
+# preloaded.  If neither can be found the suite is skipped with the
+# reason, not failed.  UBSan alone needs nothing: the extension links it.
 PY_ASAN   = $(findstring -fsanitize=address,$(CFLAGS) $(LDFLAGS))
-PY_ASANSO = $(shell $(CC) -print-file-name=libasan.so)
+PY_ASANSO = $(firstword $(filter /%,$(shell $(CC) -print-file-name=libasan.so) \
+            $(shell $(CC) -print-file-name=libclang_rt.asan-x86_64.so)))
 
 PY_TEST_ENV = PYTHONPATH=$(abspath $(PY_B)) PYTHONDONTWRITEBYTECODE=1 \
               KDCOM_PYTHON=$(PYTHON)

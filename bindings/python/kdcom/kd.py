@@ -121,6 +121,10 @@ def describe(type, payload):
     state change (NewState, processor, program counter), manipulate
     request/answer (API number, status), DbgPrint text, file I/O."""
     number = api_number(payload)
+    try:
+        type = PacketType(type)
+    except ValueError:
+        pass
     tname = getattr(type, "name", str(type))
     text = "%s %s" % (tname, api_name(type, number))
     if type == PacketType.STATE_CHANGE64 and len(payload) >= 32:
