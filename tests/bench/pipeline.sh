@@ -34,7 +34,8 @@ cleanup() {
     wait 2>/dev/null
     rm -rf "$tmp"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap "exit 1" HUP INT PIPE TERM
 
 # wait_key FILE KEY -> the value of KEY=VALUE once FILE has it (5 s max)
 wait_key() {
