@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * header_c99.c - include/kdcom.h compiles as strict C99 (-std=c99
+ * -pedantic -Werror), twice (include guard), on its own (no prior
+ * includes), and its wire constants are what PROTOCOL-FACTS §1 says.
+ * Checked at compile time; the program then calls the library once to
+ * prove the declarations link.
+ */
+#include "kdcom.h"
+#include "kdcom.h"
+
+#define CHECK(name, cond) typedef char kdcom_check_##name[(cond) ? 1 : -1]
+
+CHECK(header, KDCOM_HEADER_SIZE == 16);
+CHECK(max_payload, KDCOM_MAX_PAYLOAD == 4000);
+CHECK(max_frame, KDCOM_MAX_FRAME == 16 + 4000 + 1);
+CHECK(leaders, KDCOM_LEADER_DATA == 0x30303030 &&
+                   KDCOM_LEADER_CONTROL == 0x69696969);
+CHECK(bytes, KDCOM_BREAKIN_BYTE == 0x62 && KDCOM_TRAILER_BYTE == 0xAA);
+CHECK(ids, KDCOM_INITIAL_ID == 0x80800000u && KDCOM_SYNC_BIT == 0x800u);
+CHECK(offsets, KDCOM_OFF_TYPE == 4 && KDCOM_OFF_BYTE_COUNT == 6 &&
+                   KDCOM_OFF_ID == 8 && KDCOM_OFF_CHECKSUM == 12);
+CHECK(types, KDCOM_TYPE_STATE_CHANGE32 == 1 && KDCOM_TYPE_ACKNOWLEDGE == 4 &&
+                 KDCOM_TYPE_RESET == 6 && KDCOM_TYPE_STATE_CHANGE64 == 7 &&
+                 KDCOM_TYPE_FILE_IO == 11 && KDCOM_TYPE_MAX == 12);
+CHECK(fatal_band, KDCOM_ERR_NOT_INIT <= KDCOM_ERR_FATAL &&
+                      KDCOM_ERR_CLOSED <= KDCOM_ERR_FATAL &&
+                      KDCOM_ERR_BUSY > KDCOM_ERR_FATAL);
+CHECK(version, KDCOM_VERSION_NUM == ((KDCOM_VERSION_MAJOR << 16) |
+                                     (KDCOM_VERSION_MINOR << 8) |
+                                     KDCOM_VERSION_PATCH));
+
+static struct kdcom_link link_static; /* caller-owned, static storage */
+
+int main(void)
+{
+    if (kdcom_link_init(&link_static, NULL) != KDCOM_OK)
+        return 1;
+    return kdcom_version() == KDCOM_VERSION_NUM ? 0 : 1;
+}
