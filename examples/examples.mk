@@ -32,10 +32,10 @@ $(EX_DIR)/%.o: examples/%.c $(EX_HDRS)
 	$(CC) $(EX_CFLAGS) -c $< -o $@
 
 $(EX_CLIENT): $(EX_CLIENT_OBJS) $(EX_COMMON) $(LIB_A)
-	$(CC) $(LDFLAGS) -o $@ $^
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 $(EX_SIM): $(EX_SIM_OBJS) $(EX_SIM_FD_OBJS) $(EX_COMMON) $(LIB_A)
-	$(CC) $(LDFLAGS) -o $@ $^
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 # The vm and uart builds link guest/'s object sets; guest/guest.mk is read
 # after this file, so their names are expanded a second time.
@@ -47,14 +47,14 @@ EX_PROGS    += $(EX_SIM_VM) $(EX_SIM_UART) $(EX_SHIM)
 
 $(EX_SIM_VM): $(EX_SIM_OBJS) $(EX_DIR)/simkernel/backend_vm.o $(EX_COMMON) \
               $$(GUEST_VM_OBJS) $(LIB_A)
-	$(CC) $(LDFLAGS) -o $@ $^
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 $(EX_SIM_UART): $(EX_SIM_OBJS) $(EX_DIR)/simkernel/backend_uart.o \
                 $(EX_COMMON) $$(GUEST_UART_OBJS) $(LIB_A)
-	$(CC) $(LDFLAGS) -o $@ $^
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 $(EX_SHIM): $(EX_DIR)/shim/kdshim.o $(EX_COMMON) $(LIB_A)
-	$(CC) $(LDFLAGS) -o $@ $^
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 examples: $(EX_PROGS)
 

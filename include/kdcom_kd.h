@@ -93,7 +93,7 @@ static inline void kdcom_kd_st64(uint8_t *p, uint64_t v)
 /* KDCOM_TYPE_STATE_CHANGE64: NewState, the reason the target stopped. */
 #define KDCOM_KD_STATE_EXCEPTION 0x3030u      /* DbgKdExceptionStateChange */
 #define KDCOM_KD_STATE_LOAD_SYMBOLS 0x3031u   /* DbgKdLoadSymbolsStateChange */
-#define KDCOM_KD_STATE_COMMAND_STRING 0x3032u /* DbgKdCommandStringStateChange */
+#define KDCOM_KD_STATE_COMMAND_STRING 0x3032u /* DbgKdCommandString... */
 #define KDCOM_KD_STATE_MIN 0x3030u
 #define KDCOM_KD_STATE_MAX 0x3033u /* one past the last */
 
