@@ -19,7 +19,10 @@
  * reaches them through the accessor functions, as C code must.  No
  * callbacks, no directors.
  */
-%module(package="kdcom") capi
+%module(package="kdcom", docstring="libkdcom's C API (include/kdcom.h) as SWIG sees it; see docs/python.md for how byte buffers, errors and borrowed pointers map to Python.") capi
+
+/* Every wrapper gets a docstring with its Python signature and types. */
+%feature("autodoc", "1");
 
 %{
 #include <limits.h>
@@ -273,6 +276,19 @@ KDCOM_CHECKED(kdcom_is_synced)
                                      SWIG_POINTER_OWN);
     }
 }
+
+/* ---- docstrings where the typemaps change the C signature ----------- */
+
+%feature("autodoc", "kdcom_checksum(data) -> int\n\nByte sum of a bytes-like object modulo 2**32.") kdcom_checksum;
+%feature("autodoc", "kdcom_checksum_update(sum, data) -> int\n\nContinues a checksum with more bytes.") kdcom_checksum_update;
+%feature("autodoc", "kdcom_encode_data(cap, type, id, head, data) -> bytes\n\nA data packet of at most cap bytes; head/data are bytes-like or None.\nRaises KdcomError (BAD_TYPE, TOO_BIG, NOBUFS).") kdcom_encode_data;
+%feature("autodoc", "kdcom_encode_control(cap, type, id) -> bytes\n\nA 16-byte control packet.  Raises KdcomError (BAD_TYPE, NOBUFS).") kdcom_encode_control;
+%feature("autodoc", "kdcom_parse(parser, data) -> (consumed, frame, payload)\n\nframe is an owned kdcom_frame copy, payload a bytes copy (b'' if none).") kdcom_parse;
+%feature("autodoc", "kdcom_feed(link, now, data) -> int\n\nBytes consumed (may be fewer than len(data): take events, drain, feed\nthe rest).  Raises KdcomError on a fatal code.") kdcom_feed;
+%feature("autodoc", "kdcom_drain(link, now, cap) -> bytes\n\nAt most cap bytes to send.  Raises KdcomError on a fatal code.") kdcom_drain;
+%feature("autodoc", "kdcom_send(link, now, type, head, data) -> int\n\nQueues a data packet.  Raises KdcomError (BUSY, BAD_TYPE, TOO_BIG, ...).") kdcom_send;
+%feature("autodoc", "kdcom_next_event(link) -> (kind, event, payload)\n\nevent is an owned kdcom_event copy, payload a bytes copy (b'' unless\nkind is KDCOM_EV_PACKET).  kind 0 means no event.") kdcom_next_event;
+%feature("autodoc", "kdcom_get_stats(link) -> kdcom_stats\n\nAn owned snapshot of the link's counters (None for None).") kdcom_get_stats;
 
 /* ---- what is not part of the Python API -------------------------------- */
 

@@ -13,7 +13,7 @@
 # never belong to two different Pythons.  The extension links the static
 # $(B)/libkdcom.a (core objects are -fPIC), so it needs no installed .so.
 
-DEPS_DEB += swig python3-dev
+DEPS_DEB += python3 python3-dev swig
 
 SWIG ?= swig
 
@@ -66,7 +66,9 @@ $(PY_STAMP): $(PY_WRAPO) $(LIB_A) $(PY_COPY)
 # Under AddressSanitizer the runtime must be loaded before the interpreter
 # (which is not instrumented): gcc's libasan.so or clang's shared runtime,
 # preloaded.  If neither can be found the suite is skipped with the
-# reason, not failed.  UBSan alone needs nothing: the extension links it.
+# reason, not failed.  Leak detection is turned off for the run because the
+# interpreter itself keeps memory until exit.  UBSan alone needs nothing:
+# the extension links its runtime.
 PY_ASAN   = $(findstring -fsanitize=address,$(CFLAGS) $(LDFLAGS))
 PY_ASANSO = $(firstword $(filter /%,$(shell $(CC) -print-file-name=libasan.so) \
             $(shell $(CC) -print-file-name=libclang_rt.asan-x86_64.so)))
@@ -84,7 +86,7 @@ check-python: $(PY_STAMP)
 	        echo "check-python: SKIPPED: AddressSanitizer build, but $(CC) names no libasan.so to preload into $(PYTHON)"; \
 	        exit 0;; esac; \
 	    echo "check-python: AddressSanitizer build, preloading $$so"; \
-	    LD_PRELOAD="$$so"; ASAN_OPTIONS="detect_leaks=0:$${ASAN_OPTIONS:-}"; \
+	    LD_PRELOAD="$$so"; ASAN_OPTIONS="$${ASAN_OPTIONS:+$$ASAN_OPTIONS:}detect_leaks=0"; \
 	    export LD_PRELOAD ASAN_OPTIONS; \
 	fi; \
 	$(PY_TEST_ENV) $(PYTHON) -m unittest discover -s tests/python -t tests/python -v; \

@@ -92,6 +92,23 @@ class TestKdClient(unittest.TestCase):
         self.assertIn("sim_target: reset by debugger", out)
         self.assertIn("resets_received=1", out)
 
+    def test_tcp_port_zero(self):
+        # No fixed port: the target binds port 0 and says which it got.
+        target = support.start_example("sim_target.py", "--tcp",
+                                       "127.0.0.1:0", "--timeout", "20")
+        self.addCleanup(lambda: target.poll() is None and
+                        (target.kill(), target.communicate()))
+        line = target.stdout.readline().strip()
+        self.assertRegex(line, r"^listening on 127\.0\.0\.1:\d+$")
+        endpoint = line.split()[-1]
+        res = support.run_example("kd_client.py", endpoint, "--count", "1",
+                                  "--timeout", "10")
+        rc, out, err = support.stop(target)
+        self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
+        self.assertIn("synced: RESET handshake complete", res.stdout)
+        self.assertIn("STATE_CHANGE64 LoadSymbols", res.stdout)
+        self.assertIn("resets_received=1", out)
+
     def test_breakin_flag_sends_b_first(self):
         ep = Endpoint(self)
         peer = SilentPeer(self, ep.path)
