@@ -20,9 +20,10 @@ def import_kdcom():
     return kdcom
 
 
-def parse_endpoint(text):
+def parse_endpoint(text, listen=False):
     """'unix:PATH', a path containing '/', 'tcp:HOST:PORT' or 'HOST:PORT'
-    -> (family, address).  Raises ValueError with a readable message."""
+    -> (family, address).  Port 0 (any free port) only when listen is
+    true.  Raises ValueError with a readable message."""
     if text.startswith("unix:"):
         return socket.AF_UNIX, text[5:]
     if "/" in text:
@@ -39,8 +40,10 @@ def parse_endpoint(text):
     except ValueError:
         raise ValueError("endpoint %r: port %r is not a number" %
                          (text, port)) from None
-    if not 0 < port < 65536:
-        raise ValueError("endpoint %r: port out of range 1..65535" % text)
+    low = 0 if listen else 1
+    if not low <= port < 65536:
+        raise ValueError("endpoint %r: port out of range %d..65535" %
+                         (text, low))
     return socket.AF_INET6 if ":" in host else socket.AF_INET, (host, port)
 
 

@@ -186,7 +186,7 @@ def main(argv=None):
             if args.unix:
                 family, addr = socket.AF_UNIX, args.unix
             else:
-                family, addr = parse_endpoint(args.tcp)
+                family, addr = parse_endpoint(args.tcp, listen=True)
             listener = socket.socket(family, socket.SOCK_STREAM)
             if family != socket.AF_UNIX:
                 listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR,
