@@ -4,13 +4,19 @@
  * simulated kernel -> the mailbox in a shared file (mapped twice) -> the
  * host service -> TARGET link <-> DEBUGGER link (vmt_scenario.c).
  */
+#define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "vmt.h"
 
@@ -50,10 +56,127 @@ static void test_std_scenario(void **state)
     free(v);
 }
 
+/* The child: host service + debugger, on its own mapping of the file. */
+static void child_host(struct vmt *v, struct vmt_std *s)
+{
+    uint64_t end = vmt_ms() + 20000, linger = 0;
+
+    munmap(v->host_map, v->size);
+    v->host_map = mmap(NULL, v->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+                       v->fd, 0);
+    if (v->host_map == MAP_FAILED)
+        _exit(2);
+    v->script = vmt_std_debugger;
+    vmt_set(&v->phase, 2);
+    vmt_set(&v->phase_ack, 2);
+    while (vmt_ms() < end) {
+        uint64_t now = vmt_ms();
+
+        if (!vmt_step(v, now)) {
+            struct timespec ts = {0, 200000};
+            nanosleep(&ts, NULL);
+        }
+        vmt_std_debugger(v, NULL);
+        if (s->bad != 0)
+            _exit(3);
+        if (linger == 0 && s->rounds_done == 1 && s->prints == 3)
+            linger = now + 300; /* let the last ACK go out */
+        if (linger != 0 && now >= linger)
+            _exit(0);
+    }
+    _exit(4);
+}
+
+static KD_CONTEXT pctx;
+
+static void pprint(const char *text)
+{
+    uint8_t h[16] = {0x30, 0x32};
+    STRING hs = {16, 16, (CHAR *)h};
+    STRING ds = {(USHORT)strlen(text), (USHORT)strlen(text),
+                 (CHAR *)(uintptr_t)text};
+
+    KdSendPacket(KDCOM_TYPE_DEBUG_IO, &hs, &ds, &pctx);
+}
+
+/* The two sides in two processes: the parent is the kernel, the child the
+ * host service and the debugger, sharing only the file. */
+static void test_two_processes(void **state)
+{
+    struct vmt *v = calloc(1, sizeof(*v));
+    struct vmt_std *s = calloc(1, sizeof(*s));
+    uint8_t sc[0xF0] = {0x30, 0x30}, mh[56], md[4000];
+    STRING scs = {sizeof sc, sizeof sc, (CHAR *)sc};
+    int status, rounds = 0, guard = 0;
+    pid_t pid;
+
+    (void)state;
+    assert_non_null(v);
+    assert_non_null(s);
+    assert_int_equal(vmt_open(v, VMT_VM), 0);
+    v->user = s;
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        child_host(v, s);
+    pctx.KdpDefaultRetries = 20;
+    assert_int_equal(KdDebuggerInitialize0(NULL), KDAPI_STATUS_SUCCESS);
+    KdSendPacket(KDCOM_TYPE_STATE_CHANGE64, &scs, NULL, &pctx);
+    while (rounds == 0 && guard++ < 500) {
+        STRING hs = {0, sizeof mh, (CHAR *)mh}, ds = {0, sizeof md, (CHAR *)md};
+        ULONG dl;
+        KDP_STATUS st = KdReceivePacket(KDCOM_TYPE_STATE_MANIPULATE, &hs, &ds,
+                                        &dl, &pctx);
+        uint32_t api = mh[0] | (uint32_t)mh[1] << 8, len, i;
+
+        if (st == KdPacketNeedsResend)
+            KdSendPacket(KDCOM_TYPE_STATE_CHANGE64, &scs, NULL, &pctx);
+        if (st != KdPacketReceived)
+            continue;
+        switch (api) {
+        case 0x3130: /* read: answer with the pattern the script checks */
+            len = mh[8] | (uint32_t)mh[9] << 8;
+            for (i = 0; i < len && i < sizeof md; i++)
+                md[i] = (uint8_t)(i * 31u + (i >> 8));
+            ds.Length = (USHORT)len;
+            KdSendPacket(KDCOM_TYPE_STATE_MANIPULATE, &hs, &ds, &pctx);
+            break;
+        case 0x3131: { /* write: answer with the hash of the data */
+            uint32_t h = 2166136261u;
+            for (i = 0; i < dl; i++)
+                h = (h ^ md[i]) * 16777619u;
+            mh[12] = (uint8_t)h;
+            mh[13] = (uint8_t)(h >> 8);
+            mh[14] = (uint8_t)(h >> 16);
+            mh[15] = (uint8_t)(h >> 24);
+            KdSendPacket(KDCOM_TYPE_STATE_MANIPULATE, &hs, NULL, &pctx);
+            break;
+        }
+        case 0x313C:
+            rounds = 1;
+            break;
+        default:
+            break;
+        }
+    }
+    pprint("hello 1\n");
+    pprint("hello 2\n");
+    pprint("hello 3\n");
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(rounds, 1);
+    assert_true(KdGuestDebuggerPresent());
+    vmt_close(v);
+    free(s);
+    free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_std_scenario),
+        cmocka_unit_test(test_two_processes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

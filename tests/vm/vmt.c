@@ -121,7 +121,7 @@ int vmt_open(struct vmt *v, int mode)
 
     memset(v, 0, sizeof(*v));
     v->mode = mode;
-    v->fd_guest = v->fd_dbg = -1;
+    v->fd_guest = v->fd_dbg = v->fd = -1;
     if (mode == VMT_VM) {
         char path[] = "/tmp/kdcom-vm-test-XXXXXX";
         const char *dir = getenv("TMPDIR");
@@ -145,7 +145,7 @@ int vmt_open(struct vmt *v, int mode)
                             fd, 0);
         v->host_map = mmap(NULL, v->size, PROT_READ | PROT_WRITE, MAP_SHARED,
                            fd, 0);
-        close(fd);
+        v->fd = fd;
         if (v->guest_map == MAP_FAILED || v->host_map == MAP_FAILED)
             return -1;
         kdcom_vm_config_init(&hc);
@@ -182,6 +182,9 @@ void vmt_close(struct vmt *v)
         close(v->fd_guest);
     if (v->fd_dbg >= 0)
         close(v->fd_dbg);
+    if (v->fd >= 0)
+        close(v->fd);
+    v->fd = -1;
     v->guest_map = v->host_map = NULL;
     v->fd_guest = v->fd_dbg = -1;
     if (cur == v)
@@ -311,6 +314,11 @@ static int step_uart(struct vmt *v, uint64_t now)
         }
     }
     return moved;
+}
+
+int vmt_step(struct vmt *v, uint64_t now)
+{
+    return v->mode == VMT_VM ? step_vm(v, now) : step_uart(v, now);
 }
 
 int vmt_run(struct vmt *v, vmt_kernel_fn kernel, vmt_dbg_fn script,

@@ -41,6 +41,7 @@ struct vmt {
     /* vm: the shared file, mapped twice */
     uint8_t *guest_map, *host_map;
     size_t size;
+    int fd;                /* the shared file (already unlinked) */
     struct kdcom_vm_host host;
     int host_down;         /* 1: the host service is not polled */
     /* uart: the socketpair */
@@ -73,6 +74,10 @@ void vmt_close(struct vmt *v);
  * aborts, so a broken guest fails the test instead of hanging it. */
 int vmt_run(struct vmt *v, vmt_kernel_fn kernel, vmt_dbg_fn script,
             unsigned timeout_ms);
+
+/* One round of the debugger side (host service, wire, debugger link);
+ * returns 1 if bytes moved. */
+int vmt_step(struct vmt *v, uint64_t now);
 
 /* Monotonic milliseconds. */
 uint64_t vmt_ms(void);
