@@ -212,6 +212,25 @@ class TestLinkBasics(unittest.TestCase):
         self.assertEqual({f.id for f in acks}, {0x80800000, 0x80800001})
         self.assertEqual(tgt.stats.packets_received, 40)
 
+    def test_full_control_queue_is_drained_not_lost(self):
+        # Stray data packets with ten different ids: a TARGET ACKs each
+        # with its exact id and delivers none, so no event frees the
+        # engine; its control queue fills and kdcom_feed() pauses.
+        # Link.feed() drains into its own buffer and goes on: all ten
+        # ACKs come out, in order, on the next drain().
+        tgt = Link(Role.TARGET)
+        ids = [0x1000 + i for i in range(10)]
+        stream = b"".join(kdcom.encode_data(PacketType.STATE_MANIPULATE, i,
+                                            bytes(56)) for i in ids)
+        self.assertEqual(tgt.feed(stream, 0), len(stream))
+        self.assertTrue(tgt._out, "the engine never paused")  # white box
+        self.assertTrue(tgt.want_write)
+        acks = kdcom.parse(tgt.drain(0))
+        self.assertEqual([(f.type, f.id) for f in acks],
+                         [(PacketType.ACKNOWLEDGE, i) for i in ids])
+        self.assertEqual(tgt.stats.duplicates, 10)
+        self.assertEqual(list(tgt.events()), [])
+
     def test_event_payload_is_a_copy(self):
         dbg, tgt = self.synced_pair()
         tgt.send(PacketType.DEBUG_IO, b"H" * 16, b"first", 1)
