@@ -73,7 +73,19 @@ $(E2E_RESETBOMB): tests/e2e/resetbomb.c include/kdcom.h $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Iinclude $(CPPFLAGS) $< $(LIB_A) $(LDFLAGS) -o $@
 
-check-e2e: $(EX_PROGS) $(E2E_RESETBOMB)
+E2E_KDLAYOUT  := $(B)/tests/e2e/kdlayout
+
+$(E2E_KDLAYOUT): tests/e2e/kdlayout.c include/kdcom.h include/kdcom_kd.h \
+                 $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iinclude $(CPPFLAGS) $< $(LIB_A) $(LDFLAGS) -o $@
+
+# kdcom_kd.h: its offsets against recorded peers, and C++ compatibility.
+check-e2e: $(EX_PROGS) $(E2E_RESETBOMB) $(E2E_KDLAYOUT)
+	$(E2E_KDLAYOUT) tests/vectors/reactos-target_radare2-debugger.txt
+	printf '#include <kdcom_kd.h>\nint main(void){return (int)kdcom_kd_header_size(2)-56;}\n' | \
+	    $(CXX) -x c++ -Wall -Wextra -Wpedantic -Werror -Iinclude - -o $(B)/tests/e2e/kdcxx
+	$(B)/tests/e2e/kdcxx
 	@set -e; for t in $(E2E_TESTS); do \
 	    E2E_BIN=$(abspath $(EX_DIR)) E2E_RESETBOMB=$(abspath $(E2E_RESETBOMB)) \
 	        timeout -k 5 $(E2E_TIMEOUT) sh $$t; \

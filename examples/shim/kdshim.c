@@ -41,7 +41,7 @@
 #include "../common/wiretrace.h"
 
 #define HOT_WINDOW_MS 100
-#define HOT_POLL_US 100
+#define HOT_POLL_US 50
 #define RECONNECT_MS 1000
 
 static const char usage[] =
