@@ -73,8 +73,8 @@ PY_ASAN   = $(findstring -fsanitize=address,$(CFLAGS) $(LDFLAGS))
 PY_ASANSO = $(firstword $(filter /%,$(shell $(CC) -print-file-name=libasan.so) \
             $(shell $(CC) -print-file-name=libclang_rt.asan-x86_64.so)))
 
-PY_TEST_ENV = PYTHONPATH=$(abspath $(PY_B)) PYTHONDONTWRITEBYTECODE=1 \
-              KDCOM_PYTHON=$(PYTHON)
+PY_TEST_ENV = PYTHONPATH=$(abspath $(PY_B)) KDCOM_PY_PATH=$(abspath $(PY_B)) \
+              PYTHONDONTWRITEBYTECODE=1
 
 check-python: $(PY_STAMP)
 	@rm -rf $(PY_B)/stage

@@ -2,9 +2,9 @@
 """Shared helpers for the Python tests: locating the built package, the
 wire vectors and the examples; a seeded lossy pipe; subprocess helpers.
 
-Run by `make check-python` (PYTHONPATH points at $(B)/python); under
-pytest or a bare `python3 -m unittest` from the source tree the package is
-looked for in $B/python (default build/python).
+Run by `make check-python`; under pytest or a bare `python3 -m unittest`
+from the source tree the package is taken from $B/python (default
+build/python).
 """
 import os
 import random
@@ -16,12 +16,14 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 VECTORS = os.path.join(ROOT, "tests", "vectors")
 EXAMPLES = os.path.join(ROOT, "examples", "python")
 
-try:
-    import kdcom  # noqa: F401
-except ImportError:
-    sys.path.insert(0, os.path.join(ROOT, os.environ.get("B", "build"),
-                                    "python"))
-    import kdcom  # noqa: F401
+# The package under test: the build tree's, ahead of any installed copy
+# (make passes KDCOM_PY_PATH; by hand, $B/python with B defaulting to
+# build).  Only when neither exists is an installed kdcom used.
+_BUILT = os.environ.get("KDCOM_PY_PATH") or os.path.join(
+    ROOT, os.environ.get("B", "build"), "python")
+if os.path.isdir(os.path.join(_BUILT, "kdcom")) and _BUILT not in sys.path:
+    sys.path.insert(0, _BUILT)
+import kdcom  # noqa: E402
 
 # Where the package was found, for child processes (same interpreter).
 PKG_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(kdcom.__file__)))

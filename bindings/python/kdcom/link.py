@@ -141,8 +141,7 @@ class Link:
         role = _u32(role, "role", Error.ROLE)
         cfg = capi.kdcom_config()
         capi.kdcom_config_init(cfg, role)  # KdcomError(ROLE)
-        flags = _u32(int(flags) if isinstance(flags, ConfigFlag) else flags,
-                     "flags", Error.CONFIG)
+        flags = _u32(flags, "flags", Error.CONFIG)
         if passive:
             flags |= ConfigFlag.PASSIVE
         if breakin_on_sync:
@@ -150,10 +149,12 @@ class Link:
         if no_implicit_ack:
             flags |= ConfigFlag.NO_IMPLICIT_ACK
         cfg.flags = int(flags)
-        for name in ("ack_timeout_ms", "retry_limit", "reset_interval_ms",
-                     "byte_timeout_ms"):
-            value = locals()[name]
-            if value is not None:
+        timing = {"ack_timeout_ms": ack_timeout_ms,
+                  "retry_limit": retry_limit,
+                  "reset_interval_ms": reset_interval_ms,
+                  "byte_timeout_ms": byte_timeout_ms}
+        for name, value in timing.items():
+            if value is not None:  # None keeps the library default
                 setattr(cfg, name, _u32(value, name, Error.CONFIG))
         self._now = self._check_now(now)
         self._link = capi.kdcom_link()
