@@ -67,7 +67,7 @@ E2E_TESTS     := $(sort $(wildcard tests/e2e/t_*.sh))
 E2E_RESETBOMB := $(B)/tests/e2e/resetbomb
 E2E_TIMEOUT   ?= 120
 CHECK_TARGETS += check-e2e
-DEPS_DEB      += coreutils procps
+DEPS_DEB      += coreutils
 
 $(E2E_RESETBOMB): tests/e2e/resetbomb.c include/kdcom.h $(LIB_A)
 	@mkdir -p $(@D)

@@ -416,6 +416,47 @@ static int report_load_symbols(const char *path)
     return send_wait_continue(sc, (const uint8_t *)path, n) < 0 ? -1 : 0;
 }
 
+/* What KdPullRemoteFile does first: ask the debugger to open a file it may
+ * substitute for the one on disk (.kdfiles).  Returns the status the
+ * debugger answered, or STATUS_UNSUCCESSFUL if it never did. */
+static uint32_t pull_file(const char *name)
+{
+    uint8_t head[KDCOM_KD_FIO_SIZE] = {0}, rhead[KDCOM_KD_FIO_SIZE];
+    uint8_t wide[512], rdata[64];
+    STRING h, d, rh, rd;
+    size_t n = strlen(name), i;
+    int tries;
+
+    if (n > sizeof wide / 2)
+        n = sizeof wide / 2;
+    for (i = 0; i < n; i++) { /* UTF-16LE, as the kernel sends names */
+        wide[2 * i] = (uint8_t)name[i];
+        wide[2 * i + 1] = 0;
+    }
+    kdcom_kd_st32(head, KDCOM_KD_CREATE_FILE);
+    kdcom_kd_st32(head + KDCOM_KD_FIO_CREATE_ACCESS, 0x80100080u);
+    kdcom_kd_st32(head + KDCOM_KD_FIO_CREATE_DISPOSITION, 1); /* open */
+    h.Length = h.MaximumLength = sizeof head;
+    h.Buffer = (CHAR *)head;
+    d.Length = d.MaximumLength = (USHORT)(2 * n);
+    d.Buffer = (CHAR *)wide;
+    KdSendPacket(KDCOM_TYPE_FILE_IO, &h, &d, &kdctx);
+    for (tries = 0; tries < 5 && !ex_stop_requested(); tries++) {
+        ULONG dlen = 0;
+        rh.Length = 0;
+        rh.MaximumLength = sizeof rhead;
+        rh.Buffer = (CHAR *)rhead;
+        rd.Length = 0;
+        rd.MaximumLength = sizeof rdata;
+        rd.Buffer = (CHAR *)rdata;
+        if (KdReceivePacket(KDCOM_TYPE_FILE_IO, &rh, &rd, &dlen, &kdctx) ==
+                KdPacketReceived &&
+            kdcom_kd_ld32(rhead) == KDCOM_KD_CREATE_FILE)
+            return kdcom_kd_ld32(rhead + KDCOM_KD_FIO_STATUS);
+    }
+    return KDCOM_KD_STATUS_UNSUCCESSFUL;
+}
+
 /* KdPollBreakIn: a pending Ctrl-C first, then the port. */
 static int poll_breakin(void)
 {
@@ -452,6 +493,11 @@ int sim_run(const struct sim_options *o)
     }
     note("booting, %s", "image at 0xfffff80000000000");
     dbg_print("simkernel: booting\n");
+    if (o->pull_file != NULL) {
+        snprintf(line, sizeof line, "simkernel: CreateFile(%.60s) -> 0x%08x\n",
+                 o->pull_file, (unsigned)pull_file(o->pull_file));
+        dbg_print(line);
+    }
     if (report_load_symbols(o->image_path) < 0)
         goto out;
     if (o->initial_break && report_exception(KDCOM_KD_STATUS_BREAKPOINT) < 0)

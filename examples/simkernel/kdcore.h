@@ -15,6 +15,7 @@ struct sim_options {
     unsigned run_ms;        /* stop the simulation after this long, 0 never */
     int quiet;
     const char *image_path; /* LoadSymbols path */
+    const char *pull_file;  /* ask the debugger for this file at boot */
 };
 
 /* Boots the simulated kernel and runs it until a stop signal (or run_ms).

@@ -45,6 +45,8 @@ static int usage(FILE *f, int rc)
 "  --print-interval MS    DbgPrint a heartbeat every MS ms while running\n"
 "  --run-for MS           exit after MS ms of running (default: until a signal)\n"
 "  --image PATH           image path reported by LoadSymbols\n"
+"  --pull-file NAME       at boot, ask the debugger for NAME (FILE_IO CreateFile,\n"
+"                         as Windows does for .kdfiles) and DbgPrint the answer\n"
 "  --trace hex|decode     print the wire traffic on stderr (serial back ends)\n"
 "  -q, --quiet            no progress lines on stderr\n"
 "  -h, --help             this text\n",
@@ -87,6 +89,11 @@ int main(int argc, char **argv)
             if (strlen(v) > 512)
                 goto bad;
             o.image_path = v;
+            i++;
+        } else if (strcmp(a, "--pull-file") == 0 && v != NULL) {
+            if (strlen(v) > 200)
+                goto bad;
+            o.pull_file = v;
             i++;
         } else if (strcmp(a, "--trace") == 0 && v != NULL) {
             if ((trace = wt_parse_mode(v)) < 0)

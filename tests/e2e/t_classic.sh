@@ -5,13 +5,16 @@
 # two debuggers one after the other (QEMU `-serial tcp:...,server` style).
 . "$(dirname "$0")/lib.sh"
 
-start uart "$BIN/kdcom-simkernel-uart" -q pty
+start uart "$BIN/kdcom-simkernel-uart" -q --pull-file "\\SystemRoot\\system32\\drivers\\kdtest.sys" pty
 pty=$(wait_value "$T/uart.out" KDCOM_SIM_PTY) || fail "no pty"
 "$BIN/kdcom-client" --timeout 5000 "tty:$pty" wait-stop 10000 version \
     verify 0xfffff80000000000 128K write 0xfffff80000200000 0badcafe \
     expect 0xfffff80000200000 0badcafe control 3 8 go \
-    wait-print "resume 0" 5000 break go >"$T/c1.out" 2>&1 ||
+    wait-print "resume 0" 5000 break go stats >"$T/c1.out" 2>&1 ||
     fail "pty session failed"
+grep -q "CreateFile(.*kdtest.sys) -> 0xc000000f" "$T/c1.out" ||
+    fail "FILE_IO CreateFile not answered STATUS_NO_SUCH_FILE"
+grep -q "file_io answered=1" "$T/c1.out" || fail "FILE_IO not counted"
 stop "$LAST"
 
 start uart2 "$BIN/kdcom-simkernel-uart" -q --trace decode tcp-listen:127.0.0.1:0
