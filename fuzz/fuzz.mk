@@ -23,7 +23,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_FLAGS   ?= -O1 -g -fno-omit-frame-pointer \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_HARNESSES := parser link_target link_debugger pair
+FUZZ_HARNESSES := parser link_target link_debugger pair vm
 
 DEPS_DEB += clang libclang-rt-14-dev valgrind lcov
 
@@ -98,3 +98,90 @@ fuzz-merge: $(FUZZ_LF_BINS)
 	    mkdir -p $(B)/fuzz-corpus/$$h; \
 	    $(B)/fuzz/lf_$$h -merge=1 fuzz/corpus/$$h $(B)/fuzz-corpus/$$h \
 	        2>&1 | tail -n 1; done
+
+# ---------------------------------------------------------------------------
+# Sanitizers.  The sub-make builds everything afresh under $(B)/asan with
+# the sanitizer flags added to the caller's CFLAGS; the purity check is
+# off there (instrumented objects reference the sanitizer runtime).  The
+# Python tests load the instrumented extension into an uninstrumented
+# interpreter, which needs the ASan runtime preloaded and leak checking
+# off (the interpreter's own allocations are not leaks of ours).
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+             -fno-omit-frame-pointer
+SAN_ENV   := ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1 \
+             UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+SAN_MAKE   = $(MAKE) --no-print-directory B=$(B)/asan PURITY= \
+             CFLAGS="$(CFLAGS) $(SAN_FLAGS)" \
+             LDFLAGS="$(LDFLAGS) -fsanitize=address,undefined"
+
+asan:
+	rm -rf $(B)/asan
+	$(SAN_ENV) $(SAN_MAKE) $(filter-out check-python,$(CHECK_TARGETS))
+	@if [ -n "$(filter check-python,$(CHECK_TARGETS))" ]; then \
+	    set -x; LD_PRELOAD="$$($(CC) -print-file-name=libasan.so)" \
+	    ASAN_OPTIONS=halt_on_error=1:detect_leaks=0 \
+	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	    $(SAN_MAKE) check-python; fi
+	@echo "asan: every test group passed under ASan + UBSan"
+
+# Memcheck: the C tests, the VM channel tests and the corpus replay.
+VALGRIND ?= valgrind
+VG_RUNNER := $(VALGRIND) -q --error-exitcode=1 --leak-check=full \
+             --errors-for-leak-kinds=all --show-leak-kinds=all
+VG_TARGETS := check-c fuzz-replay $(filter check-guest,$(CHECK_TARGETS))
+
+valgrind:
+	rm -rf $(B)/valgrind
+	$(MAKE) --no-print-directory B=$(B)/valgrind PURITY= \
+	    TEST_RUNNER="$(VG_RUNNER)" $(VG_TARGETS)
+	@echo "valgrind: no errors, no leaks ($(VG_TARGETS))"
+
+# ---------------------------------------------------------------------------
+# Coverage of libkdcom/ from the API tests (C and VM channel) plus the
+# corpus replay.  gcov always; lcov's HTML report when lcov is there.
+COV_B       := $(B)/coverage
+COV_TARGETS := check-c fuzz-replay $(filter check-guest,$(CHECK_TARGETS))
+LCOV        ?= lcov
+GENHTML     ?= genhtml
+LCOV_RC     := --rc lcov_branch_coverage=1
+
+coverage:
+	rm -rf $(COV_B)
+	$(MAKE) --no-print-directory B=$(COV_B) PURITY= \
+	    CFLAGS="-O0 -g --coverage" LDFLAGS="--coverage" $(COV_TARGETS) \
+	    > $(COV_B).log 2>&1 || { tail -n 30 $(COV_B).log; exit 1; }
+	@mkdir -p $(COV_B)/gcov
+	@cd $(COV_B)/gcov && gcov -b -o ../libkdcom $(abspath $(CORE_SRCS)) \
+	    > summary.txt 2>&1
+	@awk '/^File .*libkdcom/{f=$$2} /^Lines executed/{l=$$0} \
+	     /^Taken at least once/{print f": "l", branches "$$0}' \
+	     $(COV_B)/gcov/summary.txt | sed "s|'||g;s|$(CURDIR)/||"
+	@cd $(COV_B)/gcov && grep -n '#####' *.gcov | \
+	    sed 's/:[ ]*#####:[ ]*/: line /' > ../uncovered.txt || true
+	@echo "uncovered lines: $(COV_B)/uncovered.txt ($$(wc -l < $(COV_B)/uncovered.txt))"
+	@if command -v $(LCOV) >/dev/null 2>&1; then \
+	    $(LCOV) -q $(LCOV_RC) --capture --directory $(COV_B)/libkdcom \
+	        --output-file $(COV_B)/all.info && \
+	    $(LCOV) -q $(LCOV_RC) --extract $(COV_B)/all.info '*/libkdcom/*' \
+	        --output-file $(COV_B)/libkdcom.info && \
+	    $(GENHTML) -q $(LCOV_RC) --branch-coverage \
+	        --output-directory $(COV_B)/html $(COV_B)/libkdcom.info && \
+	    $(LCOV) $(LCOV_RC) --summary $(COV_B)/libkdcom.info 2>&1 | \
+	        grep -E 'lines|branches' && \
+	    echo "HTML report: $(COV_B)/html/index.html"; \
+	else echo "lcov not installed: gcov summary only"; fi
+
+# ---------------------------------------------------------------------------
+# Soak: the simulator of tests/sim.c at scale (tests/soak/soak.c).
+SOAK_PACKETS ?= 1000000
+SOAK_SECONDS ?= 300
+SOAK_BIN := $(B)/soak/soak
+
+$(SOAK_BIN): tests/soak/soak.c tests/sim.c tests/sim.h $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -D_POSIX_C_SOURCE=200809L -Iinclude -Itests \
+	    $(CPPFLAGS) tests/soak/soak.c tests/sim.c $(LIB_A) $(LDFLAGS) -o $@
+
+.PHONY: soak
+soak: $(SOAK_BIN)
+	$(SOAK_BIN) -n $(SOAK_PACKETS) -t $(SOAK_SECONDS)

@@ -330,6 +330,90 @@ def pair_seeds():
     return seeds
 
 
+# ---- fuzz_vm op language ----
+class Vm:
+    def __init__(self, ack=20, byte_to=20, recv=30, words=0x400):
+        self.b = bytearray([ack - 1, byte_to - 1, recv - 1]) + u16(words)
+
+    def header(self):
+        self.b += bytes([0, 0])
+        return self
+
+    def request(self, op, ptype=0, head=(0, 0), data=(1, 0), arg=None):
+        """head/data: (offset selector 0 = default head buffer, 1 = default
+        data buffer; length) with lengths < 4001."""
+        self.b += bytes([1, (op - 1) % 4, ptype])
+        for off_sel, length in (head, data):
+            self.b += bytes([off_sel]) + bytes([1]) + u16(length)
+        if not (op == 1):
+            self.b += bytes([arg or 0])
+        return self
+
+    def scribble(self, off, data):
+        self.b += bytes([3]) + u16(off) + bytes([len(data)]) + data
+        return self
+
+    def poll(self):
+        self.b += bytes([4])
+        return self
+
+    def ctl(self, ptype, idsel=4):
+        self.b += bytes([6, 1 | ((ptype - 4) << 1), idsel]) + u32(0)
+        return self
+
+    def breakin(self):
+        self.b += bytes([6, 2, 0]) + u32(0)
+        return self
+
+    def data(self, payload, idsel=0):
+        self.b += bytes([6, 0, idsel]) + u32(0) + u16(len(payload)) + payload
+        return self
+
+    def feed(self):
+        self.b += bytes([7]) + u16(0xffff)
+        return self
+
+    def drain(self):
+        self.b += bytes([8]) + u16(4999)
+        return self
+
+    def deadline(self):
+        self.b += bytes([9, 0])
+        return self
+
+    def done(self):
+        return bytes(self.b)
+
+
+def vm_seeds():
+    seeds = []
+    v = Vm().header().request(1).poll()
+    # SEND a state change, the debugger resets, ACKs; RECEIVE a request
+    v.scribble(0x1000, bytes(range(48))).request(2, 7, (0, 16), (1, 32), 20)
+    v.poll().drain().ctl(6).feed().poll().drain().poll().ctl(4).feed().poll()
+    v.request(3, 2, (0, 56), (1, 4000)).poll().data(bytes(56)).feed().poll()
+    v.drain().request(4).breakin().feed().poll().drain()
+    seeds.append(v.done())
+    # a droppable DbgPrint nobody answers, RECEIVE timeouts, RESEND
+    v = Vm().header().scribble(0x1000, b'\x30\x32' + bytes(14))
+    v.request(2, 3, (0, 16), (1, 5), 2).poll()
+    for _ in range(6):
+        v.deadline().drain().poll()
+    v.request(3, 2, (0, 16), (1, 100)).poll().deadline().poll()
+    v.request(3, 2, (0, 16), (1, 100)).poll().ctl(5).feed().poll()
+    seeds.append(v.done())
+    # malformed requests of every kind, a guest restart
+    v = Vm().header()
+    v.request(2, 0, (0, 16), (1, 5)).poll()
+    v.request(2, 2, (0, 3000), (1, 3000)).poll()
+    v.request(3, 2, (0, 0x1800), (1, 16)).poll()
+    v.b += bytes([1, 0xf0]) + u32(99) + bytes([2, 0, 0, 0, 0, 0, 0, 0])
+    v.poll().header().poll().b += bytes([1, 0x20, 2, 0, 0, 1, 0]) + u32(7)
+    v.poll()
+    seeds.append(v.done())
+    return seeds
+
+
 def write(harness, seeds):
     d = os.path.join(OUT, harness)
     os.makedirs(d, exist_ok=True)
@@ -349,6 +433,7 @@ def main():
     write('link_target', link_target_seeds(vecs))
     write('link_debugger', link_debugger_seeds(vecs))
     write('pair', pair_seeds())
+    write('vm', vm_seeds())
 
 
 if __name__ == '__main__':

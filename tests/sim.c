@@ -159,14 +159,16 @@ static int packet_is(struct sim *s, int dir, uint32_t seq, uint32_t type,
 
 /* ---- the checker ---- */
 
-static void mark(struct sim_dir *d, uint32_t seq)
+static void mark(struct sim_dir *d, uint32_t seq, uint32_t len)
 {
-    if (d->seen[seq] != 0)
+    if (d->seen[seq] != 0) {
         d->r.duplicated++;
-    else if (seq < d->expect)
+    } else if (seq < d->expect) {
         d->r.reordered++;
-    else
+    } else {
         d->r.delivered++;
+        d->r.payload_bytes += len;
+    }
     if (d->seen[seq] < 255)
         d->seen[seq]++;
     if (seq >= d->expect)
@@ -180,7 +182,7 @@ static void check_delivery(struct sim *s, int dir, const struct kdcom_event *ev)
 
     if (d->expect < d->sent &&
         packet_is(s, dir, d->expect, ev->type, ev->payload, ev->len)) {
-        mark(d, d->expect);
+        mark(d, d->expect, ev->len);
         return;
     }
     if (ev->len >= 8) {
@@ -189,7 +191,7 @@ static void check_delivery(struct sim *s, int dir, const struct kdcom_event *ev)
             payload_hash(ev->type, ev->len, seq, ev->payload + 8,
                          ev->len - 8) == ld32(ev->payload + 4) &&
             packet_is(s, dir, seq, ev->type, ev->payload, ev->len)) {
-            mark(d, seq);
+            mark(d, seq, ev->len);
             return;
         }
     } else {
@@ -198,7 +200,7 @@ static void check_delivery(struct sim *s, int dir, const struct kdcom_event *ev)
         for (k = d->expect > 4 ? d->expect - 4 : 0;
              k < d->sent && k < d->expect + 4; k++) {
             if (packet_is(s, dir, k, ev->type, ev->payload, ev->len)) {
-                mark(d, k);
+                mark(d, k, ev->len);
                 return;
             }
         }

@@ -21,7 +21,7 @@
  * with the packets the sender produced (every payload is a pure function of
  * seed, direction and sequence number).
  *
- * Memory: struct sim is about 330 KiB (two wire rings, two links, two
+ * Memory: struct sim is about 400 KiB (two wire rings, two links, two
  * delivery maps).  Make it static or allocate it; do not put it on a small
  * stack.
  */
@@ -97,6 +97,7 @@ struct sim_dir_results {
     uint64_t duplicated; /* intact deliveries of a packet already delivered */
     uint64_t reordered;  /* intact first deliveries after a later packet */
     uint64_t corrupted;  /* deliveries that match no packet sent */
+    uint64_t payload_bytes; /* payload bytes of the intact deliveries */
 };
 
 struct sim_results {

@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * soak.c - the lossy-link simulator (tests/sim.h) at scale: a table per
+ * fault setting of what reached the other side, and how.
+ *
+ * Settings: per-byte faults at 1e-6, 1e-5 and 1e-4 (each of drop,
+ * duplicate, bit flip, noise byte, 'b' byte and leader byte at that rate,
+ * on both wires), and per-write faults at 1 %, 5 % and 20 % (each of: the
+ * whole write lost, duplicated, split in two with a gap).  Payloads are
+ * 0..4000 bytes, drawn at random; the retry budget is unlimited.
+ *
+ * A setting runs until `packets` packets went each way, in simulator runs
+ * of at most RUN_PACKETS with seeds derived from the setting, or until
+ * its time budget is used up; the table then says how far it got.  The
+ * budget is measured with the process clock and only decides when to
+ * stop: it is not a test of speed.
+ *
+ * Exit status: 0 when every setting lost, duplicated and reordered no
+ * packet and every run completed; 1 otherwise.  Corrupted deliveries are
+ * reported, not failed: the byte-sum checksum cannot catch them all
+ * (docs/SECURITY.md "The checksum's limits"); the table prints the number
+ * of header and payload faults that could cause one next to it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sim.h"
+
+#define RUN_PACKETS 50000u
+
+struct setting {
+    const char *name;
+    uint32_t byte_ppm;  /* per-byte fault rate, each kind */
+    uint32_t write_ppm; /* per-write fault rate, each kind */
+};
+
+static const struct setting settings[] = {
+    {"per-byte 1e-6", 1, 0},       {"per-byte 1e-5", 10, 0},
+    {"per-byte 1e-4", 100, 0},     {"per-write 1%", 0, 10000},
+    {"per-write 5%", 0, 50000},    {"per-write 20%", 0, 200000},
+};
+#define NSETTINGS (sizeof settings / sizeof settings[0])
+
+struct total {
+    struct sim_dir_results t2d, d2t;
+    uint64_t runs, incomplete, errors;
+    uint64_t retransmissions, resets, syncs, resends, stalls, bad_frames,
+        bad_type_t2d, bad_type_d2t, duplicates_dropped, breakins;
+    uint64_t wire_bytes, virtual_ms;
+    uint64_t flips, drops, dups, noise, writes_hit;
+    double seconds;
+};
+
+static struct sim sim; /* about 330 KiB: not on the stack */
+
+static void add_dir(struct sim_dir_results *a, const struct sim_dir_results *b)
+{
+    a->sent += b->sent;
+    a->delivered += b->delivered;
+    a->lost += b->lost;
+    a->duplicated += b->duplicated;
+    a->reordered += b->reordered;
+    a->corrupted += b->corrupted;
+    a->payload_bytes += b->payload_bytes;
+}
+
+static void faults(struct sim_faults *f, const struct setting *st)
+{
+    memset(f, 0, sizeof(*f));
+    f->drop_ppm = f->dup_ppm = f->flip_ppm = st->byte_ppm;
+    f->noise_ppm = f->breakin_ppm = f->leader_ppm = st->byte_ppm;
+    f->chunk_drop_ppm = f->chunk_dup_ppm = st->write_ppm;
+    f->chunk_split_ppm = st->write_ppm;
+}
+
+static void add_run(struct total *t, const struct sim_results *r)
+{
+    const struct sim_wire_stats *w[2] = {&r->wire_t2d, &r->wire_d2t};
+    const struct kdcom_stats *k[2] = {&r->target, &r->debugger};
+    int i;
+
+    add_dir(&t->t2d, &r->t2d);
+    add_dir(&t->d2t, &r->d2t);
+    t->runs++;
+    t->incomplete += !r->completed;
+    t->errors += r->error != 0;
+    t->retransmissions += r->retransmissions;
+    t->resets += r->resets_target + r->resets_debugger;
+    t->syncs += r->syncs;
+    t->resends += r->resends;
+    t->breakins += r->breakins;
+    t->bad_type_t2d += r->debugger.bad_type; /* receiver of target->dbg */
+    t->bad_type_d2t += r->target.bad_type;
+    t->wire_bytes += r->wire_bytes;
+    t->virtual_ms += r->virtual_ms;
+    for (i = 0; i < 2; i++) {
+        t->flips += w[i]->flipped;
+        t->drops += w[i]->dropped;
+        t->dups += w[i]->duplicated;
+        t->noise += w[i]->noise + w[i]->breakins + w[i]->leaders;
+        t->writes_hit += w[i]->writes_dropped + w[i]->writes_duplicated +
+                         w[i]->writes_split;
+        t->stalls += k[i]->rx_stalls;
+        t->bad_frames +=
+            k[i]->bad_checksum + k[i]->bad_trailer + k[i]->bad_size;
+        t->duplicates_dropped += k[i]->duplicates;
+    }
+}
+
+static void row(const char *what, uint64_t a, uint64_t b)
+{
+    printf("  %-34s %14llu %14llu\n", what, (unsigned long long)a,
+           (unsigned long long)b);
+}
+
+static int report(const struct setting *st, const struct total *t,
+                  uint32_t goal)
+{
+    /* A corrupted delivery is ACKed in place of the packet it damaged,
+     * and so is a packet whose type was damaged into a non-data type
+     * (ACKed and dropped): each of these makes exactly one packet lost.
+     * Any loss beyond them is the link's fault. */
+    uint64_t expl_t2d = t->t2d.corrupted + t->bad_type_t2d;
+    uint64_t expl_d2t = t->d2t.corrupted + t->bad_type_d2t;
+    uint64_t unexpl_t2d = t->t2d.lost > expl_t2d ? t->t2d.lost - expl_t2d : 0;
+    uint64_t unexpl_d2t = t->d2t.lost > expl_d2t ? t->d2t.lost - expl_d2t : 0;
+    uint64_t bad = unexpl_t2d + unexpl_d2t + t->t2d.duplicated +
+                   t->d2t.duplicated + t->t2d.reordered + t->d2t.reordered;
+    uint64_t payload = t->t2d.payload_bytes + t->d2t.payload_bytes;
+    int ok = bad == 0 && t->incomplete == 0 && t->errors == 0;
+
+    printf("\n== %s: %llu of %u packets each way, %llu runs, %.1f s\n",
+           st->name, (unsigned long long)t->t2d.sent, goal,
+           (unsigned long long)t->runs, t->seconds);
+    printf("  %-34s %14s %14s\n", "", "target->dbg", "dbg->target");
+    row("packets sent", t->t2d.sent, t->d2t.sent);
+    row("delivered (intact, once, in order)", t->t2d.delivered,
+        t->d2t.delivered);
+    row("lost", t->t2d.lost, t->d2t.lost);
+    row("  of which replaced by corrupted", t->t2d.lost - unexpl_t2d <
+        t->t2d.corrupted ? t->t2d.lost - unexpl_t2d : t->t2d.corrupted,
+        t->d2t.lost - unexpl_d2t < t->d2t.corrupted ? t->d2t.lost - unexpl_d2t
+                                                     : t->d2t.corrupted);
+    row("  of which bad type, ACKed+dropped", t->bad_type_t2d,
+        t->bad_type_d2t);
+    row("  unexplained (must be 0)", unexpl_t2d, unexpl_d2t);
+    row("duplicated", t->t2d.duplicated, t->d2t.duplicated);
+    row("reordered", t->t2d.reordered, t->d2t.reordered);
+    row("delivered corrupted", t->t2d.corrupted, t->d2t.corrupted);
+    printf("  %-34s %14llu  (both links)\n", "retransmissions",
+           (unsigned long long)t->retransmissions);
+    printf("  %-34s %14llu  (RESET events %llu, SYNCED %llu)\n", "resyncs",
+           (unsigned long long)(t->resets + t->syncs),
+           (unsigned long long)t->resets, (unsigned long long)t->syncs);
+    printf("  %-34s %14llu  (bad checksum/trailer/size)\n", "frames refused",
+           (unsigned long long)t->bad_frames);
+    printf("  %-34s %14llu  (stalled packets %llu)\n", "RESEND events",
+           (unsigned long long)t->resends, (unsigned long long)t->stalls);
+    printf("  %-34s %14llu\n", "duplicates filtered",
+           (unsigned long long)t->duplicates_dropped);
+    printf("  %-34s %13.2f%%  (%llu payload bytes / %llu wire bytes)\n",
+           "goodput", t->wire_bytes ? 100.0 * (double)payload /
+                                          (double)t->wire_bytes
+                                    : 0.0,
+           (unsigned long long)payload, (unsigned long long)t->wire_bytes);
+    printf("  %-34s %14llu  (%.1f h of virtual time)\n", "virtual ms",
+           (unsigned long long)t->virtual_ms,
+           (double)t->virtual_ms / 3600000.0);
+    printf("  %-34s flips %llu, drops %llu, dups %llu, inserted %llu, "
+           "writes hit %llu\n", "faults injected",
+           (unsigned long long)t->flips, (unsigned long long)t->drops,
+           (unsigned long long)t->dups, (unsigned long long)t->noise,
+           (unsigned long long)t->writes_hit);
+    if (t->incomplete || t->errors)
+        printf("  %llu runs did not complete, %llu stopped on an error\n",
+               (unsigned long long)t->incomplete,
+               (unsigned long long)t->errors);
+    printf("  verdict: %s\n", ok ? "PASS (no loss, duplicate or reorder)"
+                                 : "FAIL");
+    return ok;
+}
+
+int main(int argc, char **argv)
+{
+    uint32_t goal = 1000000;
+    double budget = 300.0;
+    uint64_t seed = 1;
+    int only = -1, ok = 1;
+    size_t i;
+
+    for (i = 1; i < (size_t)argc; i++) {
+        if (!strcmp(argv[i], "-n") && i + 1 < (size_t)argc)
+            goal = (uint32_t)strtoul(argv[++i], NULL, 0);
+        else if (!strcmp(argv[i], "-t") && i + 1 < (size_t)argc)
+            budget = strtod(argv[++i], NULL);
+        else if (!strcmp(argv[i], "-s") && i + 1 < (size_t)argc)
+            seed = strtoull(argv[++i], NULL, 0);
+        else if (!strcmp(argv[i], "-o") && i + 1 < (size_t)argc)
+            only = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "usage: %s [-n packets] [-t seconds per setting]"
+                            " [-s seed] [-o setting]\n", argv[0]);
+            return 2;
+        }
+    }
+    printf("soak: %u packets each way per setting (budget %.0f s each), "
+           "payloads 0..%d bytes, unlimited retries, seed %llu\n", goal,
+           budget, KDCOM_MAX_PAYLOAD, (unsigned long long)seed);
+    for (i = 0; i < NSETTINGS; i++) {
+        const struct setting *st = &settings[i];
+        struct total t;
+        clock_t start = clock();
+        uint32_t run = 0;
+
+        if (only >= 0 && (size_t)only != i)
+            continue;
+        memset(&t, 0, sizeof t);
+        while (t.t2d.sent < goal && t.seconds < budget) {
+            struct sim_config cfg;
+            uint32_t n = goal - (uint32_t)t.t2d.sent;
+
+            if (n > RUN_PACKETS)
+                n = RUN_PACKETS;
+            sim_config_init(&cfg, seed * 1000003u + i * 7919u + run++);
+            faults(&cfg.t2d, st);
+            faults(&cfg.d2t, st);
+            if (sim_init(&sim, &cfg) != 0) {
+                fprintf(stderr, "soak: sim_init failed\n");
+                return 1;
+            }
+            /* Virtual time is generous: a timeout costs a second. */
+            sim_run(&sim, n, (uint64_t)n * 60000u + 3600000u);
+            add_run(&t, sim_results(&sim));
+            t.seconds = (double)(clock() - start) / CLOCKS_PER_SEC;
+            if (sim_results(&sim)->t2d.sent == 0)
+                break; /* no progress at all: do not spin */
+        }
+        ok &= report(st, &t, goal);
+    }
+    printf("\nsoak: %s\n", ok ? "all settings passed" : "FAILED");
+    return ok ? 0 : 1;
+}
