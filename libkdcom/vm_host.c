@@ -250,10 +250,14 @@ static void take_request(struct kdcom_vm_host *h, const void *shm,
     reserved = vm_ld(shm, KDCOM_VM_OFF_REQ_RESERVED);
     err = validate(h, reserved, bound);
     if (err == 0 && h->cur_op == KDCOM_VM_OP_SEND) {
-        /* Lengths are bounded by KDCOM_MAX_PAYLOAD and the region. */
-        memcpy(h->stage, base + h->cur_head_off, h->cur_head_len);
-        memcpy(h->stage + h->cur_head_len, base + h->cur_data_off,
-               h->cur_data_len);
+        /* Lengths are bounded by KDCOM_MAX_PAYLOAD and the region.  The
+         * offset of an empty buffer is unchecked: never form a pointer
+         * from it. */
+        if (h->cur_head_len != 0)
+            memcpy(h->stage, base + h->cur_head_off, h->cur_head_len);
+        if (h->cur_data_len != 0)
+            memcpy(h->stage + h->cur_head_len, base + h->cur_data_off,
+                   h->cur_data_len);
     }
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
     if (vm_ld(shm, KDCOM_VM_OFF_REQ_SEQ) != seq) {
@@ -336,9 +340,12 @@ static void answer(struct kdcom_vm_host *h, void *shm)
         head = h->cur_head_len;
         data = h->slot_len - head;
         type = h->slot_type;
-        /* Offsets and capacities were checked against the region. */
-        memcpy(base + h->cur_head_off, h->slot, head);
-        memcpy(base + h->cur_data_off, h->slot + head, data);
+        /* Offsets and capacities were checked against the region (those
+         * of empty buffers were not, so they are not used). */
+        if (head != 0)
+            memcpy(base + h->cur_head_off, h->slot, head);
+        if (data != 0)
+            memcpy(base + h->cur_data_off, h->slot + head, data);
         h->slot_full = 0;
         h->stats.received++;
     }

@@ -234,6 +234,11 @@ static void test_bad_requests(void **state)
     assert_int_equal(post_wait(KDCOM_VM_OP_SEND, KDCOM_TYPE_DEBUG_IO,
                                DECLARED - 100, 100, D_OFF, 0, 1),
                      KDCOM_VM_ST_OK);
+    /* The offset of an empty buffer is never used, whatever it is. */
+    memset(V->mem + D_OFF, 0x31, 8);
+    assert_int_equal(post_wait(KDCOM_VM_OP_SEND, KDCOM_TYPE_DEBUG_IO,
+                               0xFFFFFFFF, 0, D_OFF, 8, 1),
+                     KDCOM_VM_ST_OK);
     assert_true(canary_intact());
 }
 
@@ -347,6 +352,15 @@ static void test_receive_misfits(void **state)
     assert_int_equal(kdcom_vm_host_stats(&V->host)->rx_too_short, 1);
     assert_int_equal(kdcom_vm_host_stats(&V->host)->rx_too_long, 1);
     assert_int_equal(vmh_wait(V, seq, 100, 1), KDCOM_VM_ST_TIMEOUT);
+    /* A packet that exactly fills the header, no data buffer at all (its
+     * offset is garbage and must not matter). */
+    seq = vmh_post(V, KDCOM_VM_OP_RECEIVE, KDCOM_TYPE_STATE_MANIPULATE, H_OFF,
+                   56, 0xFFFFFFF0, 0, 0);
+    assert_int_equal(kdcom_send(&V->dbg, V->now, KDCOM_TYPE_STATE_MANIPULATE,
+                                req, 56, NULL, 0), KDCOM_OK);
+    assert_int_equal(vmh_wait(V, seq, 20, 1), KDCOM_VM_ST_RECEIVED);
+    assert_int_equal(vmh_ld(V, KDCOM_VM_OFF_RSP_HEAD_LEN), 56);
+    assert_int_equal(vmh_ld(V, KDCOM_VM_OFF_RSP_DATA_LEN), 0);
     assert_serving();
     assert_true(canary_intact());
 }
