@@ -64,14 +64,14 @@ $(PY_STAMP): $(PY_WRAPO) $(LIB_A) $(PY_COPY)
 	@$(PYTHON) -c 'import sys; print(sys.executable)' > $@
 
 # Under AddressSanitizer the runtime must be loaded before the interpreter
-# (which is not instrumented): gcc's libasan.so or clang's shared runtime,
-# preloaded.  If neither can be found the suite is skipped with the
+# (which is not instrumented): clang's shared runtime or gcc's libasan.so
+# (clang also finds gcc's; its own comes first), preloaded.  If neither can be found the suite is skipped with the
 # reason, not failed.  Leak detection is turned off for the run because the
 # interpreter itself keeps memory until exit.  UBSan alone needs nothing:
 # the extension links its runtime.
 PY_ASAN   = $(findstring -fsanitize=address,$(CFLAGS) $(LDFLAGS))
-PY_ASANSO = $(firstword $(filter /%,$(shell $(CC) -print-file-name=libasan.so) \
-            $(shell $(CC) -print-file-name=libclang_rt.asan-x86_64.so)))
+PY_ASANSO = $(firstword $(filter /%,$(shell $(CC) -print-file-name=libclang_rt.asan-$(shell uname -m).so) \
+            $(shell $(CC) -print-file-name=libasan.so)))
 
 PY_TEST_ENV = PYTHONPATH=$(abspath $(PY_B)) KDCOM_PY_PATH=$(abspath $(PY_B)) \
               PYTHONDONTWRITEBYTECODE=1
