@@ -11,8 +11,9 @@
  * The loop owns all I/O and never blocks on a peer: sockets are
  * non-blocking, input waits in a bounded buffer while the host service
  * holds a packet for the guest, output waits in another.  Stock ivshmem
- * has no doorbell, so the mailbox is polled: every 100 us while requests
- * flow, backing off to --idle-poll ms when nothing happened for 100 ms.
+ * has no doorbell, so the mailbox is polled: every 50 us while requests
+ * flow, backing off to --idle-poll ms when nothing moved for 100 ms (a
+ * request waiting for the debugger does not count: bytes wake us).
  *
  * Lifecycle: a debugger may disconnect and another connect at any time (a
  * new connection replaces an old one); the guest may restart (the host
@@ -290,7 +291,7 @@ int main(int argc, char **argv)
     uint32_t idle_ms = 10, rx_timeout = 1000, ack_timeout = 1000;
     int unlink_shm = 0, trace = 0, created = 0, i, sigfd;
     int guest_seen = -1;
-    uint64_t restarts_seen = 0;
+    uint64_t restarts_seen = 0, last_progress = 0;
     struct kdcom_vm_config vcfg;
     struct wiretrace wt;
     struct conn c;
@@ -424,8 +425,17 @@ int main(int argc, char **argv)
         }
         try_connect(&c);
         moved = shuttle(&c, &wt, shm, size, now);
-        if (moved || r == KDCOM_VM_POLL_BUSY)
-            last_active = now;
+        /* Hot polling only while the mailbox moves: a request that just
+         * waits for the debugger needs no polling (its input wakes us). */
+        {
+            const struct kdcom_vm_stats *vs = kdcom_vm_host_stats(&host);
+            uint64_t progress = vs->requests + vs->sends_acked +
+                                vs->sends_dropped + vs->received +
+                                vs->timeouts + vs->resends;
+            if (moved || progress != last_progress)
+                last_active = now;
+            last_progress = progress;
+        }
 
         FD_ZERO(&rd);
         FD_ZERO(&wr);

@@ -3,7 +3,7 @@
  * backend_vm.c - kdcom-simkernel-vm: the platform interface guest/'s vm
  * back end needs (guest/kdguest.h), for a process.  The "ivshmem BAR" is
  * the shared-memory file, mapped; kdcom-shim (or any host running the
- * host service) serves it.  Nothing to notify: the host polls.
+ * host service) serves it, polling the file.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -80,18 +80,23 @@ void backend_close(void)
 
 /* The guest transport spins on this clock while it waits for the host
  * (a kernel has nothing better to do with interrupts off).  A simulated
- * kernel shares the machine with its host, so every 32nd reading naps
- * for a few microseconds: the spin costs a fraction of a core instead of
- * all of it, and an answer is seen at most one nap late. */
+ * kernel shares the machine with its host, so every 32nd reading naps:
+ * 10 us while the wait is young (during a transfer the answer is usually
+ * microseconds away), 500 us once the request has waited 5 ms (the
+ * debugger is thinking).  A spin then costs a few percent of a core. */
+static uint64_t posted_at;
+
 uint64_t KdPlatformMilliseconds(void)
 {
     static unsigned calls;
+    uint64_t now = ex_now_ms();
 
     if (++calls % 32 == 0) {
-        struct timespec ts = {0, 10000};
+        struct timespec ts = {0, now - posted_at >= 5 ? 500000 : 10000};
         nanosleep(&ts, NULL);
+        now = ex_now_ms();
     }
-    return ex_now_ms();
+    return now;
 }
 
 void *KdVmPlatformChannel(ULONG *size)
@@ -100,6 +105,9 @@ void *KdVmPlatformChannel(ULONG *size)
     return region;
 }
 
+/* Called right after each request is posted: the start of a wait.  The
+ * host polls the file, so there is nobody to wake. */
 void KdVmPlatformNotify(void)
 {
+    posted_at = ex_now_ms();
 }
