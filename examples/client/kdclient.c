@@ -406,7 +406,8 @@ static int check_commands(int argc, char **argv, int first)
                 break;
         if (k == sizeof cmds / sizeof cmds[0]) {
             fprintf(stderr, "kdcom-client: unknown command '%s' (see "
-                    "--help)\n", argv[i]);
+                    "--help%s)\n", argv[i],
+                    argv[i][0] == '-' ? "; options go before ENDPOINT" : "");
             return -1;
         }
         if (need(argc, i, cmds[k].args, argv[i]) != 0)

@@ -226,7 +226,9 @@ static void on_packet(struct kds *s, const struct kdcom_event *ev)
         break;
     case KDCOM_TYPE_STATE_MANIPULATE:
         if (ev->len >= KDCOM_KD_MS_SIZE && s->wait_api != 0 &&
-            kdcom_kd_ld32(ev->payload) == s->wait_api && !s->reply_ready) {
+            kdcom_kd_ld32(ev->payload) == s->wait_api && !s->reply_ready &&
+            memcmp(ev->payload + KDCOM_KD_MS_UNION, s->wait_key,
+                   s->wait_key_len) == 0) {
             memcpy(s->reply, ev->payload, ev->len);
             s->reply_len = ev->len;
             s->reply_ready = 1;
@@ -492,6 +494,23 @@ int kds_manipulate(struct kds *s, const uint8_t *req, const uint8_t *data,
 
     s->wait_api = kdcom_kd_ld32(req);
     s->reply_ready = 0;
+    /* A late reply to an earlier request with the same ApiNumber (a
+     * request sent twice across a resync) must not pass for this one's:
+     * memory requests are matched on address and count too. */
+    switch (s->wait_api) {
+    case KDCOM_KD_READ_VIRTUAL_MEMORY:
+    case KDCOM_KD_WRITE_VIRTUAL_MEMORY:
+    case KDCOM_KD_READ_PHYSICAL_MEMORY:
+    case KDCOM_KD_WRITE_PHYSICAL_MEMORY:
+    case KDCOM_KD_READ_CONTROL_SPACE:
+    case KDCOM_KD_WRITE_CONTROL_SPACE:
+        s->wait_key_len = KDCOM_KD_MEM_ACTUAL - KDCOM_KD_MS_UNION;
+        break;
+    default:
+        s->wait_key_len = 0;
+        break;
+    }
+    memcpy(s->wait_key, req + KDCOM_KD_MS_UNION, s->wait_key_len);
     if (enqueue(s, KDCOM_TYPE_STATE_MANIPULATE, req, KDCOM_KD_MS_SIZE, data,
                 dlen) != 0) {
         s->wait_api = 0;

@@ -63,6 +63,8 @@ struct kds {
     int auto_continue_loads;
     /* the manipulate request in flight */
     uint32_t wait_api;
+    uint8_t wait_key[16]; /* request bytes the reply must repeat */
+    size_t wait_key_len;
     int reply_ready;
     size_t reply_len;
     uint8_t reply[KDCOM_MAX_PAYLOAD];
