@@ -142,11 +142,16 @@ KDCOM_BYTES_IN(data, data_len)
 
 /* The Python argument is the capacity; the result is the bytes written.
  * The bytes object is allocated up front and shrunk to the length the
- * call returned, so no byte is copied twice. */
+ * call returned, so no byte is copied twice.  No call writes more than a
+ * few frames (kdcom_drain: the control queue and at most two copies of
+ * one data packet), so a capacity above 1 MiB is allocated as 1 MiB: the
+ * result is the same and a careless cap cannot ask for gigabytes. */
 %typemap(in) (uint8_t *out, size_t cap) (PyObject *outbuf = NULL) {
     size_t cap_;
     if (kdcom_py_getcap($input, &cap_) != 0)
         SWIG_fail;
+    if (cap_ > ((size_t)1 << 20))
+        cap_ = (size_t)1 << 20;
     outbuf = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(cap_ ? cap_ : 1));
     if (outbuf == NULL)
         SWIG_fail;

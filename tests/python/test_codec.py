@@ -107,6 +107,12 @@ class TestEncoders(unittest.TestCase):
         self.assertEqual(cm.exception.code, kdcom.Error.NOBUFS)
         self.assertEqual(capi.kdcom_encode_control(100, PacketType.RESET, 0),
                          kdcom.encode_control(PacketType.RESET))
+        # A huge capacity is fine (nothing like it is allocated).
+        self.assertEqual(len(capi.kdcom_encode_data(2 ** 31 - 1, 3, 0,
+                                                    bytes(4000), None)),
+                         kdcom.MAX_FRAME)
+        with self.assertRaises(ValueError):
+            capi.kdcom_encode_control(2 ** 31, PacketType.RESET, 0)
         with self.assertRaises(ValueError):
             capi.kdcom_encode_control(-1, PacketType.RESET, 0)
         with self.assertRaises(TypeError):
