@@ -57,7 +57,7 @@
  *     +-- control queue        ACK / RESEND / RESET / break-in bytes to send
  *     +-- event queue          what the upper layer must learn about
  *
- *   Memory is fixed: a link is about 8.3 KiB whatever the traffic.  Every
+ *   Memory is fixed: a link is about 9 KiB whatever the traffic.  Every
  *   call runs in time linear in the bytes it is given or asked for, and
  *   payload bytes are copied in bulk, never one call per byte.
  *
@@ -432,7 +432,7 @@ struct kdcom_stats {
 #define KDCOM_CTLQ_LEN 8
 #define KDCOM_EVQ_LEN 16
 
-/* One end of a KDCOM link.  About 8.3 KiB; caller-allocated.  Initialise
+/* One end of a KDCOM link.  About 9 KiB; caller-allocated.  Initialise
  * with kdcom_link_init(); no other preparation (such as zeroing) needed. */
 struct kdcom_link {
     /* PRIVATE: everything below; use the functions. */
