@@ -70,6 +70,8 @@ static const char usage[] =
 "      --chunk N            bytes per read request (default and max 3944)\n"
 "      --trace hex|decode   print the wire traffic on stderr\n"
 "      --stay-stopped       do not continue LoadSymbols stops by themselves\n"
+"  -i, --interactive        after the commands, read more from stdin, one\n"
+"                           per line (\"quit\" or end of input to leave)\n"
 "  -q, --quiet              no transcript lines (errors and results only)\n"
 "  -v, --verbose            more transcript lines\n"
 "  -h, --help               this text\n"
@@ -87,6 +89,7 @@ struct opts {
     int stay_stopped;
     int quiet;
     int verbose;
+    int interactive;
 };
 
 static struct kds sess;
@@ -508,6 +511,99 @@ static int run_command(const struct opts *o, char **argv, int *pi)
     return EXIT_USAGE;
 }
 
+/* Splits a command line into words; "double quotes" group.  Returns the
+ * word count, or -1 if there are too many or a quote is open. */
+static int split(char *line, char **words, int max)
+{
+    int n = 0;
+    char *p = line;
+
+    for (;;) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p == '\0')
+            return n;
+        if (n == max)
+            return -1;
+        if (*p == '"') {
+            words[n++] = ++p;
+            while (*p != '\0' && *p != '"')
+                p++;
+            if (*p != '"')
+                return -1;
+        } else {
+            words[n++] = p;
+            while (*p != '\0' && *p != ' ' && *p != '\t')
+                p++;
+            if (*p == '\0')
+                return n;
+        }
+        *p++ = '\0';
+    }
+}
+
+/* Commands from stdin while the link is served: DbgPrint output and stops
+ * show up between prompts.  A failed command is reported, not fatal;
+ * losing the connection is. */
+static int interactive(const struct opts *o)
+{
+    char line[1024];
+    size_t len = 0;
+    int tty = isatty(0);
+
+    sess.watch_fd = 0;
+    for (;;) {
+        char *nl;
+        ssize_t n;
+        int rc;
+        if (tty) {
+            fputs(sess.stopped ? "kd> " : "kd (running)> ", stdout);
+            fflush(stdout);
+        }
+        for (;;) {
+            sess.watch_ready = 0;
+            rc = kds_pump(&sess, UINT64_MAX);
+            if (rc == KDS_ERR_STOPPED)
+                return 0;
+            if (rc != 0)
+                return fail("connection", rc);
+            if (sess.watch_ready)
+                break;
+        }
+        n = read(0, line + len, sizeof line - 1 - len);
+        if (n <= 0)
+            return 0; /* end of input */
+        len += (size_t)n;
+        line[len] = '\0';
+        while ((nl = strchr(line, '\n')) != NULL) {
+            char *words[32];
+            int wc, i = 0;
+            *nl = '\0';
+            wc = split(line, words, 32);
+            if (wc < 0) {
+                fprintf(stderr, "kdcom-client: bad line (quotes?)\n");
+            } else if (wc > 0 && (strcmp(words[0], "quit") == 0 ||
+                                  strcmp(words[0], "q") == 0)) {
+                return 0;
+            } else if (wc > 0 && check_commands(wc, words, 0) == 0) {
+                while (i < wc) {
+                    rc = run_command(o, words, &i);
+                    if (rc == EXIT_CONN)
+                        return rc;
+                    if (rc != 0)
+                        break;
+                }
+            }
+            len -= (size_t)(nl + 1 - line);
+            memmove(line, nl + 1, len + 1);
+        }
+        if (len == sizeof line - 1) {
+            fprintf(stderr, "kdcom-client: line too long, dropped\n");
+            len = 0;
+        }
+    }
+}
+
 static int open_endpoint(const struct ep_spec *sp, const struct opts *o,
                          int sigfd)
 {
@@ -585,6 +681,9 @@ int main(int argc, char **argv)
             return 0;
         } else if (strcmp(a, "-b") == 0 || strcmp(a, "--break") == 0) {
             o.breakin = 1;
+        } else if (strcmp(a, "-i") == 0 ||
+                   strcmp(a, "--interactive") == 0) {
+            o.interactive = 1;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             o.quiet = 1;
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
@@ -654,10 +753,12 @@ int main(int argc, char **argv)
     rc = 0;
     if (o.breakin && (rc = kds_break(&sess, o.timeout)) != 0)
         rc = fail("break", rc);
-    if (rc == 0 && i + 1 >= argc)
+    if (rc == 0 && i + 1 >= argc && !o.interactive)
         rc = serve(0); /* no commands: monitor until a signal */
     for (i = i + 1; rc == 0 && i < argc;)
         rc = run_command(&o, argv, &i);
+    if (rc == 0 && o.interactive)
+        rc = interactive(&o);
     if (rc == 0 && ex_stop_requested())
         rc = 1;
     kds_close(&sess);

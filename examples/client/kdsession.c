@@ -70,6 +70,7 @@ int kds_init(struct kds *s, int fd, int sigfd, struct wiretrace *wt,
     memset(s, 0, sizeof *s);
     s->fd = fd;
     s->sigfd = sigfd;
+    s->watch_fd = -1;
     s->wt = wt;
     s->log = log;
     s->t0 = ex_now_ms();
@@ -338,9 +339,9 @@ static int flush_out(struct kds *s, uint64_t now)
 
 int kds_pump(struct kds *s, uint64_t deadline)
 {
-    struct pollfd pf[2];
+    struct pollfd pf[3];
     uint64_t now = ex_now_ms(), d;
-    int r;
+    int r, npf = 1;
 
     if (s->fd < 0)
         return KDS_ERR_GONE;
@@ -356,10 +357,20 @@ int kds_pump(struct kds *s, uint64_t deadline)
     if (s->out_off < s->out_len)
         pf[0].events |= POLLOUT;
     pf[0].revents = 0;
-    pf[1].fd = s->sigfd;
-    pf[1].events = POLLIN;
-    pf[1].revents = 0;
-    r = poll(pf, s->sigfd >= 0 ? 2 : 1, ex_poll_timeout(now, d, 1000));
+    if (s->sigfd >= 0) {
+        pf[npf].fd = s->sigfd;
+        pf[npf].events = POLLIN;
+        pf[npf++].revents = 0;
+    }
+    if (s->watch_fd >= 0) {
+        pf[npf].fd = s->watch_fd;
+        pf[npf].events = POLLIN;
+        pf[npf++].revents = 0;
+    }
+    r = poll(pf, (nfds_t)npf, ex_poll_timeout(now, d, 1000));
+    if (r > 0 && s->watch_fd >= 0 &&
+        (pf[npf - 1].revents & (POLLIN | POLLHUP | POLLERR)))
+        s->watch_ready = 1;
     if (r < 0 && errno != EINTR)
         return KDS_ERR_GONE;
     if (ex_stop_requested())

@@ -43,6 +43,8 @@ struct kds {
     struct kdcom_link link;
     int fd;
     int sigfd;
+    int watch_fd;    /* also polled for input (-1: none): stdin */
+    int watch_ready; /* set by kds_pump when watch_fd is readable */
     struct wiretrace *wt;
     FILE *log;   /* transcript lines (stdout) */
     int verbose;
