@@ -18,8 +18,11 @@ BENCH_DIR      := $(B)/bench
 BENCH_OPT      ?= $(if $(filter -O2 -O3 -Ofast,$(CFLAGS)),,-O2)
 BENCH_REF_OPT  ?= -O3
 BENCH_ARGS     ?=
-BENCH_CORE_CFLAGS = $(CORE_CFLAGS) $(BENCH_OPT)
-BENCH_CFLAGS   = $(ALL_CFLAGS) $(BENCH_OPT) -Iinclude -I$(BENCH_DIR) \
+# DWARF 4: valgrind 3.19 (Debian 12) cannot read clang 14's default DWARF 5,
+# and callgrind needs the symbols.  Debug info only; the code is the same.
+BENCH_DWARF    ?= -gdwarf-4
+BENCH_CORE_CFLAGS = $(CORE_CFLAGS) $(BENCH_OPT) $(BENCH_DWARF)
+BENCH_CFLAGS   = $(ALL_CFLAGS) $(BENCH_OPT) $(BENCH_DWARF) -Iinclude -I$(BENCH_DIR) \
                  $(if $(wildcard include/kdcom_vm.h),-DBENCH_HAVE_VM) \
                  $(CPPFLAGS)
 
@@ -43,7 +46,8 @@ bench: bench-build
 
 bench-build: $(BENCH_BIN) $(BENCH_CG)
 
-$(BENCH_DIR)/core/%.o: libkdcom/%.c $(CORE_HDRS)
+# bench_flags.h changes with the flags, so a flag change rebuilds all.
+$(BENCH_DIR)/core/%.o: libkdcom/%.c $(CORE_HDRS) $(BENCH_DIR)/bench_flags.h
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CORE_CFLAGS) -c $< -o $@
 
@@ -57,14 +61,14 @@ $(BENCH_DIR)/bench_flags.h: FORCE_BENCH_FLAGS
 	@mkdir -p $(@D)
 	@{ printf '#define BENCH_CC "%s"\n' "$$($(CC) --version | head -n 1)"; \
 	   printf '#define BENCH_LIB_FLAGS "%s"\n' '$(strip $(BENCH_CORE_CFLAGS))'; \
-	   printf '#define BENCH_REF_FLAGS "%s"\n' '$(strip $(ALL_CFLAGS) $(BENCH_REF_OPT))'; \
+	   printf '#define BENCH_REF_FLAGS "%s"\n' '$(strip $(ALL_CFLAGS) $(BENCH_REF_OPT) $(BENCH_DWARF))'; \
 	 } > $@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 .PHONY: FORCE_BENCH_FLAGS
 
 $(BENCH_DIR)/ref.o: tests/bench/ref.c $(BENCH_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(BENCH_REF_OPT) -Iinclude $(CPPFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(BENCH_REF_OPT) $(BENCH_DWARF) -Iinclude $(CPPFLAGS) -c $< -o $@
 
 $(BENCH_DIR)/%.o: tests/bench/%.c $(BENCH_HDRS) include/kdcom.h
 	@mkdir -p $(@D)
