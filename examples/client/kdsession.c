@@ -590,9 +590,10 @@ int kds_write(struct kds *s, uint64_t addr, const uint8_t *buf, size_t len,
     size_t done = 0;
 
     while (done < len) {
-        size_t want = len - done < KDCOM_KD_MAX_TRANSFER ? len - done
-                                                         : KDCOM_KD_MAX_TRANSFER;
+        size_t want = len - done;
         int rc;
+        if (want > KDCOM_KD_MAX_TRANSFER)
+            want = KDCOM_KD_MAX_TRANSFER;
         memset(req, 0, sizeof req);
         kdcom_kd_st32(req, KDCOM_KD_WRITE_VIRTUAL_MEMORY);
         kdcom_kd_st64(req + KDCOM_KD_MEM_ADDRESS, addr + done);

@@ -215,8 +215,9 @@ int ep_open(const struct ep_spec *sp, int timeout_ms, char *err,
             if (fd < 0)
                 continue;
             ex_set_nonblock(fd);
-            if ((connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
-                 (errno == EINPROGRESS && finish_connect(fd, timeout_ms) == 0))) {
+            if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
+                (errno == EINPROGRESS &&
+                 finish_connect(fd, timeout_ms) == 0)) {
                 tune_socket(fd, ai->ai_family);
                 break;
             }

@@ -63,7 +63,8 @@ void kd_describe(uint32_t type, const uint8_t *p, size_t len, char *buf,
         case KDCOM_KD_WRITE_CONTROL_SPACE:
             snprintf(buf, cap, "%s addr=0x%llx count=%u actual=%u "
                      "status=0x%08x data=%zu", kdcom_kd_api_name(api),
-                     (unsigned long long)kdcom_kd_ld64(p + KDCOM_KD_MEM_ADDRESS),
+                     (unsigned long long)kdcom_kd_ld64(
+                         p + KDCOM_KD_MEM_ADDRESS),
                      (unsigned)kdcom_kd_ld32(p + KDCOM_KD_MEM_COUNT),
                      (unsigned)kdcom_kd_ld32(p + KDCOM_KD_MEM_ACTUAL),
                      (unsigned)st, len - hs);

@@ -229,8 +229,8 @@ void KdSendPacket(ULONG type, PSTRING head, PSTRING data, PKD_CONTEXT kc)
     const uint8_t *hb = hl ? (const uint8_t *)head->Buffer : NULL;
     const uint8_t *db = dl ? (const uint8_t *)data->Buffer : NULL;
     int droppable = kdcom_kd_droppable(type, hb, hl);
-    unsigned retries = kc != NULL && kc->KdpDefaultRetries ? kc->KdpDefaultRetries
-                                                           : 20;
+    unsigned retries =
+        kc != NULL && kc->KdpDefaultRetries ? kc->KdpDefaultRetries : 20;
     uint64_t timeouts0 = kdcom_get_stats(&tlink)->ack_timeouts;
 
     while (kdcom_send(&tlink, ex_now_ms(), type, hb, hl, db, dl) ==
