@@ -351,15 +351,19 @@ static void deadline_ahead(struct fz_end *e)
 
 size_t fz_end_drain(struct fz_end *e, uint64_t now, uint8_t *out, size_t cap)
 {
-    size_t i;
+    size_t i, lib_cap = cap;
     int rc;
 
+    /* SIZE_MAX is passed on as is: a cap larger than anything the link
+     * can hold must be safe (the link writes what it has, no more). */
     if (cap > SCRATCH_MAX)
         cap = SCRATCH_MAX;
+    if (lib_cap != (size_t)-1)
+        lib_cap = cap;
     if (now > e->now)
         e->now = now;
     memset(scratch, GUARD_BYTE, cap + GUARD);
-    rc = kdcom_drain(&e->link, now, scratch, cap);
+    rc = kdcom_drain(&e->link, now, scratch, lib_cap);
     if (closed(e, rc))
         return 0;
     FZ_CHECK(rc >= 0 && (size_t)rc <= cap, "drain(%zu) returned %d", cap, rc);

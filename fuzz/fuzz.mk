@@ -151,13 +151,15 @@ coverage:
 	    CFLAGS="-O0 -g --coverage" LDFLAGS="--coverage" $(COV_TARGETS) \
 	    > $(COV_B).log 2>&1 || { tail -n 30 $(COV_B).log; exit 1; }
 	@mkdir -p $(COV_B)/gcov
-	@cd $(COV_B)/gcov && gcov -b -o ../libkdcom $(abspath $(CORE_SRCS)) \
+	@ln -sfn $(CURDIR)/libkdcom $(COV_B)/gcov/libkdcom
+	@ln -sfn $(CURDIR)/include $(COV_B)/gcov/include
+	@cd $(COV_B)/gcov && gcov -b -o ../libkdcom ../libkdcom/*.gcda \
 	    > summary.txt 2>&1
 	@awk '/^File .*libkdcom/{f=$$2} /^Lines executed/{l=$$0} \
 	     /^Taken at least once/{print f": "l", branches "$$0}' \
 	     $(COV_B)/gcov/summary.txt | sed "s|'||g;s|$(CURDIR)/||"
-	@cd $(COV_B)/gcov && grep -n '#####' *.gcov | \
-	    sed 's/:[ ]*#####:[ ]*/: line /' > ../uncovered.txt || true
+	@cd $(COV_B)/gcov && grep -n '#####' *.c.gcov | \
+	    sed 's/\.gcov:[0-9]*: *#####: */:/' > ../uncovered.txt || true
 	@echo "uncovered lines: $(COV_B)/uncovered.txt ($$(wc -l < $(COV_B)/uncovered.txt))"
 	@if command -v $(LCOV) >/dev/null 2>&1; then \
 	    $(LCOV) -q $(LCOV_RC) --capture --directory $(COV_B)/libkdcom \

@@ -165,7 +165,7 @@ static void op_misc(struct fz_in *in)
         }
         break;
     case 8:
-        fz_end_drain(&end, now, NULL, 0);
+        fz_end_drain(&end, now, NULL, (sel & 0x10) ? (size_t)-1 : 0);
         break;
     default: {
         int s = kdcom_is_synced(&end.link);

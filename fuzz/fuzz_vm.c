@@ -530,14 +530,70 @@ static void debugger_frame(struct fz_in *in)
                              id, p, len, (sel & 8) ? (sel >> 4) & 7u : 0));
 }
 
+/* Every entry point with bad arguments, and the status names. */
+static void bad_args(void)
+{
+    static struct kdcom_vm_host h;
+    struct kdcom_vm_config c;
+    uint8_t b[16];
+    uint32_t v;
+
+    FZ_CHECK(kdcom_vm_config_init(NULL) == KDCOM_ERR_INVAL, "config NULL");
+    FZ_CHECK(kdcom_vm_host_init(NULL, NULL) == KDCOM_ERR_INVAL, "init NULL");
+    kdcom_vm_config_init(&c);
+    c.receive_timeout_ms = 0;
+    FZ_CHECK(kdcom_vm_host_init(&h, &c) == KDCOM_ERR_CONFIG, "init 0 ms");
+    kdcom_vm_config_init(&c);
+    c.ack_timeout_ms = 0; /* refused by the link */
+    FZ_CHECK(kdcom_vm_host_init(&h, &c) < 0, "init bad link config");
+    memset(&h, 0x5a, sizeof h);
+    FZ_CHECK(kdcom_vm_host_poll(&h, b, sizeof b, 0) == KDCOM_ERR_NOT_INIT,
+             "poll uninit");
+    FZ_CHECK(kdcom_vm_host_feed(&h, 0, b, 1) == KDCOM_ERR_NOT_INIT &&
+                 kdcom_vm_host_drain(&h, 0, b, 1) == KDCOM_ERR_NOT_INIT &&
+                 kdcom_vm_host_want_write(&h) == KDCOM_ERR_NOT_INIT &&
+                 kdcom_vm_host_want_read(&h) == KDCOM_ERR_NOT_INIT &&
+                 kdcom_vm_host_debugger_present(&h) == KDCOM_ERR_NOT_INIT &&
+                 kdcom_vm_host_next_deadline(&h) == 0,
+             "calls on an uninitialised host");
+    FZ_CHECK(kdcom_vm_host_poll(NULL, b, sizeof b, 0) == KDCOM_ERR_INVAL,
+             "poll NULL");
+    FZ_CHECK(kdcom_vm_host_init(&h, NULL) == KDCOM_OK, "init default");
+    FZ_CHECK(kdcom_vm_host_poll(&h, NULL, 0x3000, 0) == KDCOM_ERR_INVAL &&
+                 kdcom_vm_host_poll(&h, b, sizeof b, 0) == KDCOM_ERR_INVAL,
+             "poll bad region");
+    FZ_CHECK(kdcom_vm_host_feed(&h, 0, NULL, 1) == KDCOM_ERR_INVAL &&
+                 kdcom_vm_host_feed(&h, 0, NULL, 0) == 0,
+             "feed NULL");
+    FZ_CHECK(kdcom_vm_host_drain(&h, 0, NULL, 1) == KDCOM_ERR_INVAL,
+             "drain NULL");
+    FZ_CHECK(kdcom_vm_host_want_write(&h) == 0 &&
+                 kdcom_vm_host_want_read(&h) == 1 &&
+                 kdcom_vm_host_debugger_present(&h) == 0,
+             "fresh host state");
+    FZ_CHECK(kdcom_vm_host_stats(NULL) == NULL &&
+                 kdcom_vm_host_link(NULL) == NULL,
+             "accessors NULL");
+    for (v = 0; v < 0x100; v++)
+        FZ_CHECK(kdcom_vm_status_name(v) != NULL, "status name");
+    FZ_CHECK(strcmp(kdcom_vm_status_name(KDCOM_VM_ST_RECEIVED),
+                    "RECEIVED") == 0,
+             "status name text");
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fz_in in = {data, size, 0};
     struct kdcom_vm_config cfg;
+    static int once;
     int ops = 0;
 
+    if (!once) {
+        bad_args();
+        once = 1;
+    }
     kdcom_vm_config_init(&cfg);
     cfg.ack_timeout_ms = 1u + fz_u8(&in);
     cfg.byte_timeout_ms = 1u + fz_u8(&in);
@@ -592,6 +648,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         case 8:
             do_drain(fz_u16(&in) % 5000u);
+            FZ_CHECK(kdcom_vm_host_want_write(&host) >= 0 &&
+                         kdcom_vm_host_debugger_present(&host) >= 0,
+                     "state queries");
             break;
         default: {
             uint8_t sel = fz_u8(&in);

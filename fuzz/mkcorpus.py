@@ -238,6 +238,12 @@ def link_target_seeds(vecs):
         s.control(5)
     s.feed().feed().event().feed().drain(3).feed().events().step()
     seeds.append(s.done(config()))
+    # RETRIES_EXHAUSTED coalesced while nobody takes events; huge caps
+    s = Link().send(0x80, 0, 9).drain_all()
+    for _ in range(6):
+        s.deadline().misc(0x18).drain_all()
+    s.events()
+    seeds.append(s.done(config(retries=1)))
     # close, calls on a closed link, re-initialise; time backwards
     s = Link().send(0x80, 0, 5).misc(4).misc(5).misc(8).misc(6).step()
     s.misc(7).step().time(200, 0xffffffff).misc(4).step()
@@ -277,6 +283,10 @@ def link_debugger_seeds(vecs):
     for _ in range(5):
         s.deadline().drain_all().events()
     seeds.append(s.done(config(flags=1, retries=2)))
+    # the RESET echo arrives while a break-in and a RESET are still queued
+    s = Link().time(1).misc(1).control(6).feed().events().drain_all()
+    s.misc(2).misc(1).time(1).control(6).step()
+    seeds.append(s.done(config(flags=1)))
     # passive attach, then everything that can go wrong
     s = Link().data(7, 3, b'late').step().data(7, 3, b'late').step()
     s.data(7, 2, b'x', flaw=1).step().data(7, 2, b'x', flaw=4).step()
@@ -401,6 +411,11 @@ def vm_seeds():
         v.deadline().drain().poll()
     v.request(3, 2, (0, 16), (1, 100)).poll().deadline().poll()
     v.request(3, 2, (0, 16), (1, 100)).poll().ctl(5).feed().poll()
+    seeds.append(v.done())
+    # a packet longer than the buffers; a previous host's epoch at its end
+    v = Vm().scribble(0x84, b'\xff\xff\xff\xff').header()
+    v.request(3, 2, (0, 16), (1, 5)).poll().data(bytes(56)).feed().poll()
+    v.deadline().poll()
     seeds.append(v.done())
     # malformed requests of every kind, a guest restart
     v = Vm().header()
