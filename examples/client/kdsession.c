@@ -118,6 +118,23 @@ static void push_queue(struct kds *s, uint64_t now)
     }
 }
 
+/* Copies at most cap-1 bytes of target text for a terminal: control
+ * characters (escape sequences included) become '.', except newline and
+ * tab.  A target must not be able to drive the user's terminal. */
+static void printable(char *dst, size_t cap, const uint8_t *src, size_t n)
+{
+    size_t i;
+
+    if (n > cap - 1)
+        n = cap - 1;
+    for (i = 0; i < n; i++) {
+        uint8_t c = src[i];
+        dst[i] = (c >= 0x20 && c != 0x7f) || c == '\n' || c == '\t'
+                     ? (char)c : '.';
+    }
+    dst[n] = '\0';
+}
+
 static void on_state_change(struct kds *s, const uint8_t *p, size_t len)
 {
     uint32_t st;
@@ -133,10 +150,11 @@ static void on_state_change(struct kds *s, const uint8_t *p, size_t len)
     st = kdcom_kd_ld32(p);
     if (st == KDCOM_KD_STATE_LOAD_SYMBOLS) {
         size_t n = len - KDCOM_KD_SC_SIZE;
-        const char *path = (const char *)p + KDCOM_KD_SC_SIZE;
-        kds_say(s, "target: %s symbols for \"%.*s\" at 0x%llx",
-                p[KDCOM_KD_LS_UNLOAD] ? "unload" : "load",
-                (int)strnlen(path, n > 256 ? 256 : n), path,
+        char path[257];
+        n = strnlen((const char *)p + KDCOM_KD_SC_SIZE, n);
+        printable(path, sizeof path, p + KDCOM_KD_SC_SIZE, n);
+        kds_say(s, "target: %s symbols for \"%s\" at 0x%llx",
+                p[KDCOM_KD_LS_UNLOAD] ? "unload" : "load", path,
                 (unsigned long long)kdcom_kd_ld64(p + KDCOM_KD_LS_BASE_OF_DLL));
         if (s->auto_continue_loads && s->wait_api == 0) {
             uint8_t req[KDCOM_KD_MS_SIZE] = {0};
@@ -176,9 +194,9 @@ static void on_debug_io(struct kds *s, const uint8_t *p, size_t len)
     n = len - KDCOM_KD_DIO_SIZE;
     if (api == KDCOM_KD_PRINT_STRING) {
         char *slot = s->print_ring[s->prints % KDS_PRINTS];
-        size_t k = n < 255 ? n : 255;
-        memcpy(slot, p + KDCOM_KD_DIO_SIZE, k);
-        slot[k] = '\0';
+        size_t k;
+        printable(slot, sizeof s->print_ring[0], p + KDCOM_KD_DIO_SIZE, n);
+        k = strlen(slot);
         s->prints++;
         if (!s->quiet_prints) {
             while (k > 0 && (slot[k - 1] == '\n' || slot[k - 1] == '\r'))
@@ -189,8 +207,10 @@ static void on_debug_io(struct kds *s, const uint8_t *p, size_t len)
         uint8_t head[KDCOM_KD_DIO_SIZE];
         memcpy(head, p, sizeof head);
         kdcom_kd_st32(head + KDCOM_KD_DIO_STRING_READ, 0);
-        kds_say(s, "target: DbgPrompt \"%.*s\" answered with an empty line",
-                (int)(n > 200 ? 200 : n), (const char *)p + KDCOM_KD_DIO_SIZE);
+        char prompt[201];
+        printable(prompt, sizeof prompt, p + KDCOM_KD_DIO_SIZE, n);
+        kds_say(s, "target: DbgPrompt \"%s\" answered with an empty line",
+                prompt);
         if (enqueue(s, KDCOM_TYPE_DEBUG_IO, head, sizeof head, NULL, 0) == 0)
             s->get_string_answered++;
     } else {

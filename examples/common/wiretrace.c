@@ -4,7 +4,6 @@
  * Decoding runs libkdcom's own streaming parser on each direction, so the
  * trace shows exactly the frames a link would see, damaged ones included.
  */
-#define _POSIX_C_SOURCE 200809L
 #include "wiretrace.h"
 
 #include <string.h>
@@ -102,15 +101,20 @@ void kd_describe(uint32_t type, const uint8_t *p, size_t len, char *buf,
                      (unsigned)kdcom_kd_ld16(p + KDCOM_KD_SC_PROCESSOR),
                      (unsigned)kdcom_kd_ld32(p + KDCOM_KD_SC_NUMBER_PROCESSORS),
                      (unsigned)kdcom_kd_ld32(p + KDCOM_KD_EXC_FIRST_CHANCE));
-        else if (api == KDCOM_KD_STATE_LOAD_SYMBOLS)
-            snprintf(buf, cap, "%s base=0x%llx size=0x%x path=\"%.*s\"",
+        else if (api == KDCOM_KD_STATE_LOAD_SYMBOLS) {
+            char path[121];
+            size_t i, n = len - hs > 120 ? 120 : len - hs;
+            for (i = 0; i < n && p[hs + i] != 0; i++)
+                path[i] = p[hs + i] >= 0x20 && p[hs + i] < 0x7f
+                              ? (char)p[hs + i] : '.';
+            path[i] = '\0';
+            snprintf(buf, cap, "%s base=0x%llx size=0x%x path=\"%s\"",
                      kdcom_kd_api_name(api),
                      (unsigned long long)kdcom_kd_ld64(
                          p + KDCOM_KD_LS_BASE_OF_DLL),
                      (unsigned)kdcom_kd_ld32(p + KDCOM_KD_LS_SIZE_OF_IMAGE),
-                     (int)strnlen((const char *)p + hs,
-                                  len - hs > 200 ? 200 : len - hs),
-                     (const char *)p + hs);
+                     path);
+        }
         else
             snprintf(buf, cap, "%s (0x%04x)", kdcom_kd_api_name(api),
                      (unsigned)api);
