@@ -418,7 +418,7 @@ struct kdcom_stats {
     uint64_t bad_checksum;      /* data packets refused: checksum */
     uint64_t bad_trailer;       /* ... trailer byte not 0xAA */
     uint64_t bad_size;          /* ... ByteCount > 4000 */
-    uint64_t bad_type;          /* ... type not a data type (ACKed, dropped)*/
+    uint64_t bad_type;          /* ... type not a data type (RESEND) */
     uint64_t unknown_control;   /* control packets of unknown type, ignored */
     uint64_t noise_bytes;       /* bytes outside any packet */
     uint64_t partial_leaders;   /* leader runs broken before 4 bytes */

@@ -76,13 +76,19 @@ static void rx_data(struct kdcom_link *l, const struct kdcom_frame *f)
         l->stats.dropped_unsynced++;
         return;
     }
-    kdcom_ctl_push(l, KDCOM_TYPE_ACKNOWLEDGE, ack_id_for(l, f->id));
     if (!kdcom_is_data_type(f->type)) {
-        /* Intact but meaningless: acknowledged so the peer moves on, not
-         * delivered (Windows does the same with a type it did not ask for).*/
+        /* The checksum does not cover the header: a data packet whose type
+         * can never travel in one had its header damaged (or comes from a
+         * broken peer).  An ACK would make the sender believe it was
+         * delivered and, the expectation not moving, make us take its next
+         * packet for a duplicate: two packets lost for one damaged header.
+         * Ask for it again instead, as the QEMU stub does for types >= 12
+         * (docs/protocol.md "Packets of a type that is not a data type"). */
         l->stats.bad_type++;
+        kdcom_ctl_push(l, KDCOM_TYPE_RESEND, 0);
         return;
     }
+    kdcom_ctl_push(l, KDCOM_TYPE_ACKNOWLEDGE, ack_id_for(l, f->id));
     if (l->role == KDCOM_ROLE_TARGET)
         is_new = f->id == l->rx_expect;
     else

@@ -414,6 +414,32 @@ static void test_bad_packets_resend(void **state)
     run_chunks(sc_bad_packets);
 }
 
+/* "both": a data packet of a type that is never a data type is asked for
+ * again, not acknowledged (docs/protocol.md 5.3). */
+static void sc_bad_type(size_t chunk)
+{
+    size_t n;
+
+    synced_debugger(0, chunk);
+    n = lc_data(F, KDCOM_TYPE_STATE_CHANGE64, INIT, "type");
+    F[4] = KDCOM_TYPE_ACKNOWLEDGE;
+    lc_feed(2, F, n, chunk);
+    assert_int_equal(lc_stats()->bad_type, 1);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 0);
+    lc_out();
+    assert_int_equal(OUT.n, 1);
+    lc_expect(0, KDCOM_FRAME_CONTROL, KDCOM_TYPE_RESEND, 0);
+    F[4] = KDCOM_TYPE_STATE_CHANGE64;
+    lc_feed(3, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 1);
+}
+
+static void test_bad_type_resend(void **state)
+{
+    (void)state;
+    run_chunks(sc_bad_type);
+}
+
 /* "both": noise and partial leaders skipped and counted; a 'b' reaching a
  * debugger is noise. */
 static void sc_noise(size_t chunk)
@@ -684,6 +710,7 @@ int main(void)
         cmocka_unit_test(test_ack_timeout_and_retries),
         cmocka_unit_test(test_reset_while_synced),
         cmocka_unit_test(test_bad_packets_resend),
+        cmocka_unit_test(test_bad_type_resend),
         cmocka_unit_test(test_noise_and_partial_leaders),
         cmocka_unit_test(test_breakin_request),
         cmocka_unit_test(test_resync),

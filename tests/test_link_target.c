@@ -792,8 +792,9 @@ static void test_drain_caps_never_interleave(void **state)
     }
 }
 
-/* A data packet whose type is not a data type is ACKed (so the peer moves
- * on) and dropped (§3.5, Windows-like). */
+/* A data packet whose type is not a data type had its header damaged
+ * (the checksum does not cover it): RESEND, not ACK, so the sender
+ * retransmits instead of believing it delivered (docs/protocol.md 5.3). */
 static void sc_bad_type(size_t chunk)
 {
     size_t n;
@@ -802,17 +803,25 @@ static void sc_bad_type(size_t chunk)
     n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT, "odd type");
     F[4] = KDCOM_TYPE_RESET;
     lc_feed(0, F, n, chunk);
+    F[4] = 0;
+    lc_feed(0, F, n, chunk);
+    F[4] = 12;
+    lc_feed(0, F, n, chunk);
     assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 0);
-    assert_int_equal(lc_stats()->bad_type, 1);
+    assert_int_equal(lc_stats()->bad_type, 3);
+    assert_int_equal(lc_stats()->acks_sent, 0);
     lc_out();
-    lc_expect(0, KDCOM_FRAME_CONTROL, KDCOM_TYPE_ACKNOWLEDGE, INIT);
-    /* The expectation did not move. */
-    n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT, "good type");
+    assert_int_equal(OUT.n, 3);
+    lc_expect(0, KDCOM_FRAME_CONTROL, KDCOM_TYPE_RESEND, 0);
+    /* The expectation did not move: the intact retransmission is new. */
+    F[4] = KDCOM_TYPE_STATE_MANIPULATE;
     lc_feed(1, F, n, chunk);
     assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 1);
+    lc_out();
+    lc_expect(0, KDCOM_FRAME_CONTROL, KDCOM_TYPE_ACKNOWLEDGE, INIT);
 }
 
-static void test_bad_type_acked_dropped(void **state)
+static void test_bad_type_resend(void **state)
 {
     (void)state;
     run_chunks(sc_bad_type);
@@ -897,7 +906,7 @@ int main(void)
         cmocka_unit_test(test_byte_timeout_resend),
         cmocka_unit_test(test_deadlines_and_tick),
         cmocka_unit_test(test_drain_caps_never_interleave),
-        cmocka_unit_test(test_bad_type_acked_dropped),
+        cmocka_unit_test(test_bad_type_resend),
         cmocka_unit_test(test_feed_pauses_on_packet),
         cmocka_unit_test(test_feed_pauses_when_queue_full),
     };
