@@ -105,7 +105,9 @@ static size_t st_hunt(struct kdcom_parser *p, const uint8_t *in, size_t len,
                 p->run_byte = b;
             }
             if (++p->run_len == 4) {
-                memset(p->hdr, b, 4);
+                /* Four stores, not memset(): a real call when built
+                 * freestanding, once per packet. */
+                p->hdr[0] = p->hdr[1] = p->hdr[2] = p->hdr[3] = b;
                 p->hdr_have = 4;
                 p->run_len = 0;
                 p->state = ST_HEADER;
