@@ -146,6 +146,11 @@ static void try_connect(struct conn *c)
     attached(c, fd, "connect");
 }
 
+/* The file the mapping came from: a guest side that recreates or resizes
+ * it (a VM restarted with a new memory-backend-file) is followed by a
+ * remap. */
+static struct stat mapped_st;
+
 static int map_shm(const char *path, uint64_t create_size, void **base,
                    size_t *size, int *created)
 {
@@ -180,12 +185,45 @@ static int map_shm(const char *path, uint64_t create_size, void **base,
     }
     *size = (size_t)st.st_size;
     *base = mmap(NULL, *size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    mapped_st = st;
     close(fd);
     if (*base == MAP_FAILED) {
         fprintf(stderr, "kdcom-shim: mmap %s: %s\n", path, strerror(errno));
         return -1;
     }
     return 0;
+}
+
+/* Checks whether the channel file is still the one mapped; remaps a
+ * replaced or resized one.  A vanished file keeps the old mapping. */
+static void follow_shm(const char *path, void **shm, size_t *size)
+{
+    static int gone;
+    struct stat st;
+    void *nb;
+    size_t ns;
+    int created;
+
+    if (stat(path, &st) != 0) {
+        if (!gone)
+            say("channel file %s removed; still serving the old mapping",
+                path);
+        gone = 1;
+        return;
+    }
+    gone = 0;
+    if (st.st_dev == mapped_st.st_dev && st.st_ino == mapped_st.st_ino &&
+        st.st_size == mapped_st.st_size)
+        return;
+    if ((uint64_t)st.st_size < KDCOM_VM_MIN_SIZE ||
+        (uint64_t)st.st_size > (1u << 30))
+        return; /* being set up; look again later */
+    if (map_shm(path, 0, &nb, &ns, &created) != 0)
+        return;
+    munmap(*shm, *size);
+    *shm = nb;
+    *size = ns;
+    say("channel file %s replaced or resized: mapped again", path);
 }
 
 static void print_stats(void)
@@ -291,7 +329,7 @@ int main(int argc, char **argv)
     uint32_t idle_ms = 10, rx_timeout = 1000, ack_timeout = 1000;
     int unlink_shm = 0, trace = 0, created = 0, i, sigfd;
     int guest_seen = -1;
-    uint64_t restarts_seen = 0, last_progress = 0;
+    uint64_t restarts_seen = 0, last_progress = 0, next_follow = 0;
     struct kdcom_vm_config vcfg;
     struct wiretrace wt;
     struct conn c;
@@ -406,6 +444,10 @@ int main(int argc, char **argv)
 
     while (!ex_stop_requested()) {
         uint64_t now = ex_now_ms(), deadline;
+        if (now >= next_follow) {
+            follow_shm(shm_path, &shm, &size);
+            next_follow = now + 250;
+        }
         struct timespec ts;
         fd_set rd, wr;
         int nfds = sigfd, r, moved;
