@@ -3,8 +3,9 @@
  * kdcom.i - SWIG interface for libkdcom: the low-level module kdcom.capi
  * (C extension kdcom._kdcom).
  *
- * The declarations come from include/kdcom.h itself; this file only adds
- * the glue that a C prototype cannot express:
+ * The declarations come from include/kdcom.h itself, plus the KD message
+ * numbers, sizes and names of include/kdcom_kd.h (kdcom.kd builds on
+ * them); this file only adds the glue that a C prototype cannot express:
  *
  *   - byte-in pairs (const uint8_t *in, size_t len) and friends take any
  *     object with the buffer protocol (bytes, bytearray, memoryview, ...);
@@ -30,6 +31,7 @@
 #include <string.h>
 
 #include "kdcom.h"
+#include "kdcom_kd.h"
 
 /* Raises kdcom.errors.KdcomError(code, kdcom_strerror(code)).  The class is
  * defined in pure Python so it can carry the enum and be subclassed; it is
@@ -324,6 +326,12 @@ KDCOM_CHECKED(kdcom_is_synced)
 %immutable kdcom_parser::partial_leaders;
 
 %include "kdcom.h"
+
+/* kdcom_kd.h: its byte-order helpers take bare pointers, which Python does
+ * not need (use struct); the numbers, sizes, names and
+ * kdcom_kd_droppable(type, head) are wrapped. */
+%rename("$ignore", regextarget=1) "^kdcom_kd_(ld|st)(16|32|64)$";
+%include "kdcom_kd.h"
 
 %pythoncode %{
 __version__ = kdcom_version_string()

@@ -44,7 +44,7 @@ CHECK_TARGETS += check-python
 
 python: $(PY_STAMP)
 
-$(PY_WRAP): bindings/python/kdcom.i include/kdcom.h
+$(PY_WRAP): bindings/python/kdcom.i include/kdcom.h include/kdcom_kd.h
 	@mkdir -p $(PY_PKG)
 	$(SWIG) -python -Iinclude -interface _kdcom -outdir $(PY_PKG) \
 	    -o $@ $<

@@ -116,8 +116,9 @@ def run(peer, args):
 
     peer.send(kdcom.encode_control(PT.ACKNOWLEDGE,
                                    sc.id & ~kdcom.SYNC_BIT))
-    req = bytearray(56)
-    struct.pack_into("<I", req, 0, 0x3146)  # DbgKdGetVersionApi
+    req = bytearray(kdcom.capi.KDCOM_KD_MS_SIZE)
+    struct.pack_into("<I", req, kdcom.capi.KDCOM_KD_MS_API_NUMBER,
+                     kdcom.kd.GET_VERSION)
     peer.send(kdcom.encode_data(PT.STATE_MANIPULATE, kdcom.INITIAL_ID,
                                 bytes(req)))
     ack = peer.expect(is_ctl(PT.ACKNOWLEDGE), t)
@@ -126,7 +127,7 @@ def run(peer, args):
             "got 0x%08x" % ack.id if ack else "no ACK")
     ans = peer.expect(lambda f: f.kind == FK.DATA, t)
     ok = ans is not None and ans.type == PT.STATE_MANIPULATE and \
-        kdcom.kd.api_number(ans.payload) == 0x3146
+        kdcom.kd.api_number(ans.payload) == kdcom.kd.GET_VERSION
     if c.check(ok, "answers GetVersion", repr(ans) if ans else "nothing"):
         c.check(ans.id == kdcom.INITIAL_ID ^ 1,
                 "answer carries the next id 0x80800001",

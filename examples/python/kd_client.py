@@ -27,13 +27,16 @@ from _common import connect, import_kdcom, parse_endpoint  # noqa: E402
 kdcom = import_kdcom()
 PT = kdcom.PacketType
 EV = kdcom.EventKind
+K = kdcom.capi      # KD message numbers and offsets (include/kdcom_kd.h)
+DBG_CONTINUE = 0x00010002
 
 
 def manipulate(api, body=b""):
-    """A DBGKD_MANIPULATE_STATE64 request header (56 bytes)."""
-    head = bytearray(56)
-    struct.pack_into("<I", head, 0, api)
-    head[16:16 + len(body)] = body
+    """A DBGKD_MANIPULATE_STATE64 request header (56 bytes): the API
+    number, then `body` in the per-API union."""
+    head = bytearray(K.KDCOM_KD_MS_SIZE)
+    struct.pack_into("<I", head, K.KDCOM_KD_MS_API_NUMBER, api)
+    head[K.KDCOM_KD_MS_UNION:K.KDCOM_KD_MS_UNION + len(body)] = body
     return bytes(head)
 
 
@@ -73,11 +76,11 @@ class Client:
         if self.requests:
             return  # a state change resent after a reset: already queued
         if self.args.get_version:
-            self.requests.append(manipulate(0x3146))
+            self.requests.append(manipulate(K.KDCOM_KD_GET_VERSION))
         if self.args.go:
-            # Continue2: ContinueStatus DBG_CONTINUE (0x00010002).
-            self.requests.append(manipulate(0x313C,
-                                            struct.pack("<I", 0x00010002)))
+            # ContinueStatus is the first word of the union.
+            self.requests.append(manipulate(K.KDCOM_KD_CONTINUE2,
+                                            struct.pack("<I", DBG_CONTINUE)))
 
     def run(self):
         a = self.args

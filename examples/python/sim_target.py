@@ -30,6 +30,7 @@ from _common import import_kdcom, parse_endpoint  # noqa: E402
 
 kdcom = import_kdcom()
 PT = kdcom.PacketType
+K = kdcom.capi      # KD message numbers and offsets (include/kdcom_kd.h)
 
 STATUS_SUCCESS = 0
 STATUS_UNSUCCESSFUL = 0xC0000001
@@ -43,54 +44,61 @@ class Kernel:
         self.link = link
         self.log = log
         self.queue = []        # packets waiting for the link to be free
-        self.state_change = self.make_state_change(0x3031)
+        self.state_change = self.make_state_change(
+            K.KDCOM_KD_STATE_LOAD_SYMBOLS)
         self.queue.append((PT.STATE_CHANGE64, self.state_change, b""))
         self.outstanding = None
         self.running = False   # stopped in the debugger until Continue
 
     @staticmethod
     def make_state_change(new_state):
-        head = bytearray(0xF0)
+        head = bytearray(K.KDCOM_KD_SC_SIZE)
         # NewState, ProcessorLevel, Processor, NumberProcessors, Thread, PC
-        struct.pack_into("<IHHI", head, 0, new_state, 6, 0, 1)
-        struct.pack_into("<QQ", head, 16, 0xFFFFF80000123000,
-                         0xFFFFF80000401000)
-        data = IMAGE if new_state == 0x3031 else b""
+        struct.pack_into("<IHHI", head, K.KDCOM_KD_SC_NEW_STATE, new_state,
+                         6, 0, 1)
+        struct.pack_into("<QQ", head, K.KDCOM_KD_SC_THREAD,
+                         0xFFFFF80000123000, 0xFFFFF80000401000)
+        data = IMAGE if new_state == K.KDCOM_KD_STATE_LOAD_SYMBOLS else b""
         return bytes(head) + data
 
     def answer(self, head, data):
-        api = struct.unpack_from("<I", head, 0)[0] if len(head) >= 4 else 0
-        reply = bytearray(head[:56].ljust(56, b"\0"))
+        size = K.KDCOM_KD_MS_SIZE
+        api = kdcom.kd.api_number(head)
+        reply = bytearray(head[:size].ljust(size, b"\0"))
+        status = K.KDCOM_KD_MS_RETURN_STATUS
         out = b""
-        if api == 0x3146:                      # GetVersion
-            struct.pack_into("<I", reply, 8, STATUS_SUCCESS)
-            struct.pack_into("<HHBBHH", reply, 16, 15, 19041, 6, 2, 0x6,
-                             0x8664)
-        elif api == 0x3130:                    # ReadVirtualMemory
-            addr, want = struct.unpack_from("<QI", head, 16)
-            want = min(want, kdcom.MAX_PAYLOAD - 56)
+        if api == K.KDCOM_KD_GET_VERSION:
+            struct.pack_into("<I", reply, status, STATUS_SUCCESS)
+            # Major, Minor, ProtocolVersion, secondary, Flags, MachineType
+            struct.pack_into("<HHBBHH", reply, K.KDCOM_KD_MS_UNION, 15,
+                             19041, 6, 2, 0x6, 0x8664)
+        elif api == K.KDCOM_KD_READ_VIRTUAL_MEMORY:
+            addr = struct.unpack_from("<Q", reply, K.KDCOM_KD_MEM_ADDRESS)[0]
+            want = struct.unpack_from("<I", reply, K.KDCOM_KD_MEM_COUNT)[0]
+            want = min(want, K.KDCOM_KD_MAX_TRANSFER)
             out = bytes((addr + i) & 0xFF for i in range(want))
-            struct.pack_into("<I", reply, 8, STATUS_SUCCESS)
-            struct.pack_into("<I", reply, 28, len(out))
-        elif api in (0x3136, 0x313C):          # Continue, Continue2
+            struct.pack_into("<I", reply, status, STATUS_SUCCESS)
+            struct.pack_into("<I", reply, K.KDCOM_KD_MEM_ACTUAL, len(out))
+        elif api in (K.KDCOM_KD_CONTINUE, K.KDCOM_KD_CONTINUE2):
             text = b"hello from sim_target\n"
-            dbgio = struct.pack("<IHHII", 0x3230, 6, 0, len(text), 0)
+            dbgio = struct.pack("<IHHII", K.KDCOM_KD_PRINT_STRING, 6, 0,
+                                len(text), 0)
             self.queue.append((PT.DEBUG_IO, dbgio, text))
             self.running = True
             return
         else:
-            struct.pack_into("<I", reply, 8, STATUS_UNSUCCESSFUL)
+            struct.pack_into("<I", reply, status, STATUS_UNSUCCESSFUL)
         self.queue.append((PT.STATE_MANIPULATE, bytes(reply), out))
 
     def on_event(self, ev):
-        K = kdcom.EventKind
-        if ev.kind == K.PACKET:
+        EV = kdcom.EventKind
+        if ev.kind == EV.PACKET:
             self.log("packet %s" % kdcom.kd.describe(ev.type, ev.payload))
             if ev.type == PT.STATE_MANIPULATE:
                 self.answer(ev.header, ev.data)
-        elif ev.kind == K.ACKED:
+        elif ev.kind == EV.ACKED:
             self.outstanding = None
-        elif ev.kind == K.RESET:
+        elif ev.kind == EV.RESET:
             # KdpSendWaitContinue re-sends its state change (§3.4); an
             # outstanding packet is retransmitted by the link itself.
             self.log("reset by debugger")
@@ -98,14 +106,15 @@ class Kernel:
                     not self.queue:
                 self.queue.append((PT.STATE_CHANGE64, self.state_change,
                                    b""))
-        elif ev.kind == K.BREAKIN:
+        elif ev.kind == EV.BREAKIN:
             self.link.take_breakin()
             if not self.running:
                 self.log("break-in while stopped: nothing to do")
                 return
             self.log("break-in: stopping")
             self.running = False
-            self.state_change = self.make_state_change(0x3030)
+            self.state_change = self.make_state_change(
+                K.KDCOM_KD_STATE_EXCEPTION)
             self.queue.append((PT.STATE_CHANGE64, self.state_change, b""))
 
     def pump(self, now):
