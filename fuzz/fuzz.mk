@@ -128,7 +128,7 @@ asan:
 VALGRIND ?= valgrind
 VG_RUNNER := $(VALGRIND) -q --error-exitcode=1 --leak-check=full \
              --errors-for-leak-kinds=all --show-leak-kinds=all
-VG_TARGETS := check-c fuzz-replay $(filter check-guest,$(CHECK_TARGETS))
+VG_TARGETS  = check-c fuzz-replay $(filter check-guest,$(CHECK_TARGETS))
 
 valgrind:
 	rm -rf $(B)/valgrind
@@ -140,7 +140,7 @@ valgrind:
 # Coverage of libkdcom/ from the API tests (C and VM channel) plus the
 # corpus replay.  gcov always; lcov's HTML report when lcov is there.
 COV_B       := $(B)/coverage
-COV_TARGETS := check-c fuzz-replay $(filter check-guest,$(CHECK_TARGETS))
+COV_TARGETS = check-c fuzz-replay $(filter check-guest,$(CHECK_TARGETS))
 LCOV        ?= lcov
 GENHTML     ?= genhtml
 LCOV_RC     := --rc lcov_branch_coverage=1

@@ -241,7 +241,7 @@ def link_target_seeds(vecs):
     # RETRIES_EXHAUSTED coalesced while nobody takes events; huge caps
     s = Link().send(0x80, 0, 9).drain_all()
     for _ in range(6):
-        s.deadline().misc(0x18).drain_all()
+        s.deadline().misc(0x12).drain_all()
     s.events()
     seeds.append(s.done(config(retries=1)))
     # close, calls on a closed link, re-initialise; time backwards
