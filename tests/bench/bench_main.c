@@ -3,6 +3,10 @@
  * bench_main.c - `make bench`: runs every row and prints one table.
  *
  *   bench [-r ROUNDS] [-t MS] [-c CALLGRIND_RESULTS] [-p PIPELINE_RESULTS]
+ *         [-o ROW]
+ *
+ * -o runs only the timed rows whose id starts with ROW ("3b", "1"), for a
+ * profiler: perf record -e cpu-clock build/bench/bench -o 3b -t 500.
  *
  * Timed rows (codec, trickle, link) are calibrated to about MS
  * milliseconds each, then run round-robin ROUNDS times; the table shows the
@@ -140,16 +144,28 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+static const char *only; /* -o: row id prefix, or NULL for all rows */
+
+static int selected(const char *id)
+{
+    return only == NULL || strncmp(id, only, strlen(only)) == 0;
+}
+
 static void measure_all(int rounds, double ms)
 {
     int r, i;
 
     for (i = 0; i < nmeas; i++)
-        calibrate(&meas[i], ms * 1e6);
+        if (selected(meas[i].id))
+            calibrate(&meas[i], ms * 1e6);
     for (r = 0; r < rounds; r++) {
         for (i = 0; i < nmeas; i++) {
             struct bench_meas *m = &meas[i];
-            double t0 = bench_now_ns();
+            double t0;
+
+            if (!selected(m->id))
+                continue;
+            t0 = bench_now_ns();
 
             m->run(m, m->iters);
             m->ns_per_op[m->nsamples++] =
@@ -160,6 +176,8 @@ static void measure_all(int rounds, double ms)
         struct bench_meas *m = &meas[i];
         double s[BENCH_MAX_ROUNDS];
 
+        if (m->nsamples == 0)
+            continue;
         memcpy(s, m->ns_per_op, sizeof s);
         qsort(s, (size_t)m->nsamples, sizeof s[0], cmp_double);
         m->median = m->nsamples % 2
@@ -196,7 +214,10 @@ static void fill_timed(struct line *l)
                  m->bytes_per_op / m->median * 1e3);
     else
         snprintf(l->mbps, sizeof l->mbps, "-");
-    if (r != NULL && r != m) {
+    if (r != NULL && r != m && r->nsamples == 0) {
+        snprintf(l->ratio, sizeof l->ratio, "-");
+        snprintf(l->against, sizeof l->against, "%s (not run)", r->id);
+    } else if (r != NULL && r != m) {
         snprintf(l->ratio, sizeof l->ratio, "%.3f", ratio_of(m, r));
         snprintf(l->against, sizeof l->against, "%s %s", r->id, r->name);
     } else {
@@ -218,6 +239,8 @@ static void print_table(void)
     for (i = 0; i < nlines; i++) {
         struct line *l = &lines[i];
 
+        if (l->meas != NULL && l->meas->nsamples == 0)
+            continue;
         if (l->meas != NULL)
             fill_timed(l);
         if (i > 0 && l->id[0] != lines[i - 1].id[0])
@@ -252,7 +275,7 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: bench [-r ROUNDS] [-t MS] [-c CALLGRIND_RESULTS] "
-            "[-p PIPELINE_RESULTS]\n");
+            "[-p PIPELINE_RESULTS] [-o ROW]\n");
     exit(2);
 }
 
@@ -274,6 +297,8 @@ int main(int argc, char **argv)
             cg_path = argv[++i];
         else if (strcmp(argv[i], "-p") == 0)
             pipe_path = argv[++i];
+        else if (strcmp(argv[i], "-o") == 0)
+            only = argv[++i];
         else
             usage();
     }
@@ -301,8 +326,10 @@ int main(int argc, char **argv)
     bench_trickle_rows();
     bench_link_rows();
     measure_all(rounds, ms);
-    bench_pipeline_rows(pipe_path);
-    bench_cost_rows(cg_path);
+    if (only == NULL) {
+        bench_pipeline_rows(pipe_path);
+        bench_cost_rows(cg_path);
+    }
     print_table();
     printf("\nMB/s are of payload (10^6 bytes/s).  ratio: throughput of the "
            "row / throughput of the row\nit names; for callgrind rows, "
