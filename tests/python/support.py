@@ -66,6 +66,17 @@ def stop(proc, timeout=10):
     return proc.returncode, out, err
 
 
+def reap(proc):
+    """Cleanup for a started child: kill it if still running, wait for it
+    and close its pipes (safe after stop())."""
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    for f in (proc.stdin, proc.stdout, proc.stderr):
+        if f is not None:
+            f.close()
+
+
 def load_vector(name):
     """Reads tests/vectors/NAME: a list of (direction, bytes), direction
     'D>T' or 'T>D'."""

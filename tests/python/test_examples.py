@@ -26,8 +26,7 @@ class Endpoint:
 def start_target(test, path, *extra):
     proc = support.start_example("sim_target.py", "--unix", path,
                                  "--timeout", "20", *extra)
-    test.addCleanup(lambda: proc.poll() is None and
-                    (proc.kill(), proc.communicate()))
+    test.addCleanup(support.reap, proc)
     line = proc.stdout.readline()   # "listening on PATH", printed first
     test.assertTrue(line.startswith("listening on"), line)
     return proc
@@ -96,8 +95,7 @@ class TestKdClient(unittest.TestCase):
         # No fixed port: the target binds port 0 and says which it got.
         target = support.start_example("sim_target.py", "--tcp",
                                        "127.0.0.1:0", "--timeout", "20")
-        self.addCleanup(lambda: target.poll() is None and
-                        (target.kill(), target.communicate()))
+        self.addCleanup(support.reap, target)
         line = target.stdout.readline().strip()
         self.assertRegex(line, r"^listening on 127\.0\.0\.1:\d+$")
         endpoint = line.split()[-1]

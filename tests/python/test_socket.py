@@ -33,9 +33,7 @@ class TestSocketPair(unittest.TestCase):
         return rc, out, err
 
     def tearDown(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.communicate()
+        support.reap(self.proc)
 
     def run_until(self, dbg, want, limit_ms=10000):
         """Pumps until want(events_so_far) is true; returns the events."""
