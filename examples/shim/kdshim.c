@@ -75,6 +75,7 @@ static const char usage[] =
 "SIGINT/SIGTERM: clean exit, counters on stderr.\n";
 
 static struct kdcom_vm_host host;
+static struct kdcom_vm_config vcfg;
 
 struct conn {
     struct ep_spec sp;
@@ -223,6 +224,10 @@ static void follow_shm(const char *path, void **shm, size_t *size)
     munmap(*shm, *size);
     *shm = nb;
     *size = ns;
+    /* A new file is a new guest, whatever epoch it will pick: nothing of
+     * the old one (a packet it never took, a request in progress) may
+     * carry over. */
+    kdcom_vm_host_init(&host, &vcfg);
     say("channel file %s replaced or resized: mapped again", path);
 }
 
@@ -330,7 +335,7 @@ int main(int argc, char **argv)
     int unlink_shm = 0, trace = 0, created = 0, i, sigfd;
     int guest_seen = -1;
     uint64_t restarts_seen = 0, last_progress = 0, next_follow = 0;
-    struct kdcom_vm_config vcfg;
+    uint64_t stuck_since = 0;
     struct wiretrace wt;
     struct conn c;
     char err[256];
@@ -467,6 +472,23 @@ int main(int argc, char **argv)
         }
         try_connect(&c);
         moved = shuttle(&c, &wt, shm, size, now);
+        /* A packet the debugger sent to a guest that then vanished blocks
+         * the input (RESETs included) until a guest takes it.  With no
+         * guest for 2 s, start the service afresh so a debugger can at
+         * least synchronise; a guest that comes back sees a new host. */
+        if (r == KDCOM_VM_POLL_NO_GUEST && c.in_off < c.in_len &&
+            now >= c.feed_hold_until && !moved) {
+            if (stuck_since == 0)
+                stuck_since = now;
+            else if (now - stuck_since >= 2000) {
+                kdcom_vm_host_init(&host, &vcfg);
+                say("%s", "input held for a guest that is gone: host "
+                    "service restarted");
+                stuck_since = 0;
+            }
+        } else {
+            stuck_since = 0;
+        }
         /* Hot polling only while the mailbox moves: a request that just
          * waits for the debugger needs no polling (its input wakes us). */
         {
