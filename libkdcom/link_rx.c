@@ -54,12 +54,19 @@ static int debugger_is_new(const struct kdcom_link *l,
 {
     if (l->rx_expect_known == RX_EXPECT_ANY)
         return 1;
-    if (l->rx_expect_known == RX_EXPECT_REBASE ||
-        (f->id & KDCOM_SYNC_BIT)) {
-        /* The target numbers afresh (it gave up and uses INITIAL|SYNC, or
-         * it answered a RESET): re-base, unless this is a retransmission
-         * of the packet we took last.  The checksum does not cover the
-         * id, so id, length and checksum together tell them apart. */
+    if (l->rx_expect_known == RX_EXPECT_REBASE) {
+        /* The target answered a RESET: it numbers from INITIAL again and
+         * resends its outstanding packet under that id, so a repeat of the
+         * packet taken last can come back under another id.  Length and
+         * checksum tell it from a new packet. */
+        return !(f->byte_count == l->rx_last_len &&
+                 f->checksum == l->rx_last_sum);
+    }
+    if (f->id & KDCOM_SYNC_BIT) {
+        /* A target that gave up numbers from INITIAL|SYNC again: re-base,
+         * unless this is a retransmission of the packet we took last.  The
+         * checksum does not cover the id, so id, length and checksum
+         * together tell them apart. */
         return !(f->id == l->rx_last_id && f->byte_count == l->rx_last_len &&
                  f->checksum == l->rx_last_sum);
     }
@@ -90,7 +97,11 @@ static void rx_data(struct kdcom_link *l, const struct kdcom_frame *f)
     }
     kdcom_ctl_push(l, KDCOM_TYPE_ACKNOWLEDGE, ack_id_for(l, f->id));
     if (l->role == KDCOM_ROLE_TARGET)
-        is_new = f->id == l->rx_expect;
+        /* No debugger sets SYNC, so a set SYNC bit is damage to a header
+         * the checksum does not cover.  Calling the packet a duplicate
+         * would ACK it under an id the sender matches with SYNC masked,
+         * i.e. lose it; masking takes it for what it is. */
+        is_new = (f->id & ~KDCOM_SYNC_BIT) == l->rx_expect;
     else
         is_new = debugger_is_new(l, f);
     if (!is_new) {

@@ -363,11 +363,17 @@ static void sc_reset_while_synced(size_t chunk)
     n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT + 1, "version");
     lc_feed(4, F, n, chunk);
     assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 2);
-    /* So is a different packet under INITIAL after a RESET. */
+    /* The packet taken last (under INITIAL+1) comes back under INITIAL
+     * after another late echo: still a duplicate. */
     lc_feed(5, F + 200, lc_ctl(F + 200, KDCOM_TYPE_RESET, 0), chunk);
+    n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT, "version");
+    lc_feed(5, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 2);
+    /* A different packet under INITIAL is new. */
     n = lc_data(F, KDCOM_TYPE_DEBUG_IO, INIT, "new after reset");
     lc_feed(6, F, n, chunk);
     assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 3);
+    assert_int_equal(ev_count(&E, KDCOM_EV_RESET), 2);
 }
 
 static void test_reset_while_synced(void **state)

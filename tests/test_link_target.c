@@ -63,6 +63,19 @@ static void sc_initial_ids(size_t chunk)
     lc_expect(0, KDCOM_FRAME_DATA, KDCOM_TYPE_STATE_CHANGE64, INIT | SYNC);
     assert_int_equal(lc_stats()->duplicates, 1);
     assert_int_equal(lc_stats()->packets_received, 1);
+    /* A SYNC bit on a debugger's packet can only be header damage: the
+     * packet is taken (SYNC masked) and ACKed with its exact id. */
+    n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, (INIT + 1) | SYNC, "damaged");
+    lc_feed(4, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 2);
+    lc_out();
+    lc_expect(0, KDCOM_FRAME_CONTROL, KDCOM_TYPE_ACKNOWLEDGE,
+              (INIT + 1) | SYNC);
+    n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT | SYNC, "again");
+    lc_feed(5, F, n, chunk);
+    lc_feed(5, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 3);
+    assert_int_equal(lc_stats()->duplicates, 2);
 }
 
 static void test_initial_ids(void **state)
