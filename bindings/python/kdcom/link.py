@@ -81,11 +81,15 @@ def _stats_fields():
 
 STATS_FIELDS = tuple(_stats_fields())
 
+def _stats_as_dict(self):
+    """The counters as a plain {name: int} dict."""
+    return dataclasses.asdict(self)
+
+
 Stats = dataclasses.make_dataclass(
     "Stats", [(name, int, dataclasses.field(default=0))
               for name in STATS_FIELDS],
-    frozen=True,
-    namespace={"as_dict": lambda self: dataclasses.asdict(self)})
+    frozen=True, namespace={"as_dict": _stats_as_dict})
 Stats.__module__ = __name__
 Stats.__doc__ = """A snapshot of a link's counters (struct kdcom_stats):
 one int per counter, named as in include/kdcom.h (bytes_in, acks_sent,
