@@ -34,9 +34,11 @@
  *   over the payload only.  It does not cover the type or the id, and two
  *   errors that cancel in the sum (the same bit set in one byte and
  *   cleared in another, or two bytes swapped) pass.  A flipped type bit
- *   delivers a packet under another data type (a corrupted delivery); a
- *   flipped id bit can make a retransmission look new (a duplicate) or a
- *   new packet look old (ACKed and dropped: lost).  docs/protocol.md
+ *   delivers a packet under another data type (a corrupted delivery, in
+ *   place of the packet: one lost); a flipped bit 0 in the id of a
+ *   retransmission whose ACK was lost makes it look new (a duplicate); a
+ *   byte lost and one of the same value added in one frame shift the bytes
+ *   between them without changing length or sum.  docs/protocol.md
  *   "Checksum" has the details; the simulator counts these, it does not
  *   hide them.
  */

@@ -19,11 +19,16 @@
  * §1.4): a flipped bit in the header's type or id is not detected at all,
  * and two flips of the same bit in opposite directions cancel in the sum.
  * So a flipped type bit delivers a packet under another data type (a
- * corrupted delivery), and a flipped id bit can make a retransmission look
- * new (a duplicate) or a new packet look like an old one (ACKed, dropped:
- * lost).  Under flips the test asserts that the links keep going, that
- * every such delivery is counted, and that they stay rare: each needs a
- * flip in one of a few dozen header bits out of thousands of bytes.
+ * corrupted delivery, which takes the place of the packet: one lost), and
+ * a flipped bit 0 in the id of a retransmission whose ACK was lost makes
+ * it look new (a duplicate).  A flipped ACK type forges a RESET.  Under
+ * flips the test asserts that the links keep going, that no packet is
+ * lost except the ones a corrupted delivery replaced, that nothing is
+ * duplicated or reordered with these seeds, and that corrupted deliveries
+ * stay rare: each needs a flip in one of a few header bits, or two flips
+ * that cancel, among thousands of bytes.  (Two fixes in link_rx.c came
+ * from this test's sweeps: a SYNC bit flipped on a debugger's packet, and
+ * a RESET forged from an ACK, each used to lose or double packets.)
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -303,7 +308,7 @@ static void test_retry_budget(void **state)
  * counted, and rare. */
 static void test_bit_flips(void **state)
 {
-    uint64_t bad = 0, corrupted = 0, caught = 0, delivered = 0;
+    uint64_t bad = 0, corrupted = 0, caught = 0, delivered = 0, lost = 0;
     size_t i;
 
     (void)state;
@@ -317,6 +322,11 @@ static void test_bit_flips(void **state)
                r->t2d.corrupted + r->d2t.lost + r->d2t.duplicated +
                r->d2t.reordered + r->d2t.corrupted;
         corrupted += r->t2d.corrupted + r->d2t.corrupted;
+        lost += r->t2d.lost + r->d2t.lost;
+        assert_true(r->t2d.lost <= r->t2d.corrupted);
+        assert_true(r->d2t.lost <= r->d2t.corrupted);
+        assert_int_equal(r->t2d.duplicated + r->d2t.duplicated, 0);
+        assert_int_equal(r->t2d.reordered + r->d2t.reordered, 0);
         caught += r->target.bad_checksum + r->debugger.bad_checksum +
                   r->target.bad_trailer + r->debugger.bad_trailer +
                   r->target.bad_size + r->debugger.bad_size;
@@ -332,8 +342,11 @@ static void test_bit_flips(void **state)
     assert_true(caught > 100);
     /* ...the rest is counted (not zero with these seeds: the checker
      * works) and stays below 1% of the traffic. */
-    assert_true(bad > 0);
+    assert_true(corrupted > 0);
     assert_true(bad * 100 < delivered);
+    /* Every loss is a packet a corrupted delivery replaced. */
+    assert_int_equal(lost, corrupted);
+    assert_int_equal(bad, lost + corrupted);
 }
 
 /* Same seed, same run: the simulator is deterministic. */
