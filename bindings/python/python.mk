@@ -5,8 +5,9 @@
 #
 #   make python            build the package (PYTHONPATH=$(B)/python to use)
 #   make check-python      build it and run tests/python with unittest
-#   make install-python    install it into $(PYTHON)'s site directory,
-#                          honouring DESTDIR
+#   make install-python    install it into $(PYTHON)'s site directory
+#                          (or PYTHON_SITEDIR), honouring DESTDIR
+#   make uninstall-python  remove it again
 #
 # Every flag comes from $(PYTHON) itself (sysconfig), the interpreter that
 # also runs the tests: headers, extension suffix and install directory can
@@ -94,7 +95,10 @@ check-python: $(PY_STAMP)
 	    'import kdcom, sys; assert kdcom.__file__.startswith(sys.argv[1]), kdcom.__file__; print("check-python: staged install imports kdcom", kdcom.__version__)' \
 	    $(abspath $(PY_B))/stage
 
-PY_SITE = $(call py_path,platlib)
+# Where install-python puts the package: $(PYTHON)'s own site directory
+# (sysconfig "platlib"), unless PYTHON_SITEDIR names another (a packager's
+# /usr/lib/python3/dist-packages, say).  DESTDIR is prepended either way.
+PY_SITE = $(or $(PYTHON_SITEDIR),$(call py_path,platlib))
 
 install-python: $(PY_STAMP)
 	install -d $(DESTDIR)$(PY_SITE)/kdcom
