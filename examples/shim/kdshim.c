@@ -89,6 +89,10 @@ struct conn {
     size_t out_len, out_off;
     uint64_t feed_hold_until;
     uint64_t last_feed;
+    /* A parser of our own over the debugger's bytes, only to know whether
+     * a connection ended in the middle of a packet. */
+    struct kdcom_parser shadow;
+    int ended_mid_packet;
 };
 
 static int quiet;
@@ -107,6 +111,7 @@ static void drop(struct conn *c, struct wiretrace *wt, const char *why)
     if (c->fd < 0)
         return;
     say("debugger %s", why);
+    c->ended_mid_packet = kdcom_parser_busy(&c->shadow) == 1;
     close(c->fd);
     c->fd = -1;
     c->in_len = c->in_off = 0;
@@ -117,7 +122,8 @@ static void drop(struct conn *c, struct wiretrace *wt, const char *why)
 
 /* A new peer: its first bytes must not land in a packet the old peer
  * left half-sent.  The link abandons such a packet byte_timeout after its
- * last byte; hold the new input until then. */
+ * last byte; if the old peer stopped mid-packet, hold the new input until
+ * then. */
 static void attached(struct conn *c, int fd, const char *peer)
 {
     char msg[200];
@@ -125,7 +131,9 @@ static void attached(struct conn *c, int fd, const char *peer)
     c->fd = fd;
     c->in_len = c->in_off = 0;
     c->out_len = c->out_off = 0;
-    c->feed_hold_until = c->last_feed ? c->last_feed + 1100 : 0;
+    c->feed_hold_until = c->ended_mid_packet ? c->last_feed + 1100 : 0;
+    c->ended_mid_packet = 0;
+    kdcom_parser_init(&c->shadow);
     snprintf(msg, sizeof msg, "debugger connected (%s)", peer);
     say("%s", msg);
 }
@@ -398,6 +406,7 @@ int main(int argc, char **argv)
     }
     memset(&c, 0, sizeof c);
     c.lfd = c.fd = c.keep_slave = -1;
+    kdcom_parser_init(&c.shadow);
     if (ep_parse(ep_arg, &c.sp, err, sizeof err) != 0) {
         fprintf(stderr, "kdcom-shim: %s\n", err);
         return 2;
@@ -553,6 +562,15 @@ int main(int argc, char **argv)
         if (c.fd >= 0 && c.in_off == c.in_len && FD_ISSET(c.fd, &rd)) {
             ssize_t n = read(c.fd, c.in, sizeof c.in);
             if (n > 0) {
+                size_t off = 0;
+                while (off < (size_t)n) {
+                    struct kdcom_frame f;
+                    int u = kdcom_parse(&c.shadow, c.in + off,
+                                        (size_t)n - off, &f);
+                    if (u <= 0)
+                        break;
+                    off += (size_t)u;
+                }
                 wt_bytes(&wt, 1, c.in, (size_t)n);
                 c.in_len = (size_t)n;
                 c.in_off = 0;
