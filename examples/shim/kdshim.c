@@ -24,6 +24,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,6 +161,22 @@ static void try_connect(struct conn *c)
  * remap. */
 static struct stat mapped_st;
 
+/* Another process may truncate the file under the mapping; touching the
+ * lost pages raises SIGBUS.  The handler jumps back to the main loop,
+ * which stops using the mapping until the file is whole again and then
+ * starts the host service afresh (its state may be half-updated). */
+static sigjmp_buf bus_jmp;
+static volatile sig_atomic_t bus_armed;
+static int shm_bad;
+
+static void on_sigbus(int sig)
+{
+    if (bus_armed)
+        siglongjmp(bus_jmp, 1);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
 static int map_shm(const char *path, uint64_t create_size, void **base,
                    size_t *size, int *created)
 {
@@ -214,6 +231,8 @@ static void follow_shm(const char *path, void **shm, size_t *size)
     int created;
 
     if (stat(path, &st) != 0) {
+        if (shm_bad)
+            return;
         if (!gone)
             say("channel file %s removed; still serving the old mapping",
                 path);
@@ -222,8 +241,14 @@ static void follow_shm(const char *path, void **shm, size_t *size)
     }
     gone = 0;
     if (st.st_dev == mapped_st.st_dev && st.st_ino == mapped_st.st_ino &&
-        st.st_size == mapped_st.st_size)
+        st.st_size == mapped_st.st_size) {
+        if (shm_bad) { /* whole again: the pages are back */
+            shm_bad = 0;
+            kdcom_vm_host_init(&host, &vcfg);
+            say("channel file %s is whole again", path);
+        }
         return;
+    }
     if ((uint64_t)st.st_size < KDCOM_VM_MIN_SIZE ||
         (uint64_t)st.st_size > (1u << 30))
         return; /* being set up; look again later */
@@ -232,6 +257,7 @@ static void follow_shm(const char *path, void **shm, size_t *size)
     munmap(*shm, *size);
     *shm = nb;
     *size = ns;
+    shm_bad = 0;
     /* A new file is a new guest, whatever epoch it will pick: nothing of
      * the old one (a packet it never took, a request in progress) may
      * carry over. */
@@ -291,7 +317,7 @@ static int shuttle(struct conn *c, struct wiretrace *wt, void *shm,
             break;
         if (used == 0) {
             /* A packet waits for the guest: let the mailbox take it. */
-            if (kdcom_vm_host_poll(&host, shm, size, now) < 0)
+            if (shm == NULL || kdcom_vm_host_poll(&host, shm, size, now) < 0)
                 break;
             used = kdcom_vm_host_feed(&host, now, c->in + c->in_off,
                                       c->in_len - c->in_off);
@@ -302,7 +328,7 @@ static int shuttle(struct conn *c, struct wiretrace *wt, void *shm,
         c->last_feed = now;
         moved = 1;
     }
-    if (moved)
+    if (moved && shm != NULL)
         kdcom_vm_host_poll(&host, shm, size, now);
     /* output */
     for (;;) {
@@ -337,18 +363,18 @@ static int shuttle(struct conn *c, struct wiretrace *wt, void *shm,
 
 int main(int argc, char **argv)
 {
-    const char *shm_path = NULL, *ep_arg = NULL;
-    uint64_t shm_size = 1u << 20, last_active = 0;
-    uint32_t idle_ms = 10, rx_timeout = 1000, ack_timeout = 1000;
-    int unlink_shm = 0, trace = 0, created = 0, i, sigfd;
-    int guest_seen = -1;
-    uint64_t restarts_seen = 0, last_progress = 0, next_follow = 0;
-    uint64_t stuck_since = 0;
-    struct wiretrace wt;
-    struct conn c;
+    /* static: the loop state survives the SIGBUS siglongjmp intact */
+    static const char *shm_path, *ep_arg;
+    static uint64_t shm_size = 1u << 20, last_active;
+    static uint32_t idle_ms = 10, rx_timeout = 1000, ack_timeout = 1000;
+    static int unlink_shm, trace, created, guest_seen = -1;
+    static uint64_t restarts_seen, last_progress, next_follow, stuck_since;
+    static struct wiretrace wt;
+    static struct conn c;
+    static void *shm;
+    static size_t size;
+    int i, sigfd;
     char err[256];
-    void *shm;
-    size_t size;
 
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -456,17 +482,39 @@ int main(int argc, char **argv)
     }
     fflush(stdout);
 
+    {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_sigbus;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGBUS, &sa, NULL);
+    }
     while (!ex_stop_requested()) {
         uint64_t now = ex_now_ms(), deadline;
+        if (sigsetjmp(bus_jmp, 0) != 0) {
+            sigset_t bus;
+            bus_armed = 0;
+            sigemptyset(&bus);
+            sigaddset(&bus, SIGBUS);
+            sigprocmask(SIG_UNBLOCK, &bus, NULL);
+            if (!shm_bad)
+                say("channel file %s shrank under the mapping; waiting "
+                    "for it to be whole", shm_path);
+            shm_bad = 1;
+            next_follow = 0;
+            continue;
+        }
         if (now >= next_follow) {
             follow_shm(shm_path, &shm, &size);
             next_follow = now + 250;
         }
+        bus_armed = 1;
         struct timespec ts;
         fd_set rd, wr;
         int nfds = sigfd, r, moved;
 
-        r = kdcom_vm_host_poll(&host, shm, size, now);
+        r = shm_bad ? KDCOM_VM_POLL_NO_GUEST
+                    : kdcom_vm_host_poll(&host, shm, size, now);
         if (r == KDCOM_VM_POLL_NO_GUEST && guest_seen != 0) {
             say("%s", "waiting for a guest to initialise the channel");
             guest_seen = 0;
@@ -480,7 +528,8 @@ int main(int argc, char **argv)
             restarts_seen = rs;
         }
         try_connect(&c);
-        moved = shuttle(&c, &wt, shm, size, now);
+        moved = shuttle(&c, &wt, shm_bad ? NULL : shm, size, now);
+        bus_armed = 0;
         /* A packet the debugger sent to a guest that then vanished blocks
          * the input (RESETs included) until a guest takes it.  With no
          * guest for 2 s, start the service afresh so a debugger can at
