@@ -47,4 +47,14 @@ wait_exit "$LAST" 15 || fail "client hung on a frozen target"
 [ "$RC" = 1 ] || fail "frozen target: client exited $RC, want 1"
 grep -q "timed out" "$T/c.err" || fail "frozen target: no timeout message"
 kill -CONT "$SIM"
+
+# A target that goes away: "connection lost", exit status 3.
+start c2 "$C" "tcp:127.0.0.1:$port" wait-stop 5000 sleep 3000 version
+C2=$LAST
+wait_line "$T/c2.out" "stopped, exception" 10 || fail "could not attach again"
+stop "$SIM"
+wait_exit "$C2" 10 || fail "client hung on a closed connection"
+[ "$RC" = 3 ] || fail "closed connection: client exited $RC, want 3"
+grep -q "connection to the target lost" "$T/c2.err" ||
+    fail "closed connection: no message"
 pass
