@@ -135,6 +135,21 @@ static void printable(char *dst, size_t cap, const uint8_t *src, size_t n)
     dst[n] = '\0';
 }
 
+/* Continues a stop nobody needs to see (LoadSymbols, command strings),
+ * unless a request is in flight (then the stop is served as it is). */
+static void auto_continue(struct kds *s)
+{
+    uint8_t req[KDCOM_KD_MS_SIZE] = {0};
+
+    if (!s->auto_continue_loads || s->wait_api != 0)
+        return;
+    kdcom_kd_st32(req, KDCOM_KD_CONTINUE2);
+    kdcom_kd_st32(req + KDCOM_KD_CONTINUE_STATUS, KDCOM_KD_DBG_CONTINUE);
+    if (enqueue(s, KDCOM_TYPE_STATE_MANIPULATE, req, sizeof req, NULL, 0) ==
+        0)
+        s->stopped = 0;
+}
+
 static void on_state_change(struct kds *s, const uint8_t *p, size_t len)
 {
     uint32_t st;
@@ -156,15 +171,16 @@ static void on_state_change(struct kds *s, const uint8_t *p, size_t len)
         kds_say(s, "target: %s symbols for \"%s\" at 0x%llx",
                 p[KDCOM_KD_LS_UNLOAD] ? "unload" : "load", path,
                 (unsigned long long)kdcom_kd_ld64(p + KDCOM_KD_LS_BASE_OF_DLL));
-        if (s->auto_continue_loads && s->wait_api == 0) {
-            uint8_t req[KDCOM_KD_MS_SIZE] = {0};
-            kdcom_kd_st32(req, KDCOM_KD_CONTINUE2);
-            kdcom_kd_st32(req + KDCOM_KD_CONTINUE_STATUS,
-                          KDCOM_KD_DBG_CONTINUE);
-            if (enqueue(s, KDCOM_TYPE_STATE_MANIPULATE, req, sizeof req,
-                        NULL, 0) == 0)
-                s->stopped = 0;
-        }
+        auto_continue(s);
+    } else if (st == KDCOM_KD_STATE_COMMAND_STRING) {
+        /* DbgCommandString: a debugger command from the target.  We run
+         * no commands; show it and go on, as after a module load. */
+        size_t n = len - KDCOM_KD_SC_SIZE;
+        char cmd[201];
+        n = strnlen((const char *)p + KDCOM_KD_SC_SIZE, n);
+        printable(cmd, sizeof cmd, p + KDCOM_KD_SC_SIZE, n);
+        kds_say(s, "target: command string \"%s\" (not executed)", cmd);
+        auto_continue(s);
     } else if (st == KDCOM_KD_STATE_EXCEPTION) {
         kds_say(s, "target: stopped, exception 0x%08x at 0x%llx "
                 "(cpu %u of %u, %s chance)",
@@ -195,6 +211,8 @@ static void on_debug_io(struct kds *s, const uint8_t *p, size_t len)
     if (api == KDCOM_KD_PRINT_STRING) {
         char *slot = s->print_ring[s->prints % KDS_PRINTS];
         size_t k;
+        /* The text ends at the count or at a NUL, whichever is first. */
+        n = strnlen((const char *)p + KDCOM_KD_DIO_SIZE, n);
         printable(slot, sizeof s->print_ring[0], p + KDCOM_KD_DIO_SIZE, n);
         k = strlen(slot);
         s->prints++;
