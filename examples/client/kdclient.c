@@ -197,10 +197,10 @@ static int do_read(const struct opts *o, uint32_t api, uint64_t addr,
         fprintf(stderr, "kdcom-client: out of memory\n");
         return 1;
     }
-    t0 = ex_now_ms();
+    t0 = ex_now_us();
     rc = kds_read(&sess, api, addr, buf, (size_t)len, o->chunk, &done,
                   o->timeout);
-    *secs = (double)(ex_now_ms() - t0) / 1000.0;
+    *secs = (double)(ex_now_us() - t0) / 1e6;
     *reads = ((size_t)len + (o->chunk - 1)) / o->chunk;
     if (rc != 0) {
         fprintf(stderr, "kdcom-client: read at 0x%llx: %s after %zu of %llu "
@@ -757,10 +757,10 @@ int main(int argc, char **argv)
         rc = serve(0); /* no commands: monitor until a signal */
     for (i = i + 1; rc == 0 && i < argc;)
         rc = run_command(&o, argv, &i);
+    /* A signal that cut a command short already made it fail; one that
+     * ends monitoring or an interactive session is the normal way out. */
     if (rc == 0 && o.interactive)
         rc = interactive(&o);
-    if (rc == 0 && ex_stop_requested())
-        rc = 1;
     kds_close(&sess);
     return rc;
 }

@@ -12,6 +12,8 @@
 
 /* Milliseconds from CLOCK_MONOTONIC. */
 uint64_t ex_now_ms(void);
+/* Microseconds from CLOCK_MONOTONIC (for measuring, not for deadlines). */
+uint64_t ex_now_us(void);
 
 /* Installs SIGINT/SIGTERM/SIGHUP handlers that set a flag and write one
  * byte into a pipe; ignores SIGPIPE.  Returns the pipe's read end (put it
