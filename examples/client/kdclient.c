@@ -68,6 +68,9 @@ static const char usage[] =
 "      --connect-timeout MS connect/accept timeout (default 10000; 0: wait\n"
 "                           forever for a connecting target)\n"
 "      --chunk N            bytes per read request (default and max 3944)\n"
+"      --bench-read SIZE    read SIZE bytes from the kernel base that\n"
+"                           GetVersion reports and print the bench-read line\n"
+"                           (before any COMMANDS; works on any target)\n"
 "      --trace hex|decode   print the wire traffic on stderr\n"
 "      --stay-stopped       do not continue LoadSymbols stops by themselves\n"
 "  -i, --interactive        after the commands, read more from stdin, one\n"
@@ -90,7 +93,10 @@ struct opts {
     int quiet;
     int verbose;
     int interactive;
+    uint64_t bench_size;
 };
+
+static uint64_t kern_base;
 
 static struct kds sess;
 
@@ -163,6 +169,7 @@ static int cmd_version(const struct opts *o)
     if (!kdcom_kd_nt_success(kdcom_kd_ld32(r + KDCOM_KD_MS_RETURN_STATUS)))
         return fail("version", KDS_ERR_STATUS);
     sess.machine = kdcom_kd_ld16(r + KDCOM_KD_VERSION_MACHINE);
+    kern_base = kdcom_kd_ld64(r + KDCOM_KD_VERSION_KERN_BASE);
     kds_say(&sess, "version: %s kernel build %u, KD protocol %u, machine "
             "0x%04x%s, kernel base 0x%llx, module list 0x%llx",
             kdcom_kd_ld16(r + KDCOM_KD_VERSION_MAJOR) == 0xC ? "checked"
@@ -713,6 +720,11 @@ int main(int argc, char **argv)
             if ((o.trace = wt_parse_mode(v)) < 0)
                 return bad_arg(a, v);
             i++;
+        } else if (strcmp(a, "--bench-read") == 0 && v != NULL) {
+            if (ex_parse_size(v, &o.bench_size) != 0 || o.bench_size == 0 ||
+                o.bench_size > (256u << 20))
+                return bad_arg(a, v);
+            i++;
         } else {
             fprintf(stderr, "kdcom-client: unknown option '%s' or missing "
                     "value (see --help)\n", a);
@@ -753,7 +765,13 @@ int main(int argc, char **argv)
     rc = 0;
     if (o.breakin && (rc = kds_break(&sess, o.timeout)) != 0)
         rc = fail("break", rc);
-    if (rc == 0 && i + 1 >= argc && !o.interactive)
+    if (rc == 0 && o.bench_size != 0) {
+        rc = cmd_version(&o);
+        if (rc == 0)
+            rc = cmd_read(&o, KDCOM_KD_READ_VIRTUAL_MEMORY, kern_base,
+                          o.bench_size, 2);
+    }
+    if (rc == 0 && i + 1 >= argc && !o.interactive && o.bench_size == 0)
         rc = serve(0); /* no commands: monitor until a signal */
     for (i = i + 1; rc == 0 && i < argc;)
         rc = run_command(&o, argv, &i);

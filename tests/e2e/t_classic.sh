@@ -24,6 +24,10 @@ port=$(wait_value "$T/uart2.out" KDCOM_SIM_PORT) || fail "no port"
 "$BIN/kdcom-client" "tcp:127.0.0.1:$port" break version \
     verify 0xfffff80000100000 64K go >"$T/c3.out" 2>&1 ||
     fail "second TCP session failed"
+out=$("$BIN/kdcom-client" -q --bench-read 256K "tcp:127.0.0.1:$port" go) ||
+    fail "--bench-read failed"
+echo "$out" | grep -q "^bench-read bytes=262144 reads=67 seconds=[0-9.]* reads_per_s=[0-9.]* MB_per_s=[0-9.]*$" ||
+    fail "bench-read line malformed: $out"
 grep -q "D>T RESET" "$T/uart2.err" || fail "no decoded trace"
 grep -q "DbgKdReadVirtualMemoryApi" "$T/uart2.err" || fail "trace lacks KD names"
 pass
