@@ -25,9 +25,20 @@ stop() {
     PIDS=$rest
 }
 
+# After every process is gone: a sanitizer report in any log fails the
+# test, even one from a background program that exited on its own.
 cleanup() {
+    status=$?
     for p in $PIDS; do kill -CONT "$p" 2>/dev/null; stop "$p"; done
+    if grep -l -s -e "runtime error:" -e "ERROR: AddressSanitizer" \
+            -e "ERROR: LeakSanitizer" "$T"/*.err "$T"/*.out >/dev/null; then
+        echo "FAIL $NAME: sanitizer report"
+        grep -h -s -A5 -e "runtime error:" -e "ERROR: AddressSanitizer" \
+            -e "ERROR: LeakSanitizer" "$T"/*.err "$T"/*.out | head -n 40
+        status=1
+    fi
     rm -rf "$T"
+    exit $status
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
