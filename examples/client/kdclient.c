@@ -761,7 +761,6 @@ int main(int argc, char **argv)
         kds_close(&sess);
         return EXIT_CONN;
     }
-    kds_say(&sess, "sync: link synchronised (RESET answered)");
     rc = 0;
     if (o.breakin && (rc = kds_break(&sess, o.timeout)) != 0)
         rc = fail("break", rc);

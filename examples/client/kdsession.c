@@ -313,8 +313,10 @@ static void take_events(struct kds *s)
             on_packet(s, &ev);
             break;
         case KDCOM_EV_SYNCED:
-            if (s->synced == 0 && s->resyncs != 0)
+            if (s->resyncs != 0)
                 kds_say(s, "link: synchronised again");
+            else
+                kds_say(s, "sync: link synchronised (RESET answered)");
             s->synced = 1;
             break;
         case KDCOM_EV_RESET:
