@@ -48,7 +48,11 @@ trap 'exit 130' INT TERM HUP
 start() {
     n=$1
     shift
-    "$@" >"$T/$n.out" 2>"$T/$n.err" &
+    # Emptied here, not by the background job's redirection, which may run
+    # later: a wait on the log must never see an earlier run's lines.
+    : >"$T/$n.out"
+    : >"$T/$n.err"
+    "$@" >>"$T/$n.out" 2>>"$T/$n.err" &
     LAST=$!
     PIDS="$PIDS $LAST"
 }
