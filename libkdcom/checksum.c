@@ -27,7 +27,8 @@
 
 /* Bytes per block: the most a uint16_t sum holds without wrapping. */
 #define SUM_BLOCK 256
-/* Bytes per tail block: one 128-bit vector. */
+/* Bytes per tail block: one 128-bit vector; then at most one half block
+ * (KD's 56-byte headers end in one), then single bytes. */
 #define SUM_TAIL 16
 
 /* The block loops are written out in each function rather than in a
@@ -54,6 +55,16 @@ KDCOM_API uint32_t kdcom_checksum_update(uint32_t sum, const uint8_t *in,
         for (i = 0; i < SUM_TAIL; i++)
             s = (uint16_t)(s + in[i]);
         sum += s;
+    }
+    if (len >= SUM_TAIL / 2) {
+        uint16_t s = 0;
+        int i;
+
+        for (i = 0; i < SUM_TAIL / 2; i++)
+            s = (uint16_t)(s + in[i]);
+        sum += s;
+        len -= SUM_TAIL / 2;
+        in += SUM_TAIL / 2;
     }
     while (len-- > 0)
         sum += *in++;
@@ -90,6 +101,20 @@ uint32_t kdcom_copy_sum(uint8_t *restrict dst, const uint8_t *restrict src,
             s = (uint16_t)(s + b);
         }
         sum += s;
+    }
+    if (len >= SUM_TAIL / 2) {
+        uint16_t s = 0;
+        int i;
+
+        for (i = 0; i < SUM_TAIL / 2; i++) {
+            uint8_t b = src[i];
+            dst[i] = b;
+            s = (uint16_t)(s + b);
+        }
+        sum += s;
+        len -= SUM_TAIL / 2;
+        dst += SUM_TAIL / 2;
+        src += SUM_TAIL / 2;
     }
     while (len-- > 0) {
         sum += *src;
