@@ -114,6 +114,15 @@ static void rx_data(struct kdcom_link *l, const struct kdcom_frame *f)
         l->stats.implicit_acks++;
         kdcom_tx_acked(l);
     }
+    if (l->role == KDCOM_ROLE_DEBUGGER && (f->id & KDCOM_SYNC_BIT) &&
+        !kdcom_tx_outstanding(l)) {
+        /* SYNC: the target numbers afresh, receive side included (it gave
+         * up on us and expects INITIAL again).  Our next packet must carry
+         * INITIAL, or it would be taken for a duplicate and dropped.  A
+         * packet still outstanding keeps its id: it may have arrived
+         * before the target gave up. */
+        l->tx_id = KDCOM_INITIAL_ID;
+    }
     l->rx_expect = (f->id & ~KDCOM_SYNC_BIT) ^ 1u;
     l->rx_expect_known = RX_EXPECT_KNOWN;
     l->rx_last_id = f->id;

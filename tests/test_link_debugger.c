@@ -222,6 +222,71 @@ static void test_duplicate_filtering(void **state)
     run_chunks(sc_duplicates);
 }
 
+/* A TARGET that gave up (its DbgPrint went unacknowledged, the debugger
+ * presumed gone) numbers afresh: send id INITIAL|SYNC, receive id INITIAL.
+ * When its next packet, SYNC-flagged, reaches a debugger that was there
+ * all along, the debugger re-bases both directions: the request it sends
+ * next must carry INITIAL, or the target takes it for a duplicate, ACKs
+ * it and drops it, and the debugger waits for an answer for ever. */
+static void sc_target_gave_up(size_t chunk)
+{
+    static struct kdcom_link tgt;
+    static struct ev_log te;
+    struct kdcom_config cfg;
+    size_t n;
+    long i;
+
+    kdcom_config_init(&cfg, KDCOM_ROLE_TARGET);
+    assert_int_equal(kdcom_link_init(&tgt, &cfg), KDCOM_OK);
+    ev_log_init(&te);
+    synced_debugger(0, chunk);
+    /* Handshake on the target side too (RESET echoed), then one request
+     * each way so that both send ids sit at INITIAL+1. */
+    n = lc_ctl(F, KDCOM_TYPE_RESET, 0);
+    assert_int_equal(feed_chunked(&tgt, 1, F, n, chunk, 1, &te), (long)n);
+    te.out_len = 0;
+    assert_int_equal(kdcom_send(&tgt, 2, KDCOM_TYPE_STATE_CHANGE64,
+                                (const uint8_t *)"sc", 2, NULL, 0),
+                     KDCOM_OK);
+    assert_true(shuttle(&tgt, &te, &L, &E, 2, 0, chunk, 10) > 0);
+    lc_send(3, KDCOM_TYPE_STATE_MANIPULATE, "continue");
+    assert_true(shuttle(&tgt, &te, &L, &E, 3, 0, chunk, 10) > 0);
+    assert_int_equal(kdcom_tx_id(&L), INIT + 1);
+    assert_int_equal(kdcom_tx_id(&tgt), INIT + 1);
+    /* The target prints; every ACK is lost; it gives up. */
+    assert_int_equal(kdcom_send(&tgt, 4, KDCOM_TYPE_DEBUG_IO,
+                                (const uint8_t *)"print", 5, NULL, 0),
+                     KDCOM_OK);
+    assert_true(drain_all(&tgt, 4, 0, &te) > 0);
+    assert_int_equal(feed_chunked(&L, 4, te.out, te.out_len, chunk, 1, &E),
+                     (long)te.out_len);
+    te.out_len = 0;
+    E.out_len = 0; /* the debugger's ACK never arrives */
+    assert_int_equal(kdcom_cancel_send(&tgt), KDCOM_OK);
+    assert_int_equal(kdcom_tx_id(&tgt), INIT | SYNC);
+    /* It stops on a breakpoint: state change under INITIAL|SYNC. */
+    assert_int_equal(kdcom_send(&tgt, 5, KDCOM_TYPE_STATE_CHANGE64,
+                                (const uint8_t *)"breakpoint", 10, NULL, 0),
+                     KDCOM_OK);
+    assert_true(shuttle(&tgt, &te, &L, &E, 5, 0, chunk, 10) > 0);
+    i = ev_find(&E, KDCOM_EV_PACKET, 2);
+    assert_true(i >= 0);
+    assert_int_equal(E.ev[i].id, INIT | SYNC);
+    assert_int_equal(kdcom_tx_id(&L), INIT);
+    /* The debugger's request reaches the target's upper layer. */
+    lc_send(6, KDCOM_TYPE_STATE_MANIPULATE, "read memory");
+    ev_log_init(&te);
+    assert_true(shuttle(&tgt, &te, &L, &E, 6, 0, chunk, 10) > 0);
+    assert_int_equal(ev_count(&te, KDCOM_EV_PACKET), 1);
+    assert_int_equal(kdcom_get_stats(&tgt)->duplicates, 0);
+}
+
+static void test_target_gave_up(void **state)
+{
+    (void)state;
+    run_chunks(sc_target_gave_up);
+}
+
 /* §7 ACK matching for our own packets: SYNC masked, other ids ignored. */
 static void sc_ack_matching(size_t chunk)
 {
@@ -711,6 +776,7 @@ int main(void)
         cmocka_unit_test(test_acks_with_sync_masked),
         cmocka_unit_test(test_drops_data_before_sync),
         cmocka_unit_test(test_duplicate_filtering),
+        cmocka_unit_test(test_target_gave_up),
         cmocka_unit_test(test_ack_matching),
         cmocka_unit_test(test_resend),
         cmocka_unit_test(test_ack_timeout_and_retries),
