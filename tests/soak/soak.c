@@ -195,6 +195,7 @@ int main(int argc, char **argv)
     int only = -1, ok = 1, no_flips = 0;
     size_t i;
 
+    setvbuf(stdout, NULL, _IOLBF, 0); /* a table per setting as it ends */
     for (i = 1; i < (size_t)argc; i++) {
         if (!strcmp(argv[i], "-n") && i + 1 < (size_t)argc)
             goal = (uint32_t)strtoul(argv[++i], NULL, 0);
