@@ -114,44 +114,57 @@ void KdUartPlatformWrite(ULONG reg, uint8_t val)
 
 /* ---- set-up ---- */
 
-int vmt_open(struct vmt *v, int mode)
+static int dbg_init(struct vmt *v)
 {
     struct kdcom_config dc;
+
+    kdcom_config_init(&dc, KDCOM_ROLE_DEBUGGER);
+    dc.ack_timeout_ms = 200;
+    dc.reset_interval_ms = 50;
+    return kdcom_link_init(&v->dbg, &dc) == KDCOM_OK ? 0 : -1;
+}
+
+static int host_init(struct vmt *v)
+{
     struct kdcom_vm_config hc;
 
+    kdcom_vm_config_init(&hc);
+    hc.ack_timeout_ms = 50;
+    hc.receive_timeout_ms = 100;
+    return kdcom_vm_host_init(&v->host, &hc) == KDCOM_OK ? 0 : -1;
+}
+
+static int temp_file(void)
+{
+    const char *dir = getenv("TMPDIR");
+    char path[512];
+    int fd;
+
+    if (dir == NULL || dir[0] == '\0' || strlen(dir) > 400)
+        dir = "/tmp";
+    snprintf(path, sizeof path, "%s/kdcom-vm-test-XXXXXX", dir);
+    fd = mkstemp(path);
+    if (fd >= 0)
+        unlink(path); /* nothing left behind, whatever happens next */
+    return fd;
+}
+
+int vmt_open(struct vmt *v, int mode)
+{
     memset(v, 0, sizeof(*v));
     v->mode = mode;
     v->fd_guest = v->fd_dbg = v->fd = -1;
     if (mode == VMT_VM) {
-        char path[] = "/tmp/kdcom-vm-test-XXXXXX";
-        const char *dir = getenv("TMPDIR");
-        char buf[512];
-        int fd;
-
-        if (dir != NULL && strlen(dir) < 400) {
-            snprintf(buf, sizeof buf, "%s/kdcom-vm-test-XXXXXX", dir);
-            fd = mkstemp(buf);
-            if (fd >= 0)
-                unlink(buf);
-        } else {
-            fd = mkstemp(path);
-            if (fd >= 0)
-                unlink(path);
-        }
-        if (fd < 0 || ftruncate(fd, VMT_REGION) != 0)
+        v->fd = temp_file();
+        if (v->fd < 0 || ftruncate(v->fd, VMT_REGION) != 0)
             return -1;
         v->size = VMT_REGION;
         v->guest_map = mmap(NULL, v->size, PROT_READ | PROT_WRITE, MAP_SHARED,
-                            fd, 0);
+                            v->fd, 0);
         v->host_map = mmap(NULL, v->size, PROT_READ | PROT_WRITE, MAP_SHARED,
-                           fd, 0);
-        v->fd = fd;
-        if (v->guest_map == MAP_FAILED || v->host_map == MAP_FAILED)
-            return -1;
-        kdcom_vm_config_init(&hc);
-        hc.ack_timeout_ms = 50;
-        hc.receive_timeout_ms = 100;
-        if (kdcom_vm_host_init(&v->host, &hc) != KDCOM_OK)
+                           v->fd, 0);
+        if (v->guest_map == MAP_FAILED || v->host_map == MAP_FAILED ||
+            host_init(v) != 0)
             return -1;
     } else {
         int sv[2];
@@ -163,13 +176,25 @@ int vmt_open(struct vmt *v, int mode)
         memset(uart_regs, 0, sizeof uart_regs);
         /* the uart test sets KdUartAckTimeoutMs/KdUartReceiveTimeoutMs */
     }
-    kdcom_config_init(&dc, KDCOM_ROLE_DEBUGGER);
-    dc.ack_timeout_ms = 200;
-    dc.reset_interval_ms = 50;
-    if (kdcom_link_init(&v->dbg, &dc) != KDCOM_OK)
+    if (dbg_init(v) != 0)
         return -1;
     cur = v;
     return 0;
+}
+
+int vmt_attach_host(struct vmt *v, int fd, size_t size)
+{
+    memset(v, 0, sizeof(*v));
+    v->mode = VMT_VM;
+    v->fd_guest = v->fd_dbg = -1;
+    v->fd = fd;
+    v->size = size;
+    v->host_map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (v->host_map == MAP_FAILED) {
+        v->host_map = NULL;
+        return -1;
+    }
+    return host_init(v) == 0 && dbg_init(v) == 0 ? 0 : -1;
 }
 
 void vmt_close(struct vmt *v)

@@ -66,6 +66,9 @@ struct vmt {
 /* Sets up mode's plumbing and the debugger link.  0 or -1. */
 int vmt_open(struct vmt *v, int mode);
 void vmt_close(struct vmt *v);
+/* The host side alone, on an inherited descriptor of the shared file (the
+ * other process of the two-process test). */
+int vmt_attach_host(struct vmt *v, int fd, size_t size);
 
 /* Starts kernel in a thread and runs the debugger side until it returns
  * or timeout_ms passes.  Returns 0 if the kernel finished in time, -1 if
