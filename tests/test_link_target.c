@@ -440,6 +440,11 @@ static void sc_implicit_ack(size_t chunk)
     size_t n;
 
     lc_init(T, 0);
+    /* After the handshake (ids without SYNC), as in every session. */
+    n = lc_ctl(F, KDCOM_TYPE_RESET, 0);
+    lc_feed(0, F, n, chunk);
+    lc_out();
+    ev_log_init(&E);
     lc_send(0, KDCOM_TYPE_STATE_CHANGE64, "sc");
     lc_drain(0, chunk);
     lc_out();
@@ -447,7 +452,7 @@ static void sc_implicit_ack(size_t chunk)
     lc_feed(1, F, n, chunk);
     assert_int_equal(E.n, 2);
     assert_int_equal(E.ev[0].kind, KDCOM_EV_ACKED); /* ACKED first */
-    assert_int_equal(E.ev[0].id, INIT | SYNC);
+    assert_int_equal(E.ev[0].id, INIT);
     assert_int_equal(E.ev[1].kind, KDCOM_EV_PACKET);
     assert_int_equal(lc_stats()->implicit_acks, 1);
     assert_int_equal(kdcom_is_synced(&L), 1);
@@ -473,9 +478,35 @@ static void sc_implicit_ack(size_t chunk)
     assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 2);
     assert_int_equal(lc_stats()->implicit_acks, 2);
 
+    /* While our id carries SYNC (we gave up on the debugger, or have not
+     * heard from it yet) a packet with the expected id proves nothing:
+     * it can be an old retransmission.  Delivered, ours still waits. */
+    assert_int_equal(kdcom_cancel_send(&L), KDCOM_ERR_NO_PACKET);
+    lc_send(5, KDCOM_TYPE_DEBUG_IO, "print");
+    lc_drain(5, chunk);
+    assert_int_equal(kdcom_cancel_send(&L), KDCOM_OK); /* gave up */
+    lc_send(6, KDCOM_TYPE_STATE_CHANGE64, "breakpoint");
+    lc_drain(6, chunk);
+    lc_out();
+    lc_expect(OUT.n - 1, KDCOM_FRAME_DATA, KDCOM_TYPE_STATE_CHANGE64,
+              INIT | SYNC);
+    n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT, "old request");
+    lc_feed(7, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 3);
+    assert_int_equal(ev_count(&E, KDCOM_EV_ACKED), 2);
+    assert_int_equal(kdcom_can_send(&L), 0);
+    assert_int_equal(lc_stats()->implicit_acks, 2);
+    n = lc_ctl(F, KDCOM_TYPE_ACKNOWLEDGE, INIT);
+    lc_feed(8, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_ACKED), 3);
+    assert_int_equal(kdcom_is_synced(&L), 1);
+
     /* With KDCOM_CFG_NO_IMPLICIT_ACK the packet is delivered and ours
      * still waits. */
     lc_init(T, KDCOM_CFG_NO_IMPLICIT_ACK);
+    n = lc_ctl(F, KDCOM_TYPE_RESET, 0);
+    lc_feed(0, F, n, chunk);
+    ev_log_init(&E);
     lc_send(0, KDCOM_TYPE_STATE_CHANGE64, "sc");
     lc_drain(0, chunk);
     n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT, "get version");
@@ -792,14 +823,17 @@ static void test_drain_caps_never_interleave(void **state)
         assert_int_equal(feed_chunked(&L, 1, F, n, 0, 0, &E), (long)n);
         lc_drain(1, cap);
         lc_out();
-        /* Our frame whole, then the two ACKs.  The second request
-         * acknowledged ours implicitly, so the RESEND finds nothing to
-         * retransmit. */
-        assert_int_equal(OUT.n, 3);
+        /* Our frame whole, then the two ACKs, then our frame again for
+         * the RESEND.  (Our id carries SYNC, so the second request does
+         * not acknowledge ours implicitly.) */
+        assert_int_equal(OUT.n, 4);
         lc_expect(0, KDCOM_FRAME_DATA, KDCOM_TYPE_STATE_MANIPULATE,
                   INIT | SYNC);
         lc_expect(1, KDCOM_FRAME_CONTROL, KDCOM_TYPE_ACKNOWLEDGE, INIT + 1);
         lc_expect(2, KDCOM_FRAME_CONTROL, KDCOM_TYPE_ACKNOWLEDGE, INIT);
+        lc_expect(3, KDCOM_FRAME_DATA, KDCOM_TYPE_STATE_MANIPULATE,
+                  INIT | SYNC);
+        assert_int_equal(OUT.item[3].payload_hash, OUT.item[0].payload_hash);
         assert_int_equal(ev_count(&E, KDCOM_EV_RESEND), 1);
         assert_true(kdcom_want_write(&L) == 0);
     }
