@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_vm_host_api.c - the host service's smaller API surface and the
+ * corners of its event handling: deadlines, want_read/want_write,
+ * debugger presence, status names, a RESEND from the debugger during a
+ * RECEIVE and during a SEND, a reply that arrives before the ACK
+ * (implicit ACK, packet held for the next RECEIVE), a packet held while
+ * the kernel runs and dropped by its break-in poll.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmh.h"
+
+#define H_OFF KDCOM_VM_DEF_HEAD_OFF
+#define D_OFF KDCOM_VM_DEF_DATA_OFF
+
+static struct vmh *V;
+
+static int setup(void **state)
+{
+    struct kdcom_vm_config cfg;
+
+    (void)state;
+    V = calloc(1, sizeof(*V));
+    if (V == NULL)
+        return -1;
+    kdcom_vm_config_init(&cfg);
+    cfg.ack_timeout_ms = 20;
+    cfg.receive_timeout_ms = 200;
+    if (vmh_init(V, &cfg) != KDCOM_OK)
+        return -1;
+    vmh_guest_init(V, 1);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    free(V);
+    return 0;
+}
+
+/* Feeds raw bytes to the host as if the debugger had sent them. */
+static void inject(const uint8_t *p, size_t n)
+{
+    assert_int_equal(kdcom_vm_host_feed(&V->host, V->now, p, n), (int)n);
+}
+
+static void inject_control(uint32_t type)
+{
+    uint8_t f[16];
+
+    assert_int_equal(kdcom_encode_control(f, sizeof f, type, 0), 16);
+    inject(f, sizeof f);
+}
+
+static void test_config_and_names(void **state)
+{
+    struct kdcom_vm_config cfg;
+    struct kdcom_vm_host *h = calloc(1, sizeof(*h));
+    uint32_t st;
+
+    (void)state;
+    assert_non_null(h);
+    assert_int_equal(kdcom_vm_config_init(NULL), KDCOM_ERR_INVAL);
+    kdcom_vm_config_init(&cfg);
+    cfg.receive_timeout_ms = 0;
+    assert_int_equal(kdcom_vm_host_init(h, &cfg), KDCOM_ERR_CONFIG);
+    kdcom_vm_config_init(&cfg);
+    cfg.flags = 1;
+    assert_int_equal(kdcom_vm_host_init(h, &cfg), KDCOM_ERR_CONFIG);
+    kdcom_vm_config_init(&cfg);
+    cfg.ack_timeout_ms = 0; /* refused by the link */
+    assert_int_equal(kdcom_vm_host_init(h, &cfg), KDCOM_ERR_CONFIG);
+    /* a host that failed to initialise refuses every call */
+    assert_int_equal(kdcom_vm_host_poll(h, V->shm, V->size, 1),
+                     KDCOM_ERR_NOT_INIT);
+    assert_int_equal(kdcom_vm_host_drain(h, 1, NULL, 0), KDCOM_ERR_NOT_INIT);
+    assert_int_equal(kdcom_vm_host_want_read(h), KDCOM_ERR_NOT_INIT);
+    assert_int_equal(kdcom_vm_host_want_write(h), KDCOM_ERR_NOT_INIT);
+    assert_int_equal(kdcom_vm_host_debugger_present(h), KDCOM_ERR_NOT_INIT);
+    assert_int_equal(kdcom_vm_host_next_deadline(h), 0);
+    assert_null(kdcom_vm_host_stats(NULL));
+    assert_null(kdcom_vm_host_link(NULL));
+    free(h);
+    for (st = 0; st < 0x100; st++) {
+        const char *n = kdcom_vm_status_name(st);
+        assert_non_null(n);
+        if ((st >= 1 && st <= 5) || (st >= 0x81 && st <= 0x86) || st == 0)
+            assert_string_not_equal(n, "UNKNOWN");
+        else
+            assert_string_equal(n, "UNKNOWN");
+    }
+    assert_string_equal(kdcom_vm_status_name(KDCOM_VM_ST_ERR_BUFFER),
+                        "ERR_BUFFER");
+}
+
+static void test_deadlines_and_flow(void **state)
+{
+    uint8_t req[56];
+    uint32_t seq;
+    int i;
+
+    (void)state;
+    memset(req, 0x5a, sizeof req);
+    assert_int_equal(kdcom_vm_host_debugger_present(&V->host), 0);
+    assert_int_equal(vmh_sync(V), 0);
+    assert_int_equal(kdcom_vm_host_debugger_present(&V->host), 1);
+    seq = vmh_post(V, KDCOM_VM_OP_POLL_BREAKIN, 0, 0, 0, 0, 0, 0);
+    assert_int_equal(vmh_wait(V, seq, 5, 1), KDCOM_VM_ST_TIMEOUT);
+    /* idle: no timed work */
+    assert_int_equal(kdcom_vm_host_next_deadline(&V->host), UINT64_MAX);
+    assert_int_equal(kdcom_vm_host_want_write(&V->host), 0);
+    /* a RECEIVE in progress: its timeout is the deadline */
+    seq = vmh_post(V, KDCOM_VM_OP_RECEIVE, KDCOM_TYPE_STATE_MANIPULATE, H_OFF,
+                   56, D_OFF, 100, 0);
+    assert_int_equal(kdcom_vm_host_poll(&V->host, V->shm, V->size, V->now),
+                     KDCOM_VM_POLL_BUSY);
+    assert_int_equal(kdcom_vm_host_next_deadline(&V->host), V->now + 200);
+    /* a packet arrives: answerable now; nothing more is read meanwhile */
+    assert_int_equal(kdcom_send(&V->dbg, V->now, KDCOM_TYPE_STATE_MANIPULATE,
+                                req, 56, NULL, 0), KDCOM_OK);
+    {
+        uint8_t buf[256];
+        int n = kdcom_drain(&V->dbg, V->now, buf, sizeof buf);
+        assert_true(n > 0);
+        /* the packet plus a stray copy behind it */
+        memcpy(buf + n, buf, (size_t)n);
+        assert_int_equal(kdcom_vm_host_feed(&V->host, V->now, buf,
+                                            (size_t)(2 * n)), n);
+    }
+    assert_int_equal(kdcom_vm_host_want_read(&V->host), 0);
+    assert_int_equal(kdcom_vm_host_feed(&V->host, V->now, req, 1), 0);
+    assert_int_equal(kdcom_vm_host_next_deadline(&V->host), V->now);
+    assert_int_equal(kdcom_vm_host_want_write(&V->host), 1); /* the ACK */
+    assert_int_equal(kdcom_vm_host_poll(&V->host, V->shm, V->size, V->now),
+                     KDCOM_VM_POLL_IDLE);
+    assert_int_equal(vmh_ld(V, KDCOM_VM_OFF_RSP_SEQ), seq);
+    assert_int_equal(vmh_ld(V, KDCOM_VM_OFF_RSP_STATUS), KDCOM_VM_ST_RECEIVED);
+    assert_int_equal(kdcom_vm_host_want_read(&V->host), 1);
+    for (i = 0; i < 5; i++)
+        vmh_step(V, 1);
+}
+
+static void test_resend_from_debugger(void **state)
+{
+    uint8_t sc[16] = {0x30, 0x30};
+    uint32_t seq;
+    uint64_t rt;
+
+    (void)state;
+    assert_int_equal(vmh_sync(V), 0);
+    seq = vmh_post(V, KDCOM_VM_OP_POLL_BREAKIN, 0, 0, 0, 0, 0, 0);
+    assert_int_equal(vmh_wait(V, seq, 5, 1), KDCOM_VM_ST_TIMEOUT);
+    /* during a RECEIVE: the kernel is told to resend */
+    seq = vmh_post(V, KDCOM_VM_OP_RECEIVE, KDCOM_TYPE_STATE_MANIPULATE, H_OFF,
+                   56, D_OFF, 100, 0);
+    vmh_step(V, 1);
+    inject_control(KDCOM_TYPE_RESEND);
+    assert_int_equal(vmh_wait(V, seq, 5, 1), KDCOM_VM_ST_RESEND);
+    /* during a SEND: retransmitted, the kernel is not told */
+    V->wire_to_dbg_down = 1;
+    memcpy(V->shm + H_OFF, sc, sizeof sc);
+    seq = vmh_post(V, KDCOM_VM_OP_SEND, KDCOM_TYPE_STATE_CHANGE64, H_OFF, 16,
+                   D_OFF, 0, 20);
+    vmh_step(V, 1);
+    vmh_step(V, 1);
+    rt = kdcom_get_stats(kdcom_vm_host_link(&V->host))->retransmits;
+    inject_control(KDCOM_TYPE_RESEND);
+    vmh_step(V, 1);
+    assert_true(kdcom_get_stats(kdcom_vm_host_link(&V->host))->retransmits >
+                rt);
+    assert_int_not_equal(vmh_ld(V, KDCOM_VM_OFF_RSP_SEQ), seq);
+    V->wire_to_dbg_down = 0;
+    assert_int_equal(vmh_wait(V, seq, 100, 5), KDCOM_VM_ST_OK);
+    /* between requests: remembered for the next RECEIVE ... */
+    inject_control(KDCOM_TYPE_RESEND);
+    seq = vmh_post(V, KDCOM_VM_OP_RECEIVE, KDCOM_TYPE_STATE_MANIPULATE, H_OFF,
+                   56, D_OFF, 100, 0);
+    assert_int_equal(vmh_wait(V, seq, 5, 1), KDCOM_VM_ST_RESEND);
+    /* ... unless a break-in poll comes first */
+    inject_control(KDCOM_TYPE_RESEND);
+    seq = vmh_post(V, KDCOM_VM_OP_POLL_BREAKIN, 0, 0, 0, 0, 0, 0);
+    assert_int_equal(vmh_wait(V, seq, 5, 1), KDCOM_VM_ST_TIMEOUT);
+    seq = vmh_post(V, KDCOM_VM_OP_RECEIVE, KDCOM_TYPE_STATE_MANIPULATE, H_OFF,
+                   56, D_OFF, 100, 0);
+    assert_int_equal(vmh_wait(V, seq, 100, 5), KDCOM_VM_ST_TIMEOUT);
+}
+
+/* The debugger answers before its ACK of our packet arrives (the ACK is
+ * lost): the reply acknowledges the packet implicitly and is held for the
+ * kernel's next RECEIVE. */
+static void test_reply_before_ack(void **state)
+{
+    uint8_t sc[16] = {0x30, 0x30}, rep[60];
+    uint32_t seq;
+    struct kdcom_event ev;
+    uint8_t buf[512];
+    int n, i;
+
+    (void)state;
+    memset(rep, 0x42, sizeof rep);
+    assert_int_equal(vmh_sync(V), 0);
+    memcpy(V->shm + H_OFF, sc, sizeof sc);
+    seq = vmh_post(V, KDCOM_VM_OP_SEND, KDCOM_TYPE_STATE_CHANGE64, H_OFF, 16,
+                   D_OFF, 0, 20);
+    kdcom_vm_host_poll(&V->host, V->shm, V->size, V->now);
+    n = kdcom_vm_host_drain(&V->host, V->now, buf, sizeof buf);
+    assert_true(n > 16);
+    assert_int_equal(kdcom_feed(&V->dbg, V->now, buf, (size_t)n), n);
+    assert_int_equal(kdcom_next_event(&V->dbg, &ev), KDCOM_EV_PACKET);
+    /* the debugger's ACK is lost; its reply is not */
+    n = kdcom_drain(&V->dbg, V->now, buf, sizeof buf);
+    assert_int_equal(n, 16);
+    assert_int_equal(kdcom_send(&V->dbg, V->now, KDCOM_TYPE_STATE_MANIPULATE,
+                                rep, 56, rep, 4), KDCOM_OK);
+    n = kdcom_drain(&V->dbg, V->now, buf, sizeof buf);
+    inject(buf, (size_t)n);
+    assert_int_equal(vmh_wait(V, seq, 5, 1), KDCOM_VM_ST_OK);
+    assert_int_equal(kdcom_get_stats(kdcom_vm_host_link(&V->host))
+                         ->implicit_acks, 1);
+    seq = vmh_post(V, KDCOM_VM_OP_RECEIVE, KDCOM_TYPE_STATE_MANIPULATE, H_OFF,
+                   56, D_OFF, 100, 0);
+    assert_int_equal(vmh_wait(V, seq, 5, 1), KDCOM_VM_ST_RECEIVED);
+    assert_int_equal(vmh_ld(V, KDCOM_VM_OFF_RSP_DATA_LEN), 4);
+    assert_memory_equal(V->shm + H_OFF, rep, 56);
+    for (i = 0; i < 10; i++)
+        vmh_step(V, 1);
+    assert_int_equal(kdcom_vm_host_stats(&V->host)->rx_overrun, 0);
+}
+
+/* A packet that comes while the kernel runs is dropped by its poll. */
+static void test_packet_while_running(void **state)
+{
+    uint8_t m[56];
+    uint32_t seq;
+    int i;
+
+    (void)state;
+    memset(m, 1, sizeof m);
+    assert_int_equal(vmh_sync(V), 0);
+    assert_int_equal(kdcom_send(&V->dbg, V->now, KDCOM_TYPE_STATE_MANIPULATE,
+                                m, 56, NULL, 0), KDCOM_OK);
+    for (i = 0; i < 5; i++)
+        vmh_step(V, 1);
+    assert_int_equal(kdcom_vm_host_want_read(&V->host), 0);
+    seq = vmh_post(V, KDCOM_VM_OP_POLL_BREAKIN, 0, 0, 0, 0, 0, 0);
+    assert_int_equal(vmh_wait(V, seq, 5, 1), KDCOM_VM_ST_TIMEOUT);
+    assert_int_equal(kdcom_vm_host_stats(&V->host)->rx_while_idle, 1);
+    assert_int_equal(kdcom_vm_host_want_read(&V->host), 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_config_and_names, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_deadlines_and_flow, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_resend_from_debugger, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reply_before_ack, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_packet_while_running, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
