@@ -161,10 +161,16 @@ static int packet_is(struct sim *s, int dir, uint32_t seq, uint32_t type,
 
 /* ---- the checker ---- */
 
-static void mark(struct sim_dir *d, uint32_t seq, uint32_t len)
+/* check_delivery() verdicts */
+enum { V_NEW = 0, V_DUPLICATE, V_CORRUPTED };
+
+static int mark(struct sim_dir *d, uint32_t seq, uint32_t len)
 {
+    int v = V_NEW;
+
     if (d->seen[seq] != 0) {
         d->r.duplicated++;
+        v = V_DUPLICATE;
     } else if (seq < d->expect) {
         d->r.reordered++;
     } else {
@@ -175,17 +181,17 @@ static void mark(struct sim_dir *d, uint32_t seq, uint32_t len)
         d->seen[seq]++;
     if (seq >= d->expect)
         d->expect = seq + 1;
+    return v;
 }
 
-static void check_delivery(struct sim *s, int dir, const struct kdcom_event *ev)
+static int check_delivery(struct sim *s, int dir, const struct kdcom_event *ev)
 {
     struct sim_dir *d = dir == DIR_T2D ? &s->dir_t2d : &s->dir_d2t;
     uint32_t seq, k;
 
     if (d->expect < d->sent &&
         packet_is(s, dir, d->expect, ev->type, ev->payload, ev->len)) {
-        mark(d, d->expect, ev->len);
-        return;
+        return mark(d, d->expect, ev->len);
     }
     if (ev->len >= 8) {
         seq = ld32(ev->payload);
@@ -193,8 +199,7 @@ static void check_delivery(struct sim *s, int dir, const struct kdcom_event *ev)
             payload_hash(ev->type, ev->len, seq, ev->payload + 8,
                          ev->len - 8) == ld32(ev->payload + 4) &&
             packet_is(s, dir, seq, ev->type, ev->payload, ev->len)) {
-            mark(d, seq, ev->len);
-            return;
+            return mark(d, seq, ev->len);
         }
     } else {
         /* Short payloads carry no sequence number: look around the
@@ -202,12 +207,12 @@ static void check_delivery(struct sim *s, int dir, const struct kdcom_event *ev)
         for (k = d->expect > 4 ? d->expect - 4 : 0;
              k < d->sent && k < d->expect + 4; k++) {
             if (packet_is(s, dir, k, ev->type, ev->payload, ev->len)) {
-                mark(d, k, ev->len);
-                return;
+                return mark(d, k, ev->len);
             }
         }
     }
     d->r.corrupted++;
+    return V_CORRUPTED;
 }
 
 /* ---- wires ---- */
@@ -323,7 +328,8 @@ static int fail(struct sim *s, int rc)
     return rc;
 }
 
-static int send_packet(struct sim *s, struct kdcom_link *l, int dir)
+static int send_packet(struct sim *s, struct kdcom_link *l, int dir,
+                       uint32_t *sent_type)
 {
     struct sim_dir *d = dir == DIR_T2D ? &s->dir_t2d : &s->dir_d2t;
     uint8_t *buf = s->pkt_out;
@@ -340,6 +346,7 @@ static int send_packet(struct sim *s, struct kdcom_link *l, int dir)
     if (rc != KDCOM_OK)
         return fail(s, rc);
     d->sent++;
+    *sent_type = type;
     return 1;
 }
 
@@ -355,12 +362,18 @@ static int drive(struct sim *s, int target)
         moved = 1;
         switch (ev.kind) {
         case KDCOM_EV_PACKET:
-            check_delivery(s, target ? DIR_D2T : DIR_T2D, &ev);
-            if (target) {
+            /* A duplicate (the link let one through) is counted and
+             * otherwise ignored: taking it for the awaited answer, or
+             * answering it, would break the request/response pattern the
+             * target's implicit ACK relies on, and every later number
+             * would measure the driver, not the link. */
+            if (check_delivery(s, target ? DIR_D2T : DIR_T2D, &ev) ==
+                V_DUPLICATE)
+                break;
+            if (target)
                 s->t_wait_reply = 0;
-            } else {
-                s->d_replies_due++;
-            }
+            else if (!(s->cfg.kd_prints && ev.type == KDCOM_TYPE_DEBUG_IO))
+                s->d_replies_due++; /* prints get no answer */
             break;
         case KDCOM_EV_ACKED:
             if (target)
@@ -384,8 +397,17 @@ static int drive(struct sim *s, int target)
             break;
         case KDCOM_EV_RETRIES_EXHAUSTED:
             /* KD retries everything but a few droppable packets for ever;
-             * so does this driver. */
+             * so does this driver, and with give_up_prints it drops prints
+             * as kdcom.dll does (which re-arms SYNC on the target). */
             s->res.retries_exhausted++;
+            if (target && s->cfg.give_up_prints && s->t_wait_ack &&
+                s->t_type == KDCOM_TYPE_DEBUG_IO &&
+                kdcom_cancel_send(l) == KDCOM_OK) {
+                s->dir_t2d.given_up[s->dir_t2d.sent - 1] = 1;
+                s->dir_t2d.r.given_up++;
+                s->t_wait_ack = 0;
+                s->t_wait_reply = 0;
+            }
             break;
         default:
             break;
@@ -403,16 +425,19 @@ static int drive(struct sim *s, int target)
         }
         if (!s->t_wait_ack && !s->t_wait_reply && s->dir_t2d.sent < s->goal &&
             kdcom_can_send(l) == 1) {
-            rc = send_packet(s, l, DIR_T2D);
+            rc = send_packet(s, l, DIR_T2D, &s->t_type);
             if (rc < 0)
                 return rc;
             s->t_wait_ack = 1;
-            s->t_wait_reply = 1;
+            s->t_wait_reply =
+                !(s->cfg.kd_prints && s->t_type == KDCOM_TYPE_DEBUG_IO);
             s->t_reply_since = s->now;
             moved = 1;
         }
     } else if (s->d_replies_due > 0 && kdcom_can_send(l) == 1) {
-        rc = send_packet(s, l, DIR_D2T);
+        uint32_t type;
+
+        rc = send_packet(s, l, DIR_D2T, &type);
         if (rc < 0)
             return rc;
         s->d_replies_due--;
@@ -551,7 +576,7 @@ static void finish(struct sim *s)
         dirs[i]->r.sent = dirs[i]->sent;
         dirs[i]->r.lost = 0;
         for (k = 0; k < dirs[i]->sent; k++)
-            if (dirs[i]->seen[k] == 0)
+            if (dirs[i]->seen[k] == 0 && !dirs[i]->given_up[k])
                 dirs[i]->r.lost++;
     }
     s->res.t2d = s->dir_t2d.r;
@@ -639,12 +664,13 @@ static void print_dir(FILE *out, const char *name,
 {
     fprintf(out,
             "%s sent %llu delivered %llu lost %llu duplicated %llu "
-            "reordered %llu corrupted %llu\n",
+            "reordered %llu corrupted %llu given_up %llu\n",
             name, (unsigned long long)d->sent,
             (unsigned long long)d->delivered, (unsigned long long)d->lost,
             (unsigned long long)d->duplicated,
             (unsigned long long)d->reordered,
-            (unsigned long long)d->corrupted);
+            (unsigned long long)d->corrupted,
+            (unsigned long long)d->given_up);
 }
 
 static void print_wire(FILE *out, const char *name,

@@ -21,7 +21,7 @@
  * with the packets the sender produced (every payload is a pure function of
  * seed, direction and sequence number).
  *
- * Memory: struct sim is about 400 KiB (two wire rings, two links, two
+ * Memory: struct sim is about 530 KiB (two wire rings, two links, two
  * delivery maps).  Make it static or allocate it; do not put it on a small
  * stack.
  */
@@ -77,6 +77,16 @@ struct sim_config {
                                 happens when a packet was lost) */
     struct kdcom_config target;   /* link configurations */
     struct kdcom_config debugger;
+    /* KD's DbgPrint rules (both 0 by default):
+     * kd_prints: a DEBUG_IO packet from the target is a print; the
+     *   debugger does not answer it and the target does not wait for an
+     *   answer;
+     * give_up_prints: on RETRIES_EXHAUSTED for a print the target gives up
+     *   (kdcom_cancel_send(), what kdcom.dll does with a DbgPrint nobody
+     *   acknowledges).  Such a packet counts in given_up; if it never
+     *   arrives it is not counted as lost (dropping it is the design). */
+    uint32_t kd_prints;
+    uint32_t give_up_prints;
 };
 
 /* Counters of one wire. */
@@ -98,6 +108,7 @@ struct sim_dir_results {
     uint64_t reordered;  /* intact first deliveries after a later packet */
     uint64_t corrupted;  /* deliveries that match no packet sent */
     uint64_t payload_bytes; /* payload bytes of the intact deliveries */
+    uint64_t given_up;   /* packets the sender cancelled (give_up_prints) */
 };
 
 struct sim_results {
@@ -139,6 +150,7 @@ struct sim_dir {
     uint32_t sent;     /* packets sent so far (sequence numbers 0..sent-1) */
     uint32_t expect;   /* next sequence number expected in order */
     uint8_t seen[SIM_MAX_PACKETS]; /* intact deliveries per packet (sat.) */
+    uint8_t given_up[SIM_MAX_PACKETS]; /* the sender cancelled it */
     struct sim_dir_results r;
 };
 
@@ -152,6 +164,7 @@ struct sim {
     struct sim_dir dir_t2d, dir_d2t;
     /* target driver */
     int t_wait_ack, t_wait_reply;
+    uint32_t t_type; /* type of the target's outstanding packet */
     uint64_t t_reply_since;
     /* debugger driver */
     uint32_t d_replies_due;
