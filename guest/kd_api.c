@@ -24,6 +24,8 @@
  *   KdReceivePacket POLL_BREAKIN: the host publishes "break-in pending" in
  *                   HOST_FLAGS, so the clock-tick poll costs one memory
  *                   read unless there is one; then POLL_BREAKIN takes it.
+ *                   While the host is known dead (kdg_chan_host_dead)
+ *                   the poll and droppable packets return at once.
  *                   Other types: RECEIVE with the two capacities; the
  *                   answer is validated (type, lengths within what was
  *                   asked) before a byte is copied into the kernel's
@@ -155,12 +157,19 @@ void KdSendPacket(ULONG PacketType, PSTRING MessageHeader,
     }
     KdGuestStats.sends++;
     kdg.resend_due = 0;
-    droppable = 0;
-    if (hlen != 0) {
-        const uint8_t *h = (const uint8_t *)MessageHeader->Buffer;
-        copy_bytes(kdg_chan_head_buf(), h, hlen);
-        droppable = is_droppable(PacketType, h, hlen);
+    droppable = hlen != 0 &&
+                is_droppable(PacketType, (const uint8_t *)MessageHeader->Buffer,
+                             hlen);
+    if (droppable && kdg_chan_host_dead()) {
+        /* The host was found dead and has not beaten since: do not spend
+         * KdpDefaultRetries host timeouts on every DbgPrint. */
+        KdGuestStats.sends_dropped++;
+        kdg.present = 0;
+        return;
     }
+    if (hlen != 0)
+        copy_bytes(kdg_chan_head_buf(), (const uint8_t *)MessageHeader->Buffer,
+                   hlen);
     if (dlen != 0)
         copy_bytes(kdg_chan_data_buf(), (const uint8_t *)MessageData->Buffer,
                    dlen);
@@ -207,7 +216,10 @@ static KDP_STATUS poll_breakin(PKD_CONTEXT KdContext)
     (void)KdContext;
     KdGuestStats.polls++;
     KdgBackendIdle(); /* uart: read what the UART has */
-    if (!(kdg_chan_host_flags() & KDCOM_VM_HF_BREAKIN_PENDING)) {
+    /* A dead host's last flags mean nothing: never stall the clock tick
+     * on it. */
+    if (!(kdg_chan_host_flags() & KDCOM_VM_HF_BREAKIN_PENDING) ||
+        kdg_chan_host_dead()) {
         KdGuestStats.polls_fast++;
         return KdPacketTimedOut;
     }

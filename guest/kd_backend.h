@@ -63,6 +63,9 @@ uint32_t kdg_chan_post(uint32_t op, uint32_t type, uint32_t head_len,
                        uint32_t data_len, uint32_t arg);
 /* Waits for the answer to seq. */
 int kdg_chan_wait(uint32_t seq, int mode, struct kdg_answer *ans);
+/* 1 if the last wait found the host silent and HOST_BEAT has not moved
+ * since (or there is no channel). */
+int kdg_chan_host_dead(void);
 /* HOST_FLAGS as last published (0 without a channel). */
 uint32_t kdg_chan_host_flags(void);
 

@@ -16,7 +16,10 @@
  *   acquire and calls the back end's idle step between reads.  Two clocks
  *   bound it: HOST_BEAT frozen for KdGuestHostTimeoutMs means the host is
  *   gone; KdGuestAnswerTimeoutMs caps bounded waits even if the host
- *   beats.  A waiting guest never hangs on a dead host.
+ *   beats.  A waiting guest never hangs on a dead host, and once a wait
+ *   found the host silent, kdg_chan_host_dead() says so until HOST_BEAT
+ *   moves again: the callers then skip waits that cannot succeed (the
+ *   clock-tick break-in poll, droppable packets).
  *
  *   The host is not trusted either: the answer's fields are read once into
  *   a struct kdg_answer, RSP_EPOCH must name this guest's epoch, and the
@@ -35,6 +38,8 @@ static struct {
     uint32_t epoch;
     uint32_t seq;
     uint32_t host_epoch;
+    uint8_t dead;       /* the last wait found the host silent ... */
+    uint32_t dead_beat; /* ... with HOST_BEAT at this value */
 } chan;
 
 static uint32_t le32(uint32_t v)
@@ -111,6 +116,15 @@ uint8_t *kdg_chan_data_buf(void)
     return chan.base + KDCOM_VM_DEF_DATA_OFF;
 }
 
+int kdg_chan_host_dead(void)
+{
+    if (chan.base == 0)
+        return 1;
+    if (chan.dead && ld(KDCOM_VM_OFF_HOST_BEAT) != chan.dead_beat)
+        chan.dead = 0; /* it is back */
+    return chan.dead;
+}
+
 uint32_t kdg_chan_host_flags(void)
 {
     return chan.base != 0 ? ld_acq(KDCOM_VM_OFF_HOST_FLAGS) : 0;
@@ -161,6 +175,7 @@ int kdg_chan_wait(uint32_t seq, int mode, struct kdg_answer *ans)
             ans->data_len = ld(KDCOM_VM_OFF_RSP_DATA_LEN);
             ans->flags = ld(KDCOM_VM_OFF_RSP_FLAGS);
             watch_host_epoch();
+            chan.dead = 0;
             if (ld(KDCOM_VM_OFF_RSP_EPOCH) != chan.epoch) {
                 KdGuestStats.bad_answers++;
                 return KDG_BAD_ANSWER;
@@ -180,6 +195,10 @@ int kdg_chan_wait(uint32_t seq, int mode, struct kdg_answer *ans)
             (mode == KDG_WAIT_BOUNDED && t - start >= KdGuestAnswerTimeoutMs)) {
             watch_host_epoch();
             KdGuestStats.host_timeouts++;
+            if (t - beat_at >= KdGuestHostTimeoutMs) {
+                chan.dead = 1;
+                chan.dead_beat = b;
+            }
             return KDG_HOST_TIMEOUT;
         }
     }

@@ -161,6 +161,22 @@ static void set_mode(struct vmt *v, int m)
 
 /* ---- the cases ---- */
 
+/* 1 once HOST_BEAT differs from what it was at the first call. */
+static int kdg_beat_moved(struct vmt *v)
+{
+    static uint32_t first;
+    static int have;
+    uint32_t b = __atomic_load_n(
+        (uint32_t *)(void *)(v->host_map + KDCOM_VM_OFF_HOST_BEAT),
+        __ATOMIC_ACQUIRE);
+
+    if (!have) {
+        first = b;
+        have = 1;
+    }
+    return b != first;
+}
+
 static void kernel_dead_host(struct vmt *v)
 {
     struct kd_guest_stats s0;
@@ -179,7 +195,29 @@ static void kernel_dead_host(struct vmt *v)
     /* ... and the kernel is told to send it again. */
     VMT_CHECK(v, receive(v, 100) == KdPacketNeedsResend);
     VMT_CHECK(v, !KdGuestDebuggerPresent());
-    VMT_CHECK(v, KdGuestStats.host_timeouts >= s0.host_timeouts + 1 + 3 + 2);
+    /* 1 (receive) + 2 (state change); the DbgPrint after a wait that
+     * found the host dead is dropped without waiting. */
+    VMT_CHECK(v, KdGuestStats.host_timeouts == s0.host_timeouts + 1 + 2);
+    /* Known dead: the next DbgPrint and break-in polls cost no wait, even
+     * with a stale BREAKIN_PENDING left in the region. */
+    s0 = KdGuestStats;
+    *(volatile uint32_t *)(void *)(v->host_map + KDCOM_VM_OFF_HOST_FLAGS) =
+        KDCOM_VM_HF_READY | KDCOM_VM_HF_BREAKIN_PENDING;
+    send(0x3230, KDCOM_TYPE_DEBUG_IO, 3);
+    VMT_CHECK(v, KdReceivePacket(KDCOM_TYPE_POLL_BREAKIN, NULL, NULL, NULL,
+                                 &ctx) == KdPacketTimedOut);
+    VMT_CHECK(v, KdGuestStats.host_timeouts == s0.host_timeouts);
+    VMT_CHECK(v, KdGuestStats.sends_dropped == s0.sends_dropped + 1);
+    /* The host beats again: waits resume (a RECEIVE waits, and times out
+     * since this host answers nothing). */
+    vmt_set(&((struct evil *)v->user)->beat, 1);
+    {
+        uint64_t end = vmt_ms() + 5000;
+        while (kdg_beat_moved(v) == 0 && vmt_ms() < end)
+            ;
+    }
+    VMT_CHECK(v, receive(v, 100) == KdPacketTimedOut);
+    VMT_CHECK(v, KdGuestStats.host_timeouts > s0.host_timeouts);
 }
 
 static void test_dead_host(void **state)
