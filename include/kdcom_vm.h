@@ -290,7 +290,7 @@ struct kdcom_vm_stats {
                                  slot full (never expected) */
 };
 
-/* The host service.  About 16.5 KiB; caller-allocated; initialise with
+/* The host service.  About 17 KiB; caller-allocated; initialise with
  * kdcom_vm_host_init().  One host serves one region and one debugger
  * connection. */
 struct kdcom_vm_host {

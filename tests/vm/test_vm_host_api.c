@@ -60,6 +60,59 @@ static void inject_control(uint32_t type)
     inject(f, sizeof f);
 }
 
+/* The ABI is frozen: these are the numbers docs/vm-channel.md gives. */
+static void test_abi_constants(void **state)
+{
+    (void)state;
+    assert_int_equal(KDCOM_VM_MAGIC, 0x4D56444B);
+    {
+        static const uint8_t le[4] = {0x4B, 0x44, 0x56, 0x4D};
+        assert_memory_equal(le, "KDVM", 4);
+    }
+    assert_int_equal(KDCOM_VM_ABI_VERSION,
+                     (KDCOM_VM_ABI_MAJOR << 16) | KDCOM_VM_ABI_MINOR);
+    assert_int_equal(KDCOM_VM_ABI_VERSION, 0x00010000);
+    assert_int_equal(KDCOM_VM_MIN_SIZE, 0x3000);
+    assert_int_equal(KDCOM_VM_BUF_BASE, 0x1000);
+    assert_int_equal(KDCOM_VM_DEF_HEAD_OFF, 0x1000);
+    assert_int_equal(KDCOM_VM_DEF_DATA_OFF, 0x2000);
+    assert_true(KDCOM_VM_BUF_SIZE >= KDCOM_MAX_PAYLOAD);
+    assert_int_equal(KDCOM_VM_OFF_MAGIC, 0x00);
+    assert_int_equal(KDCOM_VM_OFF_ABI, 0x04);
+    assert_int_equal(KDCOM_VM_OFF_SIZE, 0x08);
+    assert_int_equal(KDCOM_VM_OFF_GUEST_EPOCH, 0x0C);
+    assert_int_equal(KDCOM_VM_OFF_REQ_SEQ, 0x10);
+    assert_int_equal(KDCOM_VM_OFF_REQ_OP, 0x20);
+    assert_int_equal(KDCOM_VM_OFF_REQ_TYPE, 0x24);
+    assert_int_equal(KDCOM_VM_OFF_REQ_HEAD_OFF, 0x28);
+    assert_int_equal(KDCOM_VM_OFF_REQ_HEAD_LEN, 0x2C);
+    assert_int_equal(KDCOM_VM_OFF_REQ_DATA_OFF, 0x30);
+    assert_int_equal(KDCOM_VM_OFF_REQ_DATA_LEN, 0x34);
+    assert_int_equal(KDCOM_VM_OFF_REQ_ARG, 0x38);
+    assert_int_equal(KDCOM_VM_OFF_REQ_RESERVED, 0x3C);
+    assert_int_equal(KDCOM_VM_OFF_RSP_SEQ, 0x80);
+    assert_int_equal(KDCOM_VM_OFF_HOST_EPOCH, 0x84);
+    assert_int_equal(KDCOM_VM_OFF_HOST_FLAGS, 0x88);
+    assert_int_equal(KDCOM_VM_OFF_HOST_BEAT, 0x8C);
+    assert_int_equal(KDCOM_VM_OFF_HOST_ABI, 0x90);
+    assert_int_equal(KDCOM_VM_OFF_RSP_STATUS, 0xA0);
+    assert_int_equal(KDCOM_VM_OFF_RSP_TYPE, 0xA4);
+    assert_int_equal(KDCOM_VM_OFF_RSP_HEAD_LEN, 0xA8);
+    assert_int_equal(KDCOM_VM_OFF_RSP_DATA_LEN, 0xAC);
+    assert_int_equal(KDCOM_VM_OFF_RSP_FLAGS, 0xB0);
+    assert_int_equal(KDCOM_VM_OFF_RSP_EPOCH, 0xB4);
+    assert_int_equal(KDCOM_VM_OP_HELLO, 1);
+    assert_int_equal(KDCOM_VM_OP_SEND, 2);
+    assert_int_equal(KDCOM_VM_OP_RECEIVE, 3);
+    assert_int_equal(KDCOM_VM_OP_POLL_BREAKIN, 4);
+    assert_int_equal(KDCOM_VM_ST_RECEIVED, 3);
+    assert_int_equal(KDCOM_VM_ST_TIMEOUT, 4);
+    assert_int_equal(KDCOM_VM_ST_RESEND, 5);
+    assert_int_equal(KDCOM_VM_ST_ERR_RESERVED, 0x86);
+    assert_int_equal(KDCOM_VM_HF_BREAKIN_PENDING, 4);
+    assert_int_equal(KDCOM_VM_RF_CONTROL_C_PENDING, 1);
+}
+
 static void test_config_and_names(void **state)
 {
     struct kdcom_vm_config cfg;
@@ -259,6 +312,7 @@ static void test_packet_while_running(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_abi_constants),
         cmocka_unit_test_setup_teardown(test_config_and_names, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_deadlines_and_flow, setup,
