@@ -85,7 +85,8 @@ void KdUartPlatformWrite(ULONG Register, uint8_t Value);
 
 /* The host is declared dead when HOST_BEAT has not moved for this long
  * [2000].  A SEND counts one "host timeout" each time; a RECEIVE,
- * POLL_BREAKIN or HELLO returns at once. */
+ * POLL_BREAKIN or HELLO returns at once.  Until the beat moves again,
+ * break-in polls and droppable packets do not wait at all. */
 extern ULONG KdGuestHostTimeoutMs;
 /* Longest wait for the answer to a RECEIVE, POLL_BREAKIN or HELLO, even
  * from a host that keeps beating [5000]; must exceed the host's
