@@ -8,26 +8,30 @@
  *   kdcom_feed() runs the parser over the input and hands each complete
  *   item to kdcom_rx_frame(), which decides, per role:
  *
- *   data packet   ACK it (TARGET: with its exact id; DEBUGGER: with the
- *                 SYNC bit cleared), then deliver it if it is new.  "New"
- *                 is id == expected for the TARGET.  The DEBUGGER learns
- *                 the expected id from the first packet after a (re)sync,
- *                 and accepts a SYNC-flagged packet as a re-base unless it
- *                 repeats the last accepted one.  A new packet that reaches
- *                 a TARGET whose own packet waits for an ACK acknowledges
- *                 that packet implicitly (the debugger could not have sent
- *                 it otherwise).
+ *   data packet   of a type no data packet carries: header damage, ask
+ *                 for a resend.  Otherwise ACK it (TARGET: with its exact
+ *                 id; DEBUGGER: with the SYNC bit cleared), then deliver
+ *                 it if it is new.  "New" is id == expected, SYNC masked,
+ *                 for the TARGET.  The DEBUGGER learns the expected id from
+ *                 the first packet after a handshake, accepts a SYNC-
+ *                 flagged packet as a re-base (and then sends from INITIAL
+ *                 itself) unless it repeats the last accepted one, and
+ *                 after a RESET while synced takes any packet but a repeat
+ *                 of the last one.  A new packet that reaches a TARGET
+ *                 whose own packet waits for an ACK acknowledges that
+ *                 packet implicitly (the debugger could not have sent it
+ *                 otherwise), except while the TARGET's id carries SYNC.
  *   ACK           completes the outstanding packet if the ids match with
  *                 SYNC masked on both sides (accepts masked and unmasked
- *                 ACKs alike).
+ *                 ACKs alike) and the packet went out under that id.
  *   RESEND        retransmit at once, no retry spent; report it.
  *   RESET         TARGET: echo it, reset both ids, drop queued control
  *                 packets and the rest of the input (stale bytes that
  *                 would cause a "resync bounce"), retransmit the
  *                 outstanding packet under the new id, report it.
- *                 DEBUGGER: completes the handshake, or tells that the
- *                 target restarted its numbering; never echoed.
- *   bad packet    count it and ask for a resend.
+ *                 DEBUGGER: completes the handshake, or is a late or
+ *                 doubled echo (or one forged by the wire); never echoed.
+ *   bad packet    count it and ask for a resend (once synced).
  *   'b'           TARGET: sticky break-in request.  DEBUGGER: noise.
  *
  *   Feeding pauses while a delivered packet's payload still sits in the
