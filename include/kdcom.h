@@ -367,7 +367,10 @@ enum kdcom_event_kind {
     /* The peer reset the link.  Ids are back to their initial values and an
      * outstanding packet is being retransmitted under the new id.  TARGET:
      * the RESET was echoed; the upper layer should resend its state
-     * change.  DEBUGGER: the target restarted its numbering. */
+     * change.  DEBUGGER: a RESET arrived after the handshake had completed
+     * (a late or doubled echo, or one forged by a damaged ACK): the target
+     * restarted its numbering; a repeat of the packet delivered last is
+     * not delivered again (docs/protocol.md 6.3). */
     KDCOM_EV_RESET = 4,
     /* DEBUGGER: the RESET handshake completed; data may flow. */
     KDCOM_EV_SYNCED = 5,
