@@ -215,7 +215,7 @@ static KDP_STATUS poll_breakin(PKD_CONTEXT KdContext)
 
     (void)KdContext;
     KdGuestStats.polls++;
-    KdgBackendIdle(); /* uart: read what the UART has */
+    KdgBackendService(); /* uart: read what the UART has */
     /* A dead host's last flags mean nothing: never stall the clock tick
      * on it. */
     if (!(kdg_chan_host_flags() & KDCOM_VM_HF_BREAKIN_PENDING) ||

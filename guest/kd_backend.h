@@ -27,9 +27,14 @@ int KdgBackendInit(void);
 void *KdgBackendChannel(ULONG *Size);
 /* A request was posted. */
 void KdgBackendNotify(void);
-/* One step of waiting for an answer (vm: a CPU pause; uart: serve the
- * UART and the host service once). */
-void KdgBackendIdle(void);
+/* One step of waiting for an answer: word is RSP_SEQ in the region, seen
+ * the value just read there (not the answer yet), round the number of
+ * steps taken in this wait (vm: the platform's relax hook, or a CPU pause;
+ * uart: serve the UART and the host service once). */
+void KdgBackendIdle(volatile uint32_t *word, uint32_t seen, ULONG round);
+/* Serve pending I/O without waiting (uart: as one idle step; vm:
+ * nothing).  Called by the clock-tick break-in poll. */
+void KdgBackendService(void);
 
 /* ---- mailbox client (kd_chan.c) ---- */
 

@@ -6,10 +6,14 @@
  * THEORY OF OPERATION
  *
  *   Opening the region writes the guest half: MAGIC 0 first (a host that
- *   polls meanwhile sees "no guest"), then ABI, SIZE, a GUEST_EPOCH one
- *   above whatever was there (so a host notices the reboot), REQ_SEQ 0,
- *   and MAGIC last with release.  Sequence numbers continue from the
- *   RSP_SEQ found, so a number the host already answered never comes back.
+ *   polls meanwhile sees "no guest"), then ABI, SIZE, GUEST_FLAGS, a new
+ *   GUEST_EPOCH, REQ_SEQ 0, and MAGIC last with release.  The epoch is a
+ *   hash of the one found, the clock, the platform's KdGuestEpochSeed,
+ *   the number of opens and a stack address, never 0 and never the one
+ *   found: "old + 1" would repeat itself on a fresh zeroed region (every
+ *   boot would pick 1), and the host would miss the restart.  Sequence
+ *   numbers continue from the RSP_SEQ found, so a number the host already
+ *   answered never comes back.
  *
  *   Posting is the seqlock writer of the ABI: REQ_SEQ = 0, release fence,
  *   the fields, REQ_SEQ = n with release.  Waiting spins on RSP_SEQ with
@@ -29,6 +33,8 @@
 #include "kd_backend.h"
 
 ULONG KdGuestHostTimeoutMs = 2000;
+ULONG KdGuestEpochSeed;
+ULONG KdGuestChannelFlags;
 ULONG KdGuestAnswerTimeoutMs = 5000;
 struct kd_guest_stats KdGuestStats;
 
@@ -38,6 +44,7 @@ static struct {
     uint32_t epoch;
     uint32_t seq;
     uint32_t host_epoch;
+    uint32_t opens;
     uint8_t dead;       /* the last wait found the host silent ... */
     uint32_t dead_beat; /* ... with HOST_BEAT at this value */
 } chan;
@@ -76,6 +83,34 @@ static void st_rel(uint32_t off, uint32_t v)
     __atomic_store_n(field(off), le32(v), __ATOMIC_RELEASE);
 }
 
+/* A 32-bit finaliser (MurmurHash3's): every input bit moves every output
+ * bit, so close inputs (clock readings a millisecond apart) give unrelated
+ * epochs. */
+static uint32_t mix32(uint32_t x)
+{
+    x ^= x >> 16;
+    x *= 0x85ebca6bu;
+    x ^= x >> 13;
+    x *= 0xc2b2ae35u;
+    x ^= x >> 16;
+    return x;
+}
+
+static uint32_t new_epoch(uint32_t old)
+{
+    uint64_t t = KdPlatformMilliseconds();
+    uint32_t e, local = 0;
+    uintptr_t sp = (uintptr_t)&local;
+
+    e = mix32(old ^ 0x9e3779b9u);
+    e = mix32(e ^ (uint32_t)t);
+    e = mix32(e ^ (uint32_t)(t >> 32) ^ (uint32_t)KdGuestEpochSeed);
+    e = mix32(e ^ ++chan.opens ^ (uint32_t)sp);
+    if (e == 0 || e == old)
+        e = old + 1 != 0 ? old + 1 : 1;
+    return e;
+}
+
 int kdg_chan_open(void *base, ULONG size)
 {
     uint32_t off, epoch;
@@ -86,13 +121,12 @@ int kdg_chan_open(void *base, ULONG size)
     chan.base = (uint8_t *)base;
     chan.size = size;
     st_rel(KDCOM_VM_OFF_MAGIC, 0);
-    epoch = ld(KDCOM_VM_OFF_GUEST_EPOCH) + 1;
-    if (epoch == 0)
-        epoch = 1;
+    epoch = new_epoch(ld(KDCOM_VM_OFF_GUEST_EPOCH));
     for (off = KDCOM_VM_OFF_ABI; off < 0x80; off += 4)
         st(off, 0);
     st(KDCOM_VM_OFF_ABI, KDCOM_VM_ABI_VERSION);
     st(KDCOM_VM_OFF_SIZE, size);
+    st(KDCOM_VM_OFF_GUEST_FLAGS, KdGuestChannelFlags & KDCOM_VM_GF_DOORBELL);
     st(KDCOM_VM_OFF_GUEST_EPOCH, epoch);
     chan.epoch = epoch;
     chan.seq = ld(KDCOM_VM_OFF_RSP_SEQ);
@@ -165,10 +199,12 @@ static void watch_host_epoch(void)
 int kdg_chan_wait(uint32_t seq, int mode, struct kdg_answer *ans)
 {
     uint64_t start = KdPlatformMilliseconds(), beat_at = start, t;
-    uint32_t beat = ld(KDCOM_VM_OFF_HOST_BEAT), b;
+    uint32_t beat = ld(KDCOM_VM_OFF_HOST_BEAT), b, r;
+    ULONG round = 0;
 
     for (;;) {
-        if (ld_acq(KDCOM_VM_OFF_RSP_SEQ) == seq) {
+        r = ld_acq(KDCOM_VM_OFF_RSP_SEQ);
+        if (r == seq) {
             ans->status = ld(KDCOM_VM_OFF_RSP_STATUS);
             ans->type = ld(KDCOM_VM_OFF_RSP_TYPE);
             ans->head_len = ld(KDCOM_VM_OFF_RSP_HEAD_LEN);
@@ -182,7 +218,7 @@ int kdg_chan_wait(uint32_t seq, int mode, struct kdg_answer *ans)
             }
             return KDG_ANSWERED;
         }
-        KdgBackendIdle();
+        KdgBackendIdle(field(KDCOM_VM_OFF_RSP_SEQ), le32(r), round++);
         t = KdPlatformMilliseconds();
         b = ld(KDCOM_VM_OFF_HOST_BEAT);
         if (b != beat) {

@@ -115,7 +115,15 @@ static void uart_tx(uint64_t now)
     }
 }
 
-void KdgBackendIdle(void)
+void KdgBackendIdle(volatile uint32_t *word, uint32_t seen, ULONG round)
+{
+    (void)word;
+    (void)seen;
+    (void)round;
+    KdgBackendService();
+}
+
+void KdgBackendService(void)
 {
     uint64_t now = KdPlatformMilliseconds();
 

@@ -8,10 +8,20 @@
  *   No KDCOM code runs in the guest: the hypervisor's host service
  *   (libkdcom/vm_host.c) frames, acknowledges and retransmits.  This file
  *   only hands the platform's region to the mailbox client and relaxes
- *   the CPU while the client spins for an answer; the spin is bounded by
+ *   the CPU while the client waits for an answer; the wait is bounded by
  *   the client's timeouts (kd_chan.c).
+ *
+ *   Relaxing: with no KdVmPlatformRelax hook, one CPU pause per read of
+ *   RSP_SEQ ("the guest spins politely").  With one, the hook decides: it
+ *   may pause, yield, or sleep until RSP_SEQ changes (a futex, a
+ *   hypercall that parks the vCPU until the host answers), as long as it
+ *   returns within a few milliseconds so the client's clocks keep
+ *   running.
  */
 #include "kd_backend.h"
+
+void (*KdVmPlatformRelax)(volatile uint32_t *Word, uint32_t Seen,
+                          ULONG Round) = 0;
 
 int KdgBackendInit(void)
 {
@@ -28,8 +38,16 @@ void KdgBackendNotify(void)
     KdVmPlatformNotify();
 }
 
-void KdgBackendIdle(void)
+void KdgBackendService(void)
 {
+}
+
+void KdgBackendIdle(volatile uint32_t *word, uint32_t seen, ULONG round)
+{
+    if (KdVmPlatformRelax != 0) {
+        KdVmPlatformRelax(word, seen, round);
+        return;
+    }
     /* Tell the CPU we spin: saves power and yields the core to a sibling
      * hyperthread, which may well be running the host. */
 #if defined(__i386__) || defined(__x86_64__)

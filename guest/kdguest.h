@@ -27,10 +27,29 @@
  *         reports itself unusable and drops everything).  Called by
  *         KdDebuggerInitialize0 and KdRestore.
  *     void KdVmPlatformNotify(void);
- *         Called right after a request is posted.  May do nothing (stock
- *         QEMU: the host polls), or cause a VM exit (an I/O port write, a
- *         hypercall) so a hypervisor can serve the request from its exit
- *         handler, or wake a host process (an eventfd, a futex).
+ *         Called right after a request is posted: the guest->host
+ *         doorbell.  May do nothing (stock QEMU ivshmem-plain: the host
+ *         polls), or cause a VM exit (an I/O port write, a hypercall) so a
+ *         hypervisor can serve the request from its exit handler, or wake
+ *         a host process (FUTEX_WAKE on the REQ_SEQ word of the region,
+ *         shared, not FUTEX_PRIVATE).  If it always reaches the host, set
+ *         KDCOM_VM_GF_DOORBELL in KdGuestChannelFlags: the host may then
+ *         stop polling while idle.
+ *     void (*KdVmPlatformRelax)(volatile uint32_t *Word, uint32_t Seen,
+ *                               ULONG Round);
+ *         Optional: a variable, NULL by default (the transport then
+ *         executes one CPU pause between two reads of the answer).  Set,
+ *         it is called instead of the pause while a request waits for its
+ *         answer: Word is RSP_SEQ in the region (the host->guest doorbell
+ *         word), Seen the value just read there (not yet the answer),
+ *         Round the number of calls so far in this wait (0 first).  It may
+ *         pause, yield, or sleep until *Word != Seen (FUTEX_WAIT, shared;
+ *         a hypercall that parks the vCPU until the host answers), but
+ *         must return within a few milliseconds: the transport's timeouts
+ *         run between calls.  Spinning first and sleeping later keeps the
+ *         latency of quick answers low; sleeping is only efficient when
+ *         the host kicks the guest after each answer (HOST_FLAGS bit
+ *         KDCOM_VM_HF_DOORBELL).
  *
  *   uart back end (GUEST_UART_OBJS):
  *
@@ -65,6 +84,8 @@ extern "C" {
 uint64_t KdPlatformMilliseconds(void);
 void *KdVmPlatformChannel(ULONG *Size);
 void KdVmPlatformNotify(void);
+extern void (*KdVmPlatformRelax)(volatile uint32_t *Word, uint32_t Seen,
+                                 ULONG Round);
 uint8_t KdUartPlatformRead(ULONG Register);
 void KdUartPlatformWrite(ULONG Register, uint8_t Value);
 
@@ -92,6 +113,15 @@ extern ULONG KdGuestHostTimeoutMs;
  * from a host that keeps beating [5000]; must exceed the host's
  * receive_timeout_ms. */
 extern ULONG KdGuestAnswerTimeoutMs;
+/* vm: mixed into GUEST_EPOCH when the channel is opened [0].  Set it to
+ * something that differs on every boot (a random number, the RTC, a VM
+ * generation ID): together with the clock, the previous epoch and the
+ * number of opens it makes a guest on a fresh zeroed region pick another
+ * epoch than its predecessor, so the host notices the restart. */
+extern ULONG KdGuestEpochSeed;
+/* vm: written to GUEST_FLAGS when the channel is opened [0]:
+ * KDCOM_VM_GF_DOORBELL if KdVmPlatformNotify always reaches the host. */
+extern ULONG KdGuestChannelFlags;
 /* uart: divisor latch value, 115200 / baud [1 = 115200 baud]. */
 extern ULONG KdUartDivisor;
 /* uart: the in-guest link's ACK timeout and KdReceivePacket's timeout

@@ -99,9 +99,11 @@ extern "C" {
 /* A host serves guests of the same major version; minor versions only add
  * things an older peer may ignore. */
 #define KDCOM_VM_ABI_MAJOR 1
-#define KDCOM_VM_ABI_MINOR 0
-/* The ABI field: major in the high 16 bits, minor in the low 16. */
-#define KDCOM_VM_ABI_VERSION 0x00010000u
+#define KDCOM_VM_ABI_MINOR 1
+/* The ABI field: major in the high 16 bits, minor in the low 16.  1.1 adds
+ * GUEST_FLAGS and HOST_FLAGS bit 3 (the doorbells); a 1.0 peer leaves them
+ * zero and ignores them. */
+#define KDCOM_VM_ABI_VERSION 0x00010001u
 
 /* ------------------------------------------------------------------------
  * ABI: sizes
@@ -126,10 +128,18 @@ extern "C" {
 #define KDCOM_VM_OFF_MAGIC 0x00       /* KDCOM_VM_MAGIC when valid */
 #define KDCOM_VM_OFF_ABI 0x04         /* KDCOM_VM_ABI_VERSION of the guest */
 #define KDCOM_VM_OFF_SIZE 0x08        /* region size the guest believes */
-#define KDCOM_VM_OFF_GUEST_EPOCH 0x0C /* != 0; changes on every guest
-                                         (re)initialisation */
-#define KDCOM_VM_OFF_REQ_SEQ 0x10     /* 0: being written; else posted */
-/* 0x14-0x1F reserved, zero */
+#define KDCOM_VM_OFF_GUEST_EPOCH 0x0C /* != 0; a new value on every guest
+                                         (re)initialisation, different
+                                         from the one found and derived
+                                         from per-boot entropy, so a guest
+                                         on a fresh zeroed region does not
+                                         repeat its predecessor's */
+#define KDCOM_VM_OFF_REQ_SEQ 0x10     /* 0: being written; else posted.
+                                         Also the guest->host doorbell
+                                         word (a futex, docs/vm-channel.md
+                                         section 8.4) */
+#define KDCOM_VM_OFF_GUEST_FLAGS 0x14 /* enum kdcom_vm_guest_flag (1.1) */
+/* 0x18-0x1F reserved, zero */
 #define KDCOM_VM_OFF_REQ_OP 0x20       /* enum kdcom_vm_op */
 #define KDCOM_VM_OFF_REQ_TYPE 0x24     /* packet type (SEND, RECEIVE) */
 #define KDCOM_VM_OFF_REQ_HEAD_OFF 0x28 /* message header buffer offset */
@@ -144,7 +154,8 @@ extern "C" {
 /* Host-written half.  The host rewrites HOST_* on every poll, so a guest
  * that scribbles over them cannot confuse the host (it never reads them
  * back, except RSP_SEQ once when it starts). */
-#define KDCOM_VM_OFF_RSP_SEQ 0x80    /* the request answered last */
+#define KDCOM_VM_OFF_RSP_SEQ 0x80    /* the request answered last; also
+                                        the host->guest doorbell word */
 #define KDCOM_VM_OFF_HOST_EPOCH 0x84 /* != 0; changes when the host
                                         service restarts */
 #define KDCOM_VM_OFF_HOST_FLAGS 0x88 /* enum kdcom_vm_host_flag */
@@ -219,10 +230,25 @@ enum kdcom_vm_host_flag {
     KDCOM_VM_HF_READY = 0x1,            /* a host service is attached */
     KDCOM_VM_HF_DEBUGGER_PRESENT = 0x2, /* the debugger answered and the
                                            host has not given up on it */
-    KDCOM_VM_HF_BREAKIN_PENDING = 0x4   /* a break-in waits: a POLL_BREAKIN
+    KDCOM_VM_HF_BREAKIN_PENDING = 0x4,  /* a break-in waits: a POLL_BREAKIN
                                            would return RECEIVED.  Lets the
                                            guest skip the round trip on
                                            every clock tick. */
+    KDCOM_VM_HF_DOORBELL = 0x8          /* (1.1) the host kicks the guest
+                                           after every answer (a futex wake
+                                           on RSP_SEQ, a parked vCPU
+                                           resumed): a waiting guest may
+                                           sleep instead of spinning */
+};
+
+/* GUEST_FLAGS (1.1): what the guest's platform does. */
+enum kdcom_vm_guest_flag {
+    /* Every posted request is followed by a notification the host
+     * receives (KdVmPlatformNotify: a futex wake on REQ_SEQ, an I/O port
+     * write or hypercall that exits to the VMM, an ivshmem-doorbell
+     * interrupt).  A host may then stop polling the mailbox while no
+     * request is in progress.  Without it the host must poll. */
+    KDCOM_VM_GF_DOORBELL = 0x1
 };
 
 /* RSP_FLAGS: attached to an answer. */
@@ -244,7 +270,13 @@ struct kdcom_vm_config {
     uint32_t byte_timeout_ms;    /* link: abandon a stalled packet (1000) */
     uint32_t receive_timeout_ms; /* RECEIVE answers TIMEOUT after this
                                     (default 1000; 1..3600000) */
-    uint32_t flags;              /* reserved, 0 */
+    uint32_t flags;              /* enum kdcom_vm_config_flag */
+};
+
+enum kdcom_vm_config_flag {
+    /* The caller kicks the guest whenever kdcom_vm_host_take_kick() says
+     * so: published as KDCOM_VM_HF_DOORBELL. */
+    KDCOM_VM_CFG_KICKS_GUEST = 0x1
 };
 
 KDCOM_API int kdcom_vm_config_init(struct kdcom_vm_config *cfg);
@@ -288,6 +320,13 @@ struct kdcom_vm_stats {
                                  came while the kernel was running */
     uint64_t rx_overrun;      /* packets that found the host's one-packet
                                  slot full (never expected) */
+    uint64_t rx_dropped;      /* held or arriving packets dropped because
+                                 no guest could take them (region invalid,
+                                 guest restarted), or because the debugger
+                                 reset or was replaced before the guest
+                                 asked */
+    uint64_t wire_resets;     /* kdcom_vm_host_wire_reset() calls */
+    uint64_t kicks;           /* answers published (take_kick events) */
 };
 
 /* The host service.  About 17 KiB; caller-allocated; initialise with
@@ -321,11 +360,15 @@ struct kdcom_vm_host {
     uint8_t cur_queued;    /* SEND: handed to the link */
     uint8_t cur_droppable;
     uint8_t cur_done;
-    uint8_t cur_pad;
+    uint8_t guest_gone;    /* a poll found no valid guest after one was
+                              seen: the next valid guest is a new one */
     uint32_t cur_status;
     uint64_t cur_deadline; /* RECEIVE: TIMEOUT at this time */
     uint32_t slot_type;
     uint32_t slot_len;
+    uint32_t guest_flags;  /* GUEST_FLAGS of the valid guest, else 0 */
+    uint32_t guest_absent; /* the last poll found no valid guest */
+    uint32_t kick_due;     /* an answer was published since take_kick */
     uint8_t slot[KDCOM_MAX_PAYLOAD];  /* received packet, host copy */
     uint8_t stage[KDCOM_MAX_PAYLOAD]; /* SEND payload, host copy */
     struct kdcom_vm_stats stats;
@@ -350,10 +393,16 @@ KDCOM_API int kdcom_vm_host_poll(struct kdcom_vm_host *h, void *shm,
                                  size_t shm_size, uint64_t now);
 
 /* Bytes from the debugger, for the TARGET link: as kdcom_feed(), plus the
- * host takes the link's events.  Consumes less than len (possibly 0) while
- * a received packet waits for the guest to ask for it: call
- * kdcom_vm_host_poll() and feed the rest later.  Returns bytes consumed or
- * a fatal error. */
+ * host takes the link's events.  While a received packet waits for the
+ * guest to ask for it, control traffic (RESET, RESEND, ACK, break-in,
+ * noise) is still consumed and answered, but feeding stops (possibly at 0)
+ * before the next data packet: call kdcom_vm_host_poll() and feed the
+ * rest later.  A held packet never blocks the wire for good: it is dropped
+ * (stats.rx_dropped) when a poll finds no valid guest, when the guest
+ * restarts, when the debugger sends RESET, and by
+ * kdcom_vm_host_wire_reset().  While the region holds no guest, packets
+ * are dropped as they arrive (acknowledged: a kernel that is not there
+ * cannot answer them anyway).  Returns bytes consumed or a fatal error. */
 KDCOM_API int kdcom_vm_host_feed(struct kdcom_vm_host *h, uint64_t now,
                                  const uint8_t *in, size_t len);
 
@@ -361,10 +410,33 @@ KDCOM_API int kdcom_vm_host_feed(struct kdcom_vm_host *h, uint64_t now,
 KDCOM_API int kdcom_vm_host_drain(struct kdcom_vm_host *h, uint64_t now,
                                   uint8_t *out, size_t cap);
 
+/* The debugger connection changed (a new TCP client, a tty reopened): the
+ * wire side starts over for the new peer.  Half-parsed input and
+ * half-drained output of the old connection are abandoned, control
+ * packets owed to it are forgotten, a packet held for the guest and a
+ * RESEND it asked for are dropped, and the link starts afresh (ids back
+ * to INITIAL|SYNC, as after a RESET), so the next byte drained begins a
+ * well-formed frame.  A SEND in progress is queued again from its start;
+ * a RECEIVE keeps waiting; the guest notices nothing.  Link counters are
+ * kept.  Returns KDCOM_OK or a fatal error. */
+KDCOM_API int kdcom_vm_host_wire_reset(struct kdcom_vm_host *h, uint64_t now);
+
+/* 1 once after each poll that published an answer (RSP_SEQ written), else
+ * 0: the guest may be sleeping on RSP_SEQ, so a caller that kicks the
+ * guest (futex wake on RSP_SEQ, resuming a vCPU parked in a wait exit)
+ * does it now.  Negative for a bad h. */
+KDCOM_API int kdcom_vm_host_take_kick(struct kdcom_vm_host *h);
+
+/* GUEST_FLAGS of the guest found by the last poll (0 with no valid guest
+ * or a 1.0 guest): KDCOM_VM_GF_DOORBELL tells whether the host may stop
+ * polling while idle.  Negative for a bad h. */
+KDCOM_API int kdcom_vm_host_guest_flags(const struct kdcom_vm_host *h);
+
 /* As kdcom_want_write() on the embedded link. */
 KDCOM_API int kdcom_vm_host_want_write(const struct kdcom_vm_host *h);
 
-/* 1 if kdcom_vm_host_feed() would consume input now, else 0. */
+/* 1 if kdcom_vm_host_feed() would consume any input now; 0 while a
+ * packet is held for the guest (only control traffic is consumed then). */
 KDCOM_API int kdcom_vm_host_want_read(const struct kdcom_vm_host *h);
 
 /* The earliest time poll/drain has timed work (link timers, a RECEIVE

@@ -26,6 +26,11 @@
  *        overwritten otherwise);
  *     6. rewrites the host-written fields (epoch, flags, beat, ABI).
  *
+ *   A guest is new when GUEST_EPOCH changes or when the region read
+ *   invalid (no magic, wrong ABI or size) at some poll since the last
+ *   valid one: both a re-initialisation and a fresh zeroed region pass
+ *   through "invalid" or a new epoch, whichever the host happens to see.
+ *
  *   Request states: none (cur_seq 0) -> in progress -> done (cur_done,
  *   answer pending) -> answered (`answered` = seq, cur_seq 0).  A new
  *   REQ_SEQ while a request is in progress abandons it (a SEND is
@@ -80,7 +85,8 @@ KDCOM_API int kdcom_vm_host_init(struct kdcom_vm_host *h,
         kdcom_vm_config_init(&def);
         cfg = &def;
     }
-    if (cfg->flags != 0 || cfg->receive_timeout_ms == 0 ||
+    if ((cfg->flags & ~(uint32_t)KDCOM_VM_CFG_KICKS_GUEST) != 0 ||
+        cfg->receive_timeout_ms == 0 ||
         cfg->receive_timeout_ms > KDCOM_VM_MAX_TIMEOUT_MS)
         return KDCOM_ERR_CONFIG;
     memset(h, 0, sizeof(*h));
@@ -91,6 +97,33 @@ KDCOM_API int kdcom_vm_host_init(struct kdcom_vm_host *h,
         return rc;
     }
     h->magic = KDCOM_VM_HOST_MAGIC;
+    return KDCOM_OK;
+}
+
+KDCOM_API int kdcom_vm_host_wire_reset(struct kdcom_vm_host *h, uint64_t now)
+{
+    struct kdcom_stats keep;
+    int rc = kdcom_vm_host_check(h);
+
+    if (rc != KDCOM_OK)
+        return rc;
+    if (now > h->now)
+        h->now = now;
+    h->stats.wire_resets++;
+    /* The old peer's packet and RESEND: the new one never sent them. */
+    kdcom_vm_drop_held(h);
+    /* A fresh link forgets the parser state, the output cursor, queued
+     * control packets and the frame in flight; a break-in it holds was
+     * taken into h->breakin already. */
+    kdcom_vm_pump(h);
+    keep = h->link.stats;
+    link_init(h); /* cannot fail: the configuration was accepted before */
+    h->link.stats = keep;
+    h->dbg_present = 0;
+    if (h->cur_seq != 0 && !h->cur_done && h->cur_op == KDCOM_VM_OP_SEND) {
+        h->cur_queued = 0;
+        kdcom_vm_try_queue(h);
+    }
     return KDCOM_OK;
 }
 
@@ -361,6 +394,8 @@ static void answer(struct kdcom_vm_host *h, void *shm)
     h->answered = h->cur_seq;
     h->cur_seq = 0;
     h->cur_done = 0;
+    h->kick_due = 1;
+    h->stats.kicks++;
 }
 
 static void publish(struct kdcom_vm_host *h, void *shm)
@@ -371,19 +406,34 @@ static void publish(struct kdcom_vm_host *h, void *shm)
         flags |= KDCOM_VM_HF_DEBUGGER_PRESENT;
     if (h->breakin)
         flags |= KDCOM_VM_HF_BREAKIN_PENDING;
+    if (h->cfg.flags & KDCOM_VM_CFG_KICKS_GUEST)
+        flags |= KDCOM_VM_HF_DOORBELL;
     vm_st(shm, KDCOM_VM_OFF_HOST_EPOCH, h->host_epoch);
     vm_st(shm, KDCOM_VM_OFF_HOST_ABI, KDCOM_VM_ABI_VERSION);
     vm_st(shm, KDCOM_VM_OFF_HOST_FLAGS, flags);
     vm_st_rel(shm, KDCOM_VM_OFF_HOST_BEAT, h->beat);
 }
 
-static void guest_restarted(struct kdcom_vm_host *h)
+/* Nobody can take a held packet or a pending RESEND any more: drop them,
+ * so the wire is never blocked by a guest that has gone. */
+void kdcom_vm_drop_held(struct kdcom_vm_host *h)
+{
+    if (h->slot_full) {
+        h->slot_full = 0;
+        h->stats.rx_dropped++;
+    }
+    h->resend_due = 0;
+}
+
+static void guest_restarted(struct kdcom_vm_host *h, const void *shm)
 {
     abandon(h);
     h->stats.guest_restarts++;
-    h->slot_full = 0;
-    h->resend_due = 0;
+    kdcom_vm_drop_held(h);
     h->breakin = 0;
+    /* The new guest numbers its requests on from the RSP_SEQ it found
+     * (a fresh region: 0); what the old one was answered means nothing. */
+    h->answered = vm_ld(shm, KDCOM_VM_OFF_RSP_SEQ);
     link_init(h); /* cannot fail: the configuration was accepted before */
 }
 
@@ -419,14 +469,25 @@ KDCOM_API int kdcom_vm_host_poll(struct kdcom_vm_host *h, void *shm,
     bound = region_bound(shm, shm_size);
     if (bound == 0) {
         h->stats.no_guest++;
+        h->guest_absent = 1;
+        h->guest_flags = 0;
+        if (h->guest_epoch != 0)
+            h->guest_gone = 1;
+        kdcom_vm_drop_held(h);
         publish(h, shm);
         return KDCOM_VM_POLL_NO_GUEST;
     }
+    h->guest_absent = 0;
+    h->guest_flags = vm_ld(shm, KDCOM_VM_OFF_GUEST_FLAGS);
     epoch = vm_ld(shm, KDCOM_VM_OFF_GUEST_EPOCH);
-    if (epoch != h->guest_epoch) {
+    if (epoch != h->guest_epoch || h->guest_gone) {
+        /* A new epoch, or the region was invalid in between (a guest
+         * re-initialising it, a fresh zeroed file): a new guest, even if
+         * it happened to pick its predecessor's epoch. */
         if (h->guest_epoch != 0)
-            guest_restarted(h);
+            guest_restarted(h, shm);
         h->guest_epoch = epoch;
+        h->guest_gone = 0;
     }
     take_request(h, shm, bound);
     if (h->cur_seq != 0 && !h->cur_done) {

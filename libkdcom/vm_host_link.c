@@ -12,11 +12,18 @@
  *
  *   PACKET       copied into the host's one-packet slot, where a RECEIVE
  *                (now or later) picks it up.  While the slot is full the
- *                host feeds nothing more: the bytes wait where the caller
- *                keeps them, as they would wait in a UART FIFO while the
- *                kernel is not listening.  Because only one PACKET can be
- *                produced per feed before the link pauses, the slot never
- *                overflows (rx_overrun counts it if it ever did).
+ *                host feeds no data packet: feeding stops in front of a
+ *                data leader byte ('0') seen between frames, and the bytes
+ *                wait where the caller keeps them, as they would wait in a
+ *                UART FIFO while the kernel is not listening.  Everything
+ *                else (control packets, break-ins, noise) is still fed,
+ *                so a RESET is always answered: inside a control header
+ *                byte by byte, between frames up to the next '0'.  A data
+ *                frame needs a run of four '0' started between frames, so
+ *                no PACKET can complete while the slot is full
+ *                (rx_overrun counts it if one ever did).  With no valid
+ *                guest in the region a PACKET is dropped at once
+ *                (rx_dropped): nobody could take it.
  *   ACKED        completes a SEND (OK).
  *   RETRIES_EXHAUSTED
  *                the link reports every ACK timeout (retry_limit 1);
@@ -25,6 +32,8 @@
  *                (§3.7: DbgPrint 0x3230, LoadSymbols 0x3031, CreateFile
  *                0x3430), with kdcom_cancel_send(), which re-arms SYNC.
  *                Other packets are retried for as long as it takes.
+ *   RESET        also drops a held packet: the debugger started over and
+ *                will not expect an answer to it.
  *   RESEND/RESET during a SEND: absorbed; the link already retransmits
  *                the packet (§3.4: KdSendPacket resends without spending
  *                a retry).  During a RECEIVE: the answer is RESEND (§3.8).
@@ -94,6 +103,10 @@ static int cur_is(const struct kdcom_vm_host *h, uint32_t op)
 static void on_packet(struct kdcom_vm_host *h, const struct kdcom_event *ev)
 {
     h->dbg_present = 1;
+    if (h->guest_absent) {
+        h->stats.rx_dropped++;
+        return;
+    }
     if (h->slot_full || ev->len > KDCOM_MAX_PAYLOAD) {
         h->stats.rx_overrun++;
         return;
@@ -148,6 +161,10 @@ void kdcom_vm_pump(struct kdcom_vm_host *h)
             break;
         case KDCOM_EV_RESET:
             h->dbg_present = 1;
+            if (h->slot_full) {
+                h->slot_full = 0;
+                h->stats.rx_dropped++;
+            }
             on_resend(h);
             break;
         case KDCOM_EV_RESEND:
@@ -178,9 +195,25 @@ KDCOM_API int kdcom_vm_host_feed(struct kdcom_vm_host *h, uint64_t now,
         h->now = now;
     if (len > (size_t)INT32_MAX)
         len = (size_t)INT32_MAX;
-    while (used < len && !h->slot_full) {
-        int n = kdcom_feed(&h->link, now, in + used, len - used);
+    while (used < len) {
+        size_t chunk = len - used;
+        int n;
 
+        if (h->slot_full) {
+            /* Control traffic only (see the theory of operation). */
+            if (kdcom_parser_busy(&h->link.rx) == 1) {
+                chunk = 1;
+            } else {
+                size_t k = 0;
+
+                while (k < chunk && in[used + k] != KDCOM_LEADER_BYTE_DATA)
+                    k++;
+                if (k == 0)
+                    break; /* perhaps a data packet: the guest first */
+                chunk = k;
+            }
+        }
+        n = kdcom_feed(&h->link, now, in + used, chunk);
         if (n < 0)
             return n;
         used += (size_t)n;
@@ -206,6 +239,26 @@ KDCOM_API int kdcom_vm_host_drain(struct kdcom_vm_host *h, uint64_t now,
     kdcom_vm_pump(h);  /* timers may have reported an ACK timeout */
     kdcom_vm_try_queue(h); /* an abandoned frame may have finished */
     return n;
+}
+
+KDCOM_API int kdcom_vm_host_take_kick(struct kdcom_vm_host *h)
+{
+    int rc = kdcom_vm_host_check(h);
+
+    if (rc != KDCOM_OK)
+        return rc;
+    rc = h->kick_due != 0;
+    h->kick_due = 0;
+    return rc;
+}
+
+KDCOM_API int kdcom_vm_host_guest_flags(const struct kdcom_vm_host *h)
+{
+    int rc = kdcom_vm_host_check(h);
+
+    if (rc != KDCOM_OK)
+        return rc;
+    return (int)(h->guest_flags & 0x7fffffffu);
 }
 
 KDCOM_API int kdcom_vm_host_want_write(const struct kdcom_vm_host *h)

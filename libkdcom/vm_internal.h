@@ -56,5 +56,7 @@ int kdcom_vm_host_check(const struct kdcom_vm_host *h);
 void kdcom_vm_pump(struct kdcom_vm_host *h);
 /* Hands a validated SEND to the link if it can take it now. */
 void kdcom_vm_try_queue(struct kdcom_vm_host *h);
+/* Drops a held packet (counted) and a pending RESEND. */
+void kdcom_vm_drop_held(struct kdcom_vm_host *h);
 
 #endif /* KDCOM_VM_INTERNAL_H */

@@ -10,17 +10,32 @@
  *
  * The loop owns all I/O and never blocks on a peer: sockets are
  * non-blocking, input waits in a bounded buffer while the host service
- * holds a packet for the guest, output waits in another.  Stock ivshmem
- * has no doorbell, so the mailbox is polled: every 50 us while requests
- * flow, backing off to --idle-poll ms when nothing moved for 100 ms (a
- * request waiting for the debugger does not count: bytes wake us).
+ * holds a packet for the guest, output waits in another.
+ *
+ * Doorbells (docs/vm-channel.md section 8.4).  A guest that declares
+ * KDCOM_VM_GF_DOORBELL wakes us with FUTEX_WAKE on the REQ_SEQ word of
+ * the mapping after each post: a doorbell thread sleeps in FUTEX_WAIT on
+ * that word and pokes the loop through a pipe, so the loop sleeps in
+ * pselect() until a request, debugger bytes or a deadline (and at least
+ * every 250 ms while a request is in progress, so HOST_BEAT moves).  The
+ * other way, after every answer the loop does FUTEX_WAKE on RSP_SEQ,
+ * where such a guest sleeps (KDCOM_VM_HF_DOORBELL tells it that we do).
+ * The doorbell thread only makes system calls on the mapping, never loads
+ * from it, so a truncated file gives it EFAULT, never SIGBUS.  A guest
+ * without the flag (stock QEMU ivshmem-plain has no doorbell) is polled:
+ * every 50 us while requests flow, backing off to --idle-poll ms when
+ * nothing moved for 100 ms (a request waiting for the debugger does not
+ * count: bytes wake us).
  *
  * Lifecycle: a debugger may disconnect and another connect at any time (a
- * new connection replaces an old one); the guest may restart (the host
- * service notices the new epoch); neither needs the shim restarted.
- * While no debugger is connected, the link's output is discarded, so
- * droppable packets (DbgPrint) time out as with an absent debugger.
+ * new connection replaces an old one, and kdcom_vm_host_wire_reset()
+ * starts the wire side over for it); the guest may restart, on the same
+ * file or a new one (the host service notices a new epoch or a region
+ * that read invalid); neither needs the shim restarted.  While no
+ * debugger is connected, the link's output is discarded, so droppable
+ * packets (DbgPrint) time out as with an absent debugger.
  */
+#define _DEFAULT_SOURCE /* syscall() */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +49,11 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#endif
 
 #include <kdcom.h>
 #include <kdcom_vm.h>
@@ -45,6 +65,7 @@
 #define HOT_WINDOW_MS 100
 #define HOT_POLL_US 50
 #define RECONNECT_MS 1000
+#define BEAT_MS 250 /* longest sleep while a request is in progress */
 
 static const char usage[] =
 "usage: kdcom-shim [options] --shm FILE ENDPOINT\n"
@@ -88,12 +109,6 @@ struct conn {
     size_t in_len, in_off;
     uint8_t out[8192];
     size_t out_len, out_off;
-    uint64_t feed_hold_until;
-    uint64_t last_feed;
-    /* A parser of our own over the debugger's bytes, only to know whether
-     * a connection ended in the middle of a packet. */
-    struct kdcom_parser shadow;
-    int ended_mid_packet;
 };
 
 static int quiet;
@@ -112,7 +127,6 @@ static void drop(struct conn *c, struct wiretrace *wt, const char *why)
     if (c->fd < 0)
         return;
     say("debugger %s", why);
-    c->ended_mid_packet = kdcom_parser_busy(&c->shadow) == 1;
     close(c->fd);
     c->fd = -1;
     c->in_len = c->in_off = 0;
@@ -121,10 +135,9 @@ static void drop(struct conn *c, struct wiretrace *wt, const char *why)
     wt_reset(wt);
 }
 
-/* A new peer: its first bytes must not land in a packet the old peer
- * left half-sent.  The link abandons such a packet byte_timeout after its
- * last byte; if the old peer stopped mid-packet, hold the new input until
- * then. */
+/* A new peer: the wire side starts over, so its first bytes never land in
+ * a packet the old peer left half-sent, and the first bytes it gets begin
+ * a frame. */
 static void attached(struct conn *c, int fd, const char *peer)
 {
     char msg[200];
@@ -132,9 +145,7 @@ static void attached(struct conn *c, int fd, const char *peer)
     c->fd = fd;
     c->in_len = c->in_off = 0;
     c->out_len = c->out_off = 0;
-    c->feed_hold_until = c->ended_mid_packet ? c->last_feed + 1100 : 0;
-    c->ended_mid_packet = 0;
-    kdcom_parser_init(&c->shadow);
+    kdcom_vm_host_wire_reset(&host, ex_now_ms());
     snprintf(msg, sizeof msg, "debugger connected (%s)", peer);
     say("%s", msg);
 }
@@ -175,6 +186,144 @@ static void on_sigbus(int sig)
         siglongjmp(bus_jmp, 1);
     signal(sig, SIG_DFL);
     raise(sig);
+}
+
+/* ---- doorbells ---- */
+
+#ifdef __linux__
+static long futex(void *w, int op, uint32_t val, const struct timespec *ts)
+{
+    return syscall(SYS_futex, w, op, val, ts, NULL, 0);
+}
+
+static struct {
+    pthread_t thread;
+    int running;
+    int pipe[2];          /* thread -> loop: "the guest rang" */
+    uint32_t *addr;       /* REQ_SEQ in the mapping, or NULL */
+    uint32_t val;         /* REQ_SEQ as the loop saw it before a poll */
+    uint32_t gen;         /* bumped by the loop to re-arm (private futex) */
+    uint32_t stop;
+} db = {.pipe = {-1, -1}};
+
+static void *doorbell_thread(void *arg)
+{
+    (void)arg;
+    while (!__atomic_load_n(&db.stop, __ATOMIC_ACQUIRE)) {
+        uint32_t gen = __atomic_load_n(&db.gen, __ATOMIC_ACQUIRE);
+        uint32_t *addr = __atomic_load_n(&db.addr, __ATOMIC_ACQUIRE);
+        uint32_t val = __atomic_load_n(&db.val, __ATOMIC_ACQUIRE);
+        struct timespec ts = {1, 0};
+        long r = -1;
+
+        if (addr != NULL)
+            r = futex(addr, FUTEX_WAIT, val, &ts);
+        if (addr != NULL && (r == 0 || errno == EAGAIN)) {
+            /* Woken, or REQ_SEQ is no longer what the loop saw: tell the
+             * loop, then wait until it has looked (and re-armed). */
+            char b = 1;
+            if (write(db.pipe[1], &b, 1) < 0 && errno != EAGAIN)
+                break;
+        } else if (addr != NULL && errno != EFAULT) {
+            continue; /* timeout, signal: wait again */
+        }
+        futex(&db.gen, FUTEX_WAIT_PRIVATE, gen, &ts);
+    }
+    return NULL;
+}
+
+static int doorbell_start(void)
+{
+    sigset_t all, old;
+    int rc;
+
+    if (pipe(db.pipe) != 0)
+        return -1;
+    ex_set_nonblock(db.pipe[0]);
+    ex_set_nonblock(db.pipe[1]);
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    rc = pthread_create(&db.thread, NULL, doorbell_thread, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        close(db.pipe[0]);
+        close(db.pipe[1]);
+        db.pipe[0] = db.pipe[1] = -1;
+        return -1;
+    }
+    db.running = 1;
+    return 0;
+}
+
+/* Arms the thread on REQ_SEQ of the mapping (NULL: on nothing), with the
+ * value read before the poll that follows: a post after that read makes
+ * the thread's FUTEX_WAIT return at once. */
+static void doorbell_arm(void *shm)
+{
+    uint32_t *addr = NULL;
+
+    if (!db.running)
+        return;
+    if (shm != NULL) {
+        addr = (uint32_t *)((uint8_t *)shm + KDCOM_VM_OFF_REQ_SEQ);
+        __atomic_store_n(&db.val, __atomic_load_n(addr, __ATOMIC_ACQUIRE),
+                         __ATOMIC_RELEASE);
+    }
+    __atomic_store_n(&db.addr, addr, __ATOMIC_RELEASE);
+    __atomic_add_fetch(&db.gen, 1, __ATOMIC_RELEASE);
+    futex(&db.gen, FUTEX_WAKE_PRIVATE, 1, NULL);
+}
+
+/* Before unmapping: the thread must not sleep on the old pages. */
+static void doorbell_detach(void *old_shm)
+{
+    if (!db.running)
+        return;
+    __atomic_store_n(&db.addr, NULL, __ATOMIC_RELEASE);
+    futex((uint8_t *)old_shm + KDCOM_VM_OFF_REQ_SEQ, FUTEX_WAKE, INT32_MAX,
+          NULL);
+}
+
+static void doorbell_stop(void)
+{
+    if (!db.running)
+        return;
+    __atomic_store_n(&db.stop, 1, __ATOMIC_RELEASE);
+    doorbell_arm(NULL);
+    pthread_join(db.thread, NULL);
+    close(db.pipe[0]);
+    close(db.pipe[1]);
+    db.running = 0;
+}
+
+/* Host -> guest: an answer was published; wake a guest sleeping on
+ * RSP_SEQ. */
+static void kick_guest(void *shm)
+{
+    futex((uint8_t *)shm + KDCOM_VM_OFF_RSP_SEQ, FUTEX_WAKE, INT32_MAX, NULL);
+}
+
+static int doorbell_fd(void)
+{
+    return db.running ? db.pipe[0] : -1;
+}
+#else
+static int doorbell_start(void) { return -1; }
+static void doorbell_arm(void *shm) { (void)shm; }
+static void doorbell_detach(void *shm) { (void)shm; }
+static void doorbell_stop(void) {}
+static void kick_guest(void *shm) { (void)shm; }
+static int doorbell_fd(void) { return -1; }
+#endif
+
+/* Polls the host service, and kicks the guest if an answer went out. */
+static int service(void *shm, size_t size, uint64_t now)
+{
+    int r = kdcom_vm_host_poll(&host, shm, size, now);
+
+    if (kdcom_vm_host_take_kick(&host) == 1)
+        kick_guest(shm);
+    return r;
 }
 
 static int map_shm(const char *path, uint64_t create_size, void **base,
@@ -244,6 +393,7 @@ static void follow_shm(const char *path, void **shm, size_t *size)
         st.st_size == mapped_st.st_size) {
         if (shm_bad) { /* whole again: the pages are back */
             shm_bad = 0;
+            /* The SIGBUS may have cut a poll short: start afresh. */
             kdcom_vm_host_init(&host, &vcfg);
             say("channel file %s is whole again", path);
         }
@@ -254,14 +404,17 @@ static void follow_shm(const char *path, void **shm, size_t *size)
         return; /* being set up; look again later */
     if (map_shm(path, 0, &nb, &ns, &created) != 0)
         return;
+    doorbell_detach(*shm);
     munmap(*shm, *size);
     *shm = nb;
     *size = ns;
-    shm_bad = 0;
-    /* A new file is a new guest, whatever epoch it will pick: nothing of
-     * the old one (a packet it never took, a request in progress) may
-     * carry over. */
-    kdcom_vm_host_init(&host, &vcfg);
+    if (shm_bad) {
+        shm_bad = 0;
+        kdcom_vm_host_init(&host, &vcfg); /* a poll may have been cut */
+    }
+    /* The guest on the new file is noticed by the host service (a region
+     * that reads invalid, or a new epoch): nothing of the old one carries
+     * over. */
     say("channel file %s replaced or resized: mapped again", path);
 }
 
@@ -310,14 +463,14 @@ static int shuttle(struct conn *c, struct wiretrace *wt, void *shm,
     int moved = 0;
 
     /* input: feed what is buffered, as far as the service takes it */
-    while (c->in_off < c->in_len && now >= c->feed_hold_until) {
+    while (c->in_off < c->in_len) {
         int used = kdcom_vm_host_feed(&host, now, c->in + c->in_off,
                                       c->in_len - c->in_off);
         if (used < 0)
             break;
         if (used == 0) {
             /* A packet waits for the guest: let the mailbox take it. */
-            if (shm == NULL || kdcom_vm_host_poll(&host, shm, size, now) < 0)
+            if (shm == NULL || service(shm, size, now) < 0)
                 break;
             used = kdcom_vm_host_feed(&host, now, c->in + c->in_off,
                                       c->in_len - c->in_off);
@@ -325,11 +478,10 @@ static int shuttle(struct conn *c, struct wiretrace *wt, void *shm,
                 break;
         }
         c->in_off += (size_t)used;
-        c->last_feed = now;
         moved = 1;
     }
     if (moved && shm != NULL)
-        kdcom_vm_host_poll(&host, shm, size, now);
+        service(shm, size, now);
     /* output */
     for (;;) {
         if (c->out_off == c->out_len) {
@@ -367,8 +519,8 @@ int main(int argc, char **argv)
     static const char *shm_path, *ep_arg;
     static uint64_t shm_size = 1u << 20, last_active;
     static uint32_t idle_ms = 10, rx_timeout = 1000, ack_timeout = 1000;
-    static int unlink_shm, trace, created, guest_seen = -1;
-    static uint64_t restarts_seen, last_progress, next_follow, stuck_since;
+    static int unlink_shm, trace, created, guest_seen = -1, rearm = 1;
+    static uint64_t restarts_seen, last_progress, next_follow;
     static struct wiretrace wt;
     static struct conn c;
     static void *shm;
@@ -432,7 +584,6 @@ int main(int argc, char **argv)
     }
     memset(&c, 0, sizeof c);
     c.lfd = c.fd = c.keep_slave = -1;
-    kdcom_parser_init(&c.shadow);
     if (ep_parse(ep_arg, &c.sp, err, sizeof err) != 0) {
         fprintf(stderr, "kdcom-shim: %s\n", err);
         return 2;
@@ -441,6 +592,8 @@ int main(int argc, char **argv)
     kdcom_vm_config_init(&vcfg);
     vcfg.receive_timeout_ms = rx_timeout;
     vcfg.ack_timeout_ms = ack_timeout;
+    if (doorbell_start() == 0)
+        vcfg.flags |= KDCOM_VM_CFG_KICKS_GUEST;
     if (kdcom_vm_host_init(&host, &vcfg) != KDCOM_OK) {
         fprintf(stderr, "kdcom-shim: host service configuration refused\n");
         return 2;
@@ -502,53 +655,46 @@ int main(int argc, char **argv)
                     "for it to be whole", shm_path);
             shm_bad = 1;
             next_follow = 0;
+            rearm = 1;
             continue;
         }
         if (now >= next_follow) {
+            void *was = shm;
             follow_shm(shm_path, &shm, &size);
+            if (shm != was)
+                rearm = 1;
             next_follow = now + 250;
         }
         bus_armed = 1;
         struct timespec ts;
         fd_set rd, wr;
-        int nfds = sigfd, r, moved;
+        int nfds = sigfd, r, moved, doorbell;
 
-        r = shm_bad ? KDCOM_VM_POLL_NO_GUEST
-                    : kdcom_vm_host_poll(&host, shm, size, now);
+        if (rearm) {
+            doorbell_arm(shm_bad ? NULL : shm);
+            rearm = 0;
+        }
+        r = shm_bad ? KDCOM_VM_POLL_NO_GUEST : service(shm, size, now);
         if (r == KDCOM_VM_POLL_NO_GUEST && guest_seen != 0) {
             say("%s", "waiting for a guest to initialise the channel");
             guest_seen = 0;
         } else if (r >= 0 && r != KDCOM_VM_POLL_NO_GUEST) {
             uint64_t rs = kdcom_vm_host_stats(&host)->guest_restarts;
-            if (guest_seen != 1)
-                say("%s", "guest attached");
-            else if (rs != restarts_seen)
+            if (rs != restarts_seen)
                 say("%s", "guest restarted");
+            else if (guest_seen != 1)
+                say("%s", "guest attached");
             guest_seen = 1;
             restarts_seen = rs;
         }
         try_connect(&c);
         moved = shuttle(&c, &wt, shm_bad ? NULL : shm, size, now);
         bus_armed = 0;
-        /* A packet the debugger sent to a guest that then vanished blocks
-         * the input (RESETs included) until a guest takes it.  With no
-         * guest for 2 s, start the service afresh so a debugger can at
-         * least synchronise; a guest that comes back sees a new host. */
-        if (r == KDCOM_VM_POLL_NO_GUEST && c.in_off < c.in_len &&
-            now >= c.feed_hold_until && !moved) {
-            if (stuck_since == 0)
-                stuck_since = now;
-            else if (now - stuck_since >= 2000) {
-                kdcom_vm_host_init(&host, &vcfg);
-                say("%s", "input held for a guest that is gone: host "
-                    "service restarted");
-                stuck_since = 0;
-            }
-        } else {
-            stuck_since = 0;
-        }
-        /* Hot polling only while the mailbox moves: a request that just
-         * waits for the debugger needs no polling (its input wakes us). */
+        doorbell = doorbell_fd() >= 0 && !shm_bad &&
+                   (kdcom_vm_host_guest_flags(&host) & KDCOM_VM_GF_DOORBELL);
+        /* Hot polling only while the mailbox moves, and only for a guest
+         * without a doorbell: a request that just waits for the debugger
+         * needs no polling (its input wakes us). */
         {
             const struct kdcom_vm_stats *vs = kdcom_vm_host_stats(&host);
             uint64_t progress = vs->requests + vs->sends_acked +
@@ -562,6 +708,11 @@ int main(int argc, char **argv)
         FD_ZERO(&rd);
         FD_ZERO(&wr);
         FD_SET(sigfd, &rd);
+        if (doorbell_fd() >= 0) {
+            FD_SET(doorbell_fd(), &rd);
+            if (doorbell_fd() > nfds)
+                nfds = doorbell_fd();
+        }
         if (c.lfd >= 0) {
             FD_SET(c.lfd, &rd);
             if (c.lfd > nfds)
@@ -575,17 +726,18 @@ int main(int argc, char **argv)
             if (c.fd > nfds)
                 nfds = c.fd;
         }
-        /* Sleep: briefly while requests flow, longer when idle, never past
-         * a link or service deadline. */
+        /* Sleep, never past a link or service deadline: with a doorbell
+         * until the guest rings (at least every BEAT_MS while a request is
+         * in progress, so HOST_BEAT moves; every 250 ms when idle, to
+         * follow the file); without one, briefly while requests flow,
+         * longer when idle. */
         deadline = kdcom_vm_host_next_deadline(&host);
-        if (now - last_active < HOT_WINDOW_MS) {
+        if (!doorbell && now - last_active < HOT_WINDOW_MS) {
             ts.tv_sec = 0;
             ts.tv_nsec = HOT_POLL_US * 1000L;
         } else {
-            int ms = ex_poll_timeout(now, deadline, (int)idle_ms);
-            if (c.in_off < c.in_len && c.feed_hold_until > now &&
-                c.feed_hold_until - now < (uint64_t)ms)
-                ms = (int)(c.feed_hold_until - now);
+            int ms = ex_poll_timeout(now, deadline,
+                                     doorbell ? BEAT_MS : (int)idle_ms);
             ts.tv_sec = ms / 1000;
             ts.tv_nsec = (long)(ms % 1000) * 1000000L;
         }
@@ -598,6 +750,12 @@ int main(int argc, char **argv)
         }
         if (FD_ISSET(sigfd, &rd))
             ex_signals_drain();
+        if (doorbell_fd() >= 0 && FD_ISSET(doorbell_fd(), &rd)) {
+            char b[64];
+            while (read(doorbell_fd(), b, sizeof b) > 0)
+                ;
+            rearm = 1;
+        }
         if (c.lfd >= 0 && FD_ISSET(c.lfd, &rd)) {
             char peer[160];
             int fd = ep_accept(c.lfd, peer, sizeof peer);
@@ -611,15 +769,6 @@ int main(int argc, char **argv)
         if (c.fd >= 0 && c.in_off == c.in_len && FD_ISSET(c.fd, &rd)) {
             ssize_t n = read(c.fd, c.in, sizeof c.in);
             if (n > 0) {
-                size_t off = 0;
-                while (off < (size_t)n) {
-                    struct kdcom_frame f;
-                    int u = kdcom_parse(&c.shadow, c.in + off,
-                                        (size_t)n - off, &f);
-                    if (u <= 0)
-                        break;
-                    off += (size_t)u;
-                }
                 wt_bytes(&wt, 1, c.in, (size_t)n);
                 c.in_len = (size_t)n;
                 c.in_off = 0;
@@ -634,6 +783,7 @@ int main(int argc, char **argv)
     }
     if (ex_stop_requested())
         say("%s", "stopping");
+    doorbell_stop();
     print_stats();
     if (c.fd >= 0)
         close(c.fd);
@@ -650,6 +800,7 @@ int main(int argc, char **argv)
     return 0;
 fail:
     fprintf(stderr, "kdcom-shim: %s\n", err);
+    doorbell_stop();
     munmap(shm, size);
     if (unlink_shm)
         unlink(shm_path);

@@ -3,8 +3,12 @@
  * backend_vm.c - kdcom-simkernel-vm: the platform interface guest/'s vm
  * back end needs (guest/kdguest.h), for a process.  The "ivshmem BAR" is
  * the shared-memory file, mapped; kdcom-shim (or any host running the
- * host service) serves it, polling the file.
+ * host service) serves it.  On Linux both doorbells are futexes on words
+ * of the mapping: the kernel wakes the shim after posting a request
+ * (REQ_SEQ) and sleeps on RSP_SEQ until the shim's kick, so neither side
+ * spins.
  */
+#define _DEFAULT_SOURCE /* syscall() */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +18,10 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#endif
 
 #include <kdcom_vm.h>
 
@@ -23,6 +31,8 @@
 
 static void *region;
 static size_t region_size;
+
+static void doorbells_on(void);
 
 const char *backend_program(void)
 {
@@ -68,6 +78,16 @@ int backend_setup(const char *target, struct wiretrace *wt)
         region = NULL;
         return -1;
     }
+    /* Per boot: the guest epoch must differ from the last kernel's even
+     * on a fresh zeroed file. */
+    {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        KdGuestEpochSeed = (ULONG)((uint32_t)getpid() * 2654435761u ^
+                                   (uint32_t)ts.tv_nsec ^
+                                   (uint32_t)ts.tv_sec);
+    }
+    doorbells_on();
     return 0;
 }
 
@@ -78,25 +98,11 @@ void backend_close(void)
     region = NULL;
 }
 
-/* The guest transport spins on this clock while it waits for the host
- * (a kernel has nothing better to do with interrupts off).  A simulated
- * kernel shares the machine with its host, so every 32nd reading naps:
- * 10 us while the wait is young (during a transfer the answer is usually
- * microseconds away), 500 us once the request has waited 5 ms (the
- * debugger is thinking).  A spin then costs a few percent of a core. */
-static uint64_t posted_at;
-
+/* The platform clock: plain CLOCK_MONOTONIC, no naps.  Waiting is the
+ * relax hook's business. */
 uint64_t KdPlatformMilliseconds(void)
 {
-    static unsigned calls;
-    uint64_t now = ex_now_ms();
-
-    if (++calls % 32 == 0) {
-        struct timespec ts = {0, now - posted_at >= 5 ? 500000 : 10000};
-        nanosleep(&ts, NULL);
-        now = ex_now_ms();
-    }
-    return now;
+    return ex_now_ms();
 }
 
 void *KdVmPlatformChannel(ULONG *size)
@@ -105,9 +111,75 @@ void *KdVmPlatformChannel(ULONG *size)
     return region;
 }
 
-/* Called right after each request is posted: the start of a wait.  The
- * host polls the file, so there is nobody to wake. */
+#ifdef __linux__
+/* The doorbells of a two-process setup (docs/vm-channel.md section 8.4):
+ * futexes on words of the shared mapping.  Shared futexes (no
+ * FUTEX_PRIVATE_FLAG): the two processes map the same file, and the
+ * kernel keys the futex on the file page, not on the address. */
+static long futex(volatile uint32_t *w, int op, uint32_t val,
+                  const struct timespec *ts)
+{
+    return syscall(SYS_futex, (void *)(uintptr_t)w, op, val, ts, NULL, 0);
+}
+
+/* Guest -> host: the request is posted (REQ_SEQ written); wake the
+ * host's doorbell thread sleeping on REQ_SEQ. */
 void KdVmPlatformNotify(void)
 {
-    posted_at = ex_now_ms();
+    if (region != NULL)
+        futex((volatile uint32_t *)((uint8_t *)region + KDCOM_VM_OFF_REQ_SEQ),
+              FUTEX_WAKE, 1, NULL);
 }
+
+/* While waiting for an answer: a few pauses (an answer already on its
+ * way costs no system call), then sleep on RSP_SEQ until the host's kick,
+ * 2 ms at most so the transport's clocks keep running.  A host that does
+ * not kick (no KDCOM_VM_HF_DOORBELL) is waited for in 50 us naps. */
+#define RELAX_SPINS 32
+
+static void relax(volatile uint32_t *word, uint32_t seen, ULONG round)
+{
+    const uint32_t *flags =
+        (const uint32_t *)((const uint8_t *)region + KDCOM_VM_OFF_HOST_FLAGS);
+
+    if (round < RELAX_SPINS) {
+#if defined(__i386__) || defined(__x86_64__)
+        __builtin_ia32_pause();
+#endif
+        return;
+    }
+    if (__atomic_load_n(flags, __ATOMIC_RELAXED) & KDCOM_VM_HF_DOORBELL) {
+        struct timespec ts = {0, 2000000};
+        futex(word, FUTEX_WAIT, seen, &ts);
+    } else {
+        struct timespec ts = {0, 50000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static void doorbells_on(void)
+{
+    KdVmPlatformRelax = relax;
+    KdGuestChannelFlags = KDCOM_VM_GF_DOORBELL;
+}
+#else
+void KdVmPlatformNotify(void)
+{
+}
+
+/* No futex: sleep a little between reads once the answer is late. */
+static void relax(volatile uint32_t *word, uint32_t seen, ULONG round)
+{
+    struct timespec ts = {0, 50000};
+
+    (void)word;
+    (void)seen;
+    if (round >= 32)
+        nanosleep(&ts, NULL);
+}
+
+static void doorbells_on(void)
+{
+    KdVmPlatformRelax = relax;
+}
+#endif

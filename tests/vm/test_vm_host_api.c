@@ -71,7 +71,10 @@ static void test_abi_constants(void **state)
     }
     assert_int_equal(KDCOM_VM_ABI_VERSION,
                      (KDCOM_VM_ABI_MAJOR << 16) | KDCOM_VM_ABI_MINOR);
-    assert_int_equal(KDCOM_VM_ABI_VERSION, 0x00010000);
+    assert_int_equal(KDCOM_VM_ABI_VERSION, 0x00010001);
+    assert_int_equal(KDCOM_VM_OFF_GUEST_FLAGS, 0x14);
+    assert_int_equal(KDCOM_VM_GF_DOORBELL, 0x1);
+    assert_int_equal(KDCOM_VM_HF_DOORBELL, 0x8);
     assert_int_equal(KDCOM_VM_MIN_SIZE, 0x3000);
     assert_int_equal(KDCOM_VM_BUF_BASE, 0x1000);
     assert_int_equal(KDCOM_VM_DEF_HEAD_OFF, 0x1000);
@@ -126,8 +129,10 @@ static void test_config_and_names(void **state)
     cfg.receive_timeout_ms = 0;
     assert_int_equal(kdcom_vm_host_init(h, &cfg), KDCOM_ERR_CONFIG);
     kdcom_vm_config_init(&cfg);
-    cfg.flags = 1;
+    cfg.flags = 2; /* only KDCOM_VM_CFG_KICKS_GUEST is defined */
     assert_int_equal(kdcom_vm_host_init(h, &cfg), KDCOM_ERR_CONFIG);
+    cfg.flags = KDCOM_VM_CFG_KICKS_GUEST;
+    assert_int_equal(kdcom_vm_host_init(h, &cfg), KDCOM_OK);
     kdcom_vm_config_init(&cfg);
     cfg.ack_timeout_ms = 0; /* refused by the link */
     assert_int_equal(kdcom_vm_host_init(h, &cfg), KDCOM_ERR_CONFIG);
@@ -189,7 +194,13 @@ static void test_deadlines_and_flow(void **state)
                                             (size_t)(2 * n)), n);
     }
     assert_int_equal(kdcom_vm_host_want_read(&V->host), 0);
-    assert_int_equal(kdcom_vm_host_feed(&V->host, V->now, req, 1), 0);
+    {
+        /* a data leader byte waits; noise before it is still taken */
+        static const uint8_t lead[2] = {0x5a, KDCOM_LEADER_BYTE_DATA};
+        assert_int_equal(kdcom_vm_host_feed(&V->host, V->now, lead, 2), 1);
+        assert_int_equal(kdcom_vm_host_feed(&V->host, V->now, lead + 1, 1),
+                         0);
+    }
     assert_int_equal(kdcom_vm_host_next_deadline(&V->host), V->now);
     assert_int_equal(kdcom_vm_host_want_write(&V->host), 1); /* the ACK */
     assert_int_equal(kdcom_vm_host_poll(&V->host, V->shm, V->size, V->now),
