@@ -16,6 +16,7 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 
 #include "vmt.h"
 
@@ -378,6 +379,75 @@ static void test_bad_calls(void **state)
         fail_msg("%s", T->fail);
 }
 
+/* Epochs, guest flags and the relax hook. */
+static volatile uint32_t *relax_word;
+static unsigned relax_calls;
+
+static void count_relax(volatile uint32_t *word, uint32_t seen, ULONG round)
+{
+    (void)seen;
+    (void)round;
+    relax_word = word;
+    relax_calls++;
+    sched_yield();
+}
+
+static uint32_t guest_ld(struct vmt *v, uint32_t off)
+{
+    return __atomic_load_n((uint32_t *)(void *)(v->guest_map + off),
+                           __ATOMIC_ACQUIRE);
+}
+
+static void kernel_epochs(struct vmt *v)
+{
+    uint32_t e1, e2, e3;
+
+    VMT_CHECK(v, KdDebuggerInitialize0(NULL) == KDAPI_STATUS_SUCCESS);
+    e1 = guest_ld(v, KDCOM_VM_OFF_GUEST_EPOCH);
+    VMT_CHECK(v, e1 != 0);
+    VMT_CHECK(v, guest_ld(v, KDCOM_VM_OFF_GUEST_FLAGS) == 0);
+    /* A zeroed guest half (as on a fresh region): the new epoch is not
+     * the old one, as "old + 1" would have made it (1 both times). */
+    memset(v->guest_map, 0, 0x80);
+    KdGuestChannelFlags = KDCOM_VM_GF_DOORBELL | 0x80;
+    VMT_CHECK(v, KdDebuggerInitialize0(NULL) == KDAPI_STATUS_SUCCESS);
+    e2 = guest_ld(v, KDCOM_VM_OFF_GUEST_EPOCH);
+    VMT_CHECK(v, e2 != 0 && e2 != e1);
+    VMT_CHECK(v, guest_ld(v, KDCOM_VM_OFF_GUEST_FLAGS) ==
+                     KDCOM_VM_GF_DOORBELL);
+    KdGuestChannelFlags = 0;
+    /* A re-open over the same region: a new epoch too. */
+    KdGuestEpochSeed = 12345;
+    VMT_CHECK(v, KdDebuggerInitialize0(NULL) == KDAPI_STATUS_SUCCESS);
+    e3 = guest_ld(v, KDCOM_VM_OFF_GUEST_EPOCH);
+    VMT_CHECK(v, e3 != 0 && e3 != e2);
+    KdGuestEpochSeed = 0;
+    /* The relax hook is called while waiting, on RSP_SEQ. */
+    KdVmPlatformRelax = count_relax;
+    relax_calls = 0;
+    set_mode(v, M_SILENT);
+    KdGuestAnswerTimeoutMs = 200;
+    VMT_CHECK(v, receive(v, 100) == KdPacketTimedOut);
+    KdGuestAnswerTimeoutMs = 5000;
+    set_mode(v, M_OK);
+    VMT_CHECK(v, relax_calls > 0);
+    VMT_CHECK(v, relax_word ==
+                     (volatile uint32_t *)(void *)(v->guest_map +
+                                                   KDCOM_VM_OFF_RSP_SEQ));
+    KdVmPlatformRelax = NULL;
+}
+
+static void test_epochs_and_relax(void **state)
+{
+    struct evil e = {M_OK, 1, 0, 0, 0};
+
+    (void)state;
+    T->user = &e;
+    assert_int_equal(vmt_run(T, kernel_epochs, evil_host, 30000), 0);
+    if (T->fail[0])
+        fail_msg("%s", T->fail);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -404,6 +474,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_garbage_answers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_calls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_epochs_and_relax, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
