@@ -62,6 +62,11 @@
  *     kdcom_vm_host_next_deadline(h)          when to call poll again at
  *         the latest (UINT64_MAX: only when the guest posts or bytes come).
  *
+ *   plus kdcom_vm_host_wire_reset(h, now) when the debugger connection
+ *   changes, and kdcom_vm_host_take_kick(h) after a poll, for a host that
+ *   wakes a sleeping guest when an answer goes out (the doorbells:
+ *   KDCOM_VM_GF_DOORBELL, KDCOM_VM_HF_DOORBELL, docs/vm-channel.md 8.4).
+ *
  *   A polling loop calls poll, feed, drain (and poll again after feed, so
  *   a received packet reaches the guest at once) until idle, then sleeps
  *   until the deadline, input, or a guest notification.  An exit handler
