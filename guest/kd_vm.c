@@ -15,7 +15,7 @@
  *   RSP_SEQ ("the guest spins politely").  With one, the hook decides: it
  *   may pause, yield, or sleep until RSP_SEQ changes (a futex, a
  *   hypercall that parks the vCPU until the host answers), as long as it
- *   returns within a few milliseconds so the client's clocks keep
+ *   returns within about 10 ms so the client's clocks keep
  *   running.
  */
 #include "kd_backend.h"

@@ -45,8 +45,8 @@
  *         Round the number of calls so far in this wait (0 first).  It may
  *         pause, yield, or sleep until *Word != Seen (FUTEX_WAIT, shared;
  *         a hypercall that parks the vCPU until the host answers), but
- *         must return within a few milliseconds: the transport's timeouts
- *         run between calls.  Spinning first and sleeping later keeps the
+ *         must return within about 10 ms: the transport's timeouts (in
+ *         seconds) are checked between calls.  Spinning first and sleeping later keeps the
  *         latency of quick answers low; sleeping is only efficient when
  *         the host kicks the guest after each answer (HOST_FLAGS bit
  *         KDCOM_VM_HF_DOORBELL).

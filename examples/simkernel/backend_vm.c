@@ -132,7 +132,10 @@ void KdVmPlatformNotify(void)
 }
 
 /* While waiting for an answer: sleep on RSP_SEQ until the host's kick,
- * 2 ms at most so the transport's clocks keep running.  No spinning
+ * 2 ms at most so the transport's clocks keep running (10 ms once the
+ * wait has lasted 50 rounds: the debugger is away or thinking, and the
+ * clocks count in seconds; an idle stopped kernel then wakes 100 times a
+ * second, not 500).  No spinning
  * first: the simulated kernel shares the machine with the shim and the
  * debugger, and a spinning guest takes the CPU the answer needs (on a
  * loaded two-CPU machine, spinning even 32 rounds first halved the
@@ -143,9 +146,8 @@ static void relax(volatile uint32_t *word, uint32_t seen, ULONG round)
     const uint32_t *flags =
         (const uint32_t *)((const uint8_t *)region + KDCOM_VM_OFF_HOST_FLAGS);
 
-    (void)round;
     if (__atomic_load_n(flags, __ATOMIC_RELAXED) & KDCOM_VM_HF_DOORBELL) {
-        struct timespec ts = {0, 2000000};
+        struct timespec ts = {0, round < 50 ? 2000000 : 10000000};
         futex(word, FUTEX_WAIT, seen, &ts);
     } else {
         struct timespec ts = {0, 50000};
