@@ -371,6 +371,7 @@ struct kdcom_vm_host {
     uint64_t cur_deadline; /* RECEIVE: TIMEOUT at this time */
     uint32_t slot_type;
     uint32_t slot_len;
+    uint64_t slot_at;      /* when the held packet arrived */
     uint32_t guest_flags;  /* GUEST_FLAGS of the valid guest, else 0 */
     uint32_t guest_absent; /* the last poll found no valid guest */
     uint32_t kick_due;     /* an answer was published since take_kick */
@@ -405,7 +406,10 @@ KDCOM_API int kdcom_vm_host_poll(struct kdcom_vm_host *h, void *shm,
  * rest later.  A held packet never blocks the wire for good: it is dropped
  * (stats.rx_dropped) when a poll finds no valid guest, when the guest
  * restarts, when the debugger sends RESET, and by
- * kdcom_vm_host_wire_reset().  While the region holds no guest, packets
+ * kdcom_vm_host_wire_reset(), and when it has been held for twice
+ * receive_timeout_ms (at least 2 s) while a data packet waits behind it
+ * (a stopped kernel asks again at least every receive_timeout_ms: the
+ * guest is gone or hung).  While the region holds no guest, packets
  * are dropped as they arrive (acknowledged: a kernel that is not there
  * cannot answer them anyway).  Returns bytes consumed or a fatal error. */
 KDCOM_API int kdcom_vm_host_feed(struct kdcom_vm_host *h, uint64_t now,

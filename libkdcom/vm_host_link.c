@@ -21,7 +21,10 @@
  *                byte by byte, between frames up to the next '0'.  A data
  *                frame needs a run of four '0' started between frames, so
  *                no PACKET can complete while the slot is full
- *                (rx_overrun counts it if one ever did).  With no valid
+ *                (rx_overrun counts it if one ever did).  A packet held
+ *                for twice receive_timeout_ms (2 s at least) while a data
+ *                packet waits behind it is dropped: the guest that should
+ *                have asked for it is gone or hung.  With no valid
  *                guest in the region a PACKET is dropped at once
  *                (rx_dropped): nobody could take it.
  *   ACKED        completes a SEND (OK).
@@ -95,6 +98,19 @@ void kdcom_vm_try_queue(struct kdcom_vm_host *h)
      * next poll or drain tries again. */
 }
 
+/* A stopped kernel asks again at least every receive_timeout_ms, so a
+ * packet held for twice that (2 s at least) with more data behind it was
+ * sent to a guest that is gone or hung: it must not block the wire for
+ * good. */
+static int held_too_long(const struct kdcom_vm_host *h)
+{
+    uint64_t limit = 2 * (uint64_t)h->cfg.receive_timeout_ms;
+
+    if (limit < 2000)
+        limit = 2000;
+    return h->now - h->slot_at >= limit;
+}
+
 static int cur_is(const struct kdcom_vm_host *h, uint32_t op)
 {
     return h->cur_seq != 0 && h->cur_op == op && !h->cur_done;
@@ -112,6 +128,7 @@ static void on_packet(struct kdcom_vm_host *h, const struct kdcom_event *ev)
         return;
     }
     memcpy(h->slot, ev->payload, ev->len);
+    h->slot_at = h->now;
     h->slot_type = ev->type;
     h->slot_len = ev->len;
     h->slot_full = 1;
@@ -208,8 +225,13 @@ KDCOM_API int kdcom_vm_host_feed(struct kdcom_vm_host *h, uint64_t now,
 
                 while (k < chunk && in[used + k] != KDCOM_LEADER_BYTE_DATA)
                     k++;
-                if (k == 0)
+                if (k == 0 && !held_too_long(h))
                     break; /* perhaps a data packet: the guest first */
+                if (k == 0) {
+                    h->slot_full = 0; /* the guest is gone or hung */
+                    h->stats.rx_dropped++;
+                    continue;
+                }
                 chunk = k;
             }
         }

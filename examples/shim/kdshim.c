@@ -454,7 +454,7 @@ static void print_stats(void)
     fprintf(stderr, "kdcom-shim: channel: requests=%llu sends=%llu acked=%llu "
             "dropped=%llu receives=%llu received=%llu timeouts=%llu "
             "resends=%llu breakins=%llu errors=%llu guest_restarts=%llu "
-            "torn=%llu abandoned=%llu\n",
+            "torn=%llu abandoned=%llu rx_dropped=%llu wire_resets=%llu\n",
             (unsigned long long)v->requests, (unsigned long long)v->sends,
             (unsigned long long)v->sends_acked,
             (unsigned long long)v->sends_dropped,
@@ -463,7 +463,9 @@ static void print_stats(void)
             (unsigned long long)v->breakins, (unsigned long long)v->errors,
             (unsigned long long)v->guest_restarts,
             (unsigned long long)v->torn_requests,
-            (unsigned long long)v->abandoned);
+            (unsigned long long)v->abandoned,
+            (unsigned long long)v->rx_dropped,
+            (unsigned long long)v->wire_resets);
     fprintf(stderr, "kdcom-shim: link: bytes in=%llu out=%llu packets "
             "sent=%llu received=%llu retransmits=%llu ack_timeouts=%llu "
             "resets in=%llu resends in/out=%llu/%llu duplicates=%llu "

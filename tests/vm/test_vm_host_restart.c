@@ -3,7 +3,8 @@
  * test_vm_host_restart.c - the host service across changes on either
  * side: a guest restarting on a fresh zeroed region (with or without the
  * host seeing the region invalid in between, with its predecessor's epoch
- * or not), a packet held for a guest that has gone, a RESET from the
+ * or not), a packet held for a guest that has gone (region invalid, or
+ * still valid but silent for too long), a RESET from the
  * debugger while a packet is held, a new debugger connection
  * (kdcom_vm_host_wire_reset) cutting half-parsed input and a half-drained
  * frame, and the doorbell API (take_kick, guest flags, HF_DOORBELL).
@@ -177,6 +178,32 @@ static void test_held_packet_guest_gone(void **state)
     assert_int_equal(stats()->rx_overrun, 0);
 }
 
+/* A guest that is gone but left a valid region: a packet held for it is
+ * dropped once it has waited twice the receive timeout (2 s at least)
+ * with another data packet behind it. */
+static void test_held_too_long(void **state)
+{
+    uint8_t buf[2 * KDCOM_MAX_FRAME];
+    int n, m;
+
+    (void)state;
+    assert_int_equal(vmh_sync(V), 0);
+    n = data_frame(buf, KDCOM_INITIAL_ID, 200);
+    m = data_frame(buf + n, KDCOM_INITIAL_ID ^ 1, 300);
+    assert_int_equal(kdcom_vm_host_feed(&V->host, V->now, buf,
+                                        (size_t)(n + m)), n);
+    V->now += 1999;
+    assert_int_equal(kdcom_vm_host_feed(&V->host, V->now, buf + n,
+                                        (size_t)m), 0);
+    assert_int_equal(stats()->rx_dropped, 0);
+    V->now += 1;
+    assert_int_equal(kdcom_vm_host_feed(&V->host, V->now, buf + n,
+                                        (size_t)m), m);
+    assert_int_equal(stats()->rx_dropped, 1);
+    assert_int_equal(kdcom_vm_host_want_read(&V->host), 0); /* the new one */
+    assert_int_equal(stats()->rx_overrun, 0);
+}
+
 /* A new debugger connection: the old one left half a packet in the
  * host's parser and half a frame in its output; the new one synchronises
  * and receives the kernel's state change whole. */
@@ -277,6 +304,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_held_packet_guest_gone, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_held_too_long, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wire_reset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_doorbell_api, setup, teardown),
     };
