@@ -152,7 +152,7 @@ valgrind:
 # Coverage of libkdcom/ from the API tests (C and VM channel) plus the
 # corpus replay.  gcov always; lcov's HTML report when lcov is there.
 COV_B       := $(B)/coverage
-COV_TARGETS = check-c fuzz-replay $(filter check-guest,$(CHECK_TARGETS))
+COV_TARGETS = check-c fuzz-replay $(if $(filter check-guest,$(CHECK_TARGETS)),check-vm)
 LCOV        ?= lcov
 GENHTML     ?= genhtml
 LCOV_RC     := --rc lcov_branch_coverage=1

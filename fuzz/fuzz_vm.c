@@ -434,6 +434,23 @@ static void do_drain(size_t cap)
     check_stats();
 }
 
+/* A new debugger connection: the wire starts over, the next byte drained
+ * begins a frame, the guest notices nothing, counters are kept. */
+static void wire_reset(void)
+{
+    int rc = kdcom_vm_host_wire_reset(&host, now);
+
+    FZ_CHECK(rc == KDCOM_OK, "wire_reset: %d", rc);
+    kdcom_parser_init(&out_chk);
+    kdcom_parser_init(&in_ref);
+    nacked = 0;
+    wire_len = 0;
+    FZ_CHECK(kdcom_vm_host_take_kick(&host) >= 0 &&
+                 kdcom_vm_host_guest_flags(&host) >= 0,
+             "kick and guest flags");
+    check_stats();
+}
+
 /* ---- guest ops ---- */
 
 static void guest_header(struct fz_in *in)
@@ -671,8 +688,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                      "state queries");
             break;
         default: {
-            uint8_t sel = fz_u8(&in);
-            uint64_t d = kdcom_vm_host_next_deadline(&host);
+            uint8_t sel;
+            uint64_t d;
+
+            if ((op & 0xC0) == 0xC0) {
+                wire_reset();
+                break;
+            }
+            sel = fz_u8(&in);
+            d = kdcom_vm_host_next_deadline(&host);
             if (sel < 128 && d != UINT64_MAX && d > now)
                 now = d;
             else
