@@ -17,11 +17,14 @@
  * the mapping after each post: a doorbell thread sleeps in FUTEX_WAIT on
  * that word and pokes the loop through a pipe, so the loop sleeps in
  * pselect() until a request, debugger bytes or a deadline (and at least
- * every 250 ms while a request is in progress, so HOST_BEAT moves).  The
- * other way, after every answer the loop does FUTEX_WAKE on RSP_SEQ,
- * where such a guest sleeps (KDCOM_VM_HF_DOORBELL tells it that we do).
- * The doorbell thread only makes system calls on the mapping, never loads
- * from it, so a truncated file gives it EFAULT, never SIGBUS.  A guest
+ * every 250 ms while a request is in progress, so HOST_BEAT moves); right
+ * after an answer the loop waits for the guest's next request on the word
+ * itself, briefly.  The other way, after every answer the loop does
+ * FUTEX_WAKE on RSP_SEQ, where such a guest sleeps (KDCOM_VM_HF_DOORBELL
+ * tells it that we do).  The doorbell thread reads the word with pread()
+ * on the file and only makes system calls on the mapping, never loads
+ * from it, so a truncated file gives it a short read or EFAULT, never
+ * SIGBUS.  A guest
  * without the flag (stock QEMU ivshmem-plain has no doorbell) is polled:
  * every 50 us while requests flow, backing off to --idle-poll ms when
  * nothing moved for 100 ms (a request waiting for the debugger does not
@@ -191,6 +194,8 @@ static void on_sigbus(int sig)
 
 /* ---- doorbells ---- */
 
+static int mapped_fd = -1; /* the file behind the mapping */
+
 #ifdef __linux__
 static long futex(void *w, int op, uint32_t val, const struct timespec *ts)
 {
@@ -201,35 +206,58 @@ static struct {
     pthread_t thread;
     int running;
     int pipe[2];          /* thread -> loop: "the guest rang" */
-    uint32_t *addr;       /* REQ_SEQ in the mapping, or NULL */
-    uint32_t val;         /* REQ_SEQ as the loop saw it before a poll */
-    uint32_t gen;         /* bumped by the loop to re-arm (private futex) */
+    pthread_mutex_t mu;   /* guards next_fd, next_addr */
+    int next_fd;          /* handed to the thread, which then owns it */
+    uint32_t *next_addr;  /* REQ_SEQ in the mapping, or NULL */
+    uint32_t gen;         /* bumped on each hand-over (private futex) */
+    uint32_t following;   /* the loop waits on REQ_SEQ itself */
     uint32_t stop;
-} db = {.pipe = {-1, -1}};
+} db = {.pipe = {-1, -1}, .mu = PTHREAD_MUTEX_INITIALIZER, .next_fd = -1};
 
+/* Sleeps on REQ_SEQ and tells the loop (a byte in the pipe) when it moves,
+ * unless the loop is waiting on it itself.  The value to wait on is read
+ * with pread() on the file, never loaded from the mapping: a truncated
+ * file gives a short read (and FUTEX_WAIT EFAULT), never SIGBUS.  Reading
+ * the value right before each FUTEX_WAIT means no post is ever missed: one
+ * in between makes the wait return at once. */
 static void *doorbell_thread(void *arg)
 {
+    uint32_t *addr = NULL, mygen = 0, seen = 0, v;
+    int fd = -1, have = 0;
+
     (void)arg;
     while (!__atomic_load_n(&db.stop, __ATOMIC_ACQUIRE)) {
-        uint32_t gen = __atomic_load_n(&db.gen, __ATOMIC_ACQUIRE);
-        uint32_t *addr = __atomic_load_n(&db.addr, __ATOMIC_ACQUIRE);
-        uint32_t val = __atomic_load_n(&db.val, __ATOMIC_ACQUIRE);
-        struct timespec ts = {1, 0};
-        long r = -1;
+        struct timespec slow = {0, 100000000}, ts = {1, 0};
+        uint32_t g = __atomic_load_n(&db.gen, __ATOMIC_ACQUIRE);
 
-        if (addr != NULL)
-            r = futex(addr, FUTEX_WAIT, val, &ts);
-        if (addr != NULL && (r == 0 || errno == EAGAIN)) {
-            /* Woken, or REQ_SEQ is no longer what the loop saw: tell the
-             * loop, then wait until it has looked (and re-armed). */
+        if (g != mygen) {
+            pthread_mutex_lock(&db.mu);
+            if (fd >= 0)
+                close(fd);
+            fd = db.next_fd;
+            addr = db.next_addr;
+            db.next_fd = -1;
+            mygen = __atomic_load_n(&db.gen, __ATOMIC_ACQUIRE);
+            pthread_mutex_unlock(&db.mu);
+            have = 0;
+        }
+        if (fd < 0 || addr == NULL ||
+            pread(fd, &v, sizeof v, KDCOM_VM_OFF_REQ_SEQ) != (ssize_t)sizeof v) {
+            futex(&db.gen, FUTEX_WAIT_PRIVATE, mygen, &slow);
+            continue;
+        }
+        if (have && v != seen && v != 0 &&
+            !__atomic_load_n(&db.following, __ATOMIC_SEQ_CST)) {
             char b = 1;
             if (write(db.pipe[1], &b, 1) < 0 && errno != EAGAIN)
                 break;
-        } else if (addr != NULL && errno != EFAULT) {
-            continue; /* timeout, signal: wait again */
         }
-        futex(&db.gen, FUTEX_WAIT_PRIVATE, gen, &ts);
+        seen = v;
+        have = 1;
+        futex(addr, FUTEX_WAIT, v, &ts);
     }
+    if (fd >= 0)
+        close(fd);
     return NULL;
 }
 
@@ -256,41 +284,45 @@ static int doorbell_start(void)
     return 0;
 }
 
-/* Arms the thread on REQ_SEQ of the mapping (NULL: on nothing), with the
- * value read before the poll that follows: a post after that read makes
- * the thread's FUTEX_WAIT return at once. */
+/* Points the thread at the mapping shm of the file mapped_fd (NULL: at
+ * nothing). */
 static void doorbell_arm(void *shm)
 {
-    uint32_t *addr = NULL;
+    int fd = -1;
 
     if (!db.running)
         return;
-    if (shm != NULL) {
-        addr = (uint32_t *)((uint8_t *)shm + KDCOM_VM_OFF_REQ_SEQ);
-        __atomic_store_n(&db.val, __atomic_load_n(addr, __ATOMIC_ACQUIRE),
-                         __ATOMIC_RELEASE);
-    }
-    __atomic_store_n(&db.addr, addr, __ATOMIC_RELEASE);
+    if (shm != NULL && mapped_fd >= 0)
+        fd = fcntl(mapped_fd, F_DUPFD_CLOEXEC, 0);
+    pthread_mutex_lock(&db.mu);
+    if (db.next_fd >= 0)
+        close(db.next_fd); /* never taken */
+    db.next_fd = fd;
+    db.next_addr = fd >= 0
+        ? (uint32_t *)((uint8_t *)shm + KDCOM_VM_OFF_REQ_SEQ) : NULL;
     __atomic_add_fetch(&db.gen, 1, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&db.mu);
     futex(&db.gen, FUTEX_WAKE_PRIVATE, 1, NULL);
 }
 
-/* Before unmapping: the thread must not sleep on the old pages. */
+/* Before unmapping (after doorbell_arm() of the new mapping): get the
+ * thread out of a wait on the old pages. */
 static void doorbell_detach(void *old_shm)
 {
     if (!db.running)
         return;
-    __atomic_store_n(&db.addr, NULL, __ATOMIC_RELEASE);
     futex((uint8_t *)old_shm + KDCOM_VM_OFF_REQ_SEQ, FUTEX_WAKE, INT32_MAX,
           NULL);
 }
 
-static void doorbell_stop(void)
+static void doorbell_stop(void *shm)
 {
     if (!db.running)
         return;
     __atomic_store_n(&db.stop, 1, __ATOMIC_RELEASE);
     doorbell_arm(NULL);
+    if (shm != NULL)
+        doorbell_detach(shm);
     pthread_join(db.thread, NULL);
     close(db.pipe[0]);
     close(db.pipe[1]);
@@ -312,7 +344,7 @@ static int doorbell_fd(void)
 static int doorbell_start(void) { return -1; }
 static void doorbell_arm(void *shm) { (void)shm; }
 static void doorbell_detach(void *shm) { (void)shm; }
-static void doorbell_stop(void) {}
+static void doorbell_stop(void *shm) { (void)shm; }
 static void kick_guest(void *shm) { (void)shm; }
 static int doorbell_fd(void) { return -1; }
 #endif
@@ -345,9 +377,16 @@ static int follow_guest(void *shm)
     uint32_t v = __atomic_load_n(req, __ATOMIC_ACQUIRE);
     struct timespec ts = {0, FOLLOW_US * 1000L};
 
+    int moved;
+
     if (v != __atomic_load_n(rsp, __ATOMIC_ACQUIRE))
         return 1; /* posted already */
-    return futex(req, FUTEX_WAIT, v, &ts) == 0 || errno == EAGAIN;
+    __atomic_store_n(&db.following, 1, __ATOMIC_SEQ_CST);
+    moved = futex(req, FUTEX_WAIT, v, &ts) == 0 || errno == EAGAIN;
+    __atomic_store_n(&db.following, 0, __ATOMIC_SEQ_CST);
+    /* A post the doorbell thread saw while we were following was left to
+     * us: look once more. */
+    return moved || __atomic_load_n(req, __ATOMIC_SEQ_CST) != v;
 #else
     (void)shm;
     return 0;
@@ -389,7 +428,13 @@ static int map_shm(const char *path, uint64_t create_size, void **base,
     *size = (size_t)st.st_size;
     *base = mmap(NULL, *size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     mapped_st = st;
-    close(fd);
+    if (*base != MAP_FAILED) {
+        if (mapped_fd >= 0)
+            close(mapped_fd);
+        mapped_fd = fd; /* the doorbell thread reads REQ_SEQ through it */
+    } else {
+        close(fd);
+    }
     if (*base == MAP_FAILED) {
         fprintf(stderr, "kdcom-shim: mmap %s: %s\n", path, strerror(errno));
         return -1;
@@ -432,6 +477,7 @@ static void follow_shm(const char *path, void **shm, size_t *size)
         return; /* being set up; look again later */
     if (map_shm(path, 0, &nb, &ns, &created) != 0)
         return;
+    doorbell_arm(nb);
     doorbell_detach(*shm);
     munmap(*shm, *size);
     *shm = nb;
@@ -689,16 +735,16 @@ int main(int argc, char **argv)
             continue;
         }
         if (now >= next_follow) {
-            void *was = shm;
+            int was_bad = shm_bad;
             follow_shm(shm_path, &shm, &size);
-            if (shm != was)
+            if (shm_bad != was_bad)
                 rearm = 1;
             next_follow = now + 250;
         }
         bus_armed = 1;
         struct timespec ts;
         fd_set rd, wr;
-        int nfds = sigfd, r, moved, doorbell;
+        int nfds = sigfd, r, moved, doorbell, followed = 0;
 
         if (rearm) {
             doorbell_arm(shm_bad ? NULL : shm);
@@ -722,13 +768,8 @@ int main(int argc, char **argv)
         doorbell = doorbell_fd() >= 0 && !shm_bad &&
                    (kdcom_vm_host_guest_flags(&host) & KDCOM_VM_GF_DOORBELL);
         if (doorbell && kicked && c.in_off == c.in_len &&
-            c.out_off == c.out_len) {
-            kicked = 0;
-            if (follow_guest(shm)) {
-                bus_armed = 0;
-                continue;
-            }
-        }
+            c.out_off == c.out_len)
+            followed = follow_guest(shm);
         kicked = 0;
         bus_armed = 0;
         /* Hot polling only while the mailbox moves, and only for a guest
@@ -771,7 +812,13 @@ int main(int argc, char **argv)
          * follow the file); without one, briefly while requests flow,
          * longer when idle. */
         deadline = kdcom_vm_host_next_deadline(&host);
-        if (!doorbell && now - last_active < HOT_WINDOW_MS) {
+        if (followed) {
+            /* The guest posted: serve it at once, after a look at the
+             * descriptors (a guest posting without end must not starve
+             * the debugger). */
+            ts.tv_sec = 0;
+            ts.tv_nsec = 0;
+        } else if (!doorbell && now - last_active < HOT_WINDOW_MS) {
             ts.tv_sec = 0;
             ts.tv_nsec = HOT_POLL_US * 1000L;
         } else {
@@ -792,8 +839,7 @@ int main(int argc, char **argv)
         if (doorbell_fd() >= 0 && FD_ISSET(doorbell_fd(), &rd)) {
             char b[64];
             while (read(doorbell_fd(), b, sizeof b) > 0)
-                ;
-            rearm = 1;
+                ; /* the loop polls anyway */
         }
         if (c.lfd >= 0 && FD_ISSET(c.lfd, &rd)) {
             char peer[160];
@@ -822,7 +868,7 @@ int main(int argc, char **argv)
     }
     if (ex_stop_requested())
         say("%s", "stopping");
-    doorbell_stop();
+    doorbell_stop(shm);
     print_stats();
     if (c.fd >= 0)
         close(c.fd);
@@ -834,12 +880,14 @@ int main(int argc, char **argv)
             unlink(c.sp.path);
     }
     munmap(shm, size);
+    if (mapped_fd >= 0)
+        close(mapped_fd);
     if (unlink_shm)
         unlink(shm_path);
     return 0;
 fail:
     fprintf(stderr, "kdcom-shim: %s\n", err);
-    doorbell_stop();
+    doorbell_stop(shm);
     munmap(shm, size);
     if (unlink_shm)
         unlink(shm_path);
