@@ -119,6 +119,11 @@ KDCOM_API int kdcom_vm_host_wire_reset(struct kdcom_vm_host *h, uint64_t now)
     keep = h->link.stats;
     link_init(h); /* cannot fail: the configuration was accepted before */
     h->link.stats = keep;
+    /* stats.noise_bytes and partial_leaders mirror the parser's own
+     * counters: carry those over too, or the next feed would make the
+     * kept counters go down. */
+    h->link.rx.noise_bytes = keep.noise_bytes;
+    h->link.rx.partial_leaders = keep.partial_leaders;
     h->dbg_present = 0;
     if (h->cur_seq != 0 && !h->cur_done && h->cur_op == KDCOM_VM_OP_SEND) {
         h->cur_queued = 0;
