@@ -53,9 +53,13 @@ static struct {
 static uint8_t send_payload[KDCOM_MAX_PAYLOAD];
 static uint32_t send_len;
 static int have_send;
-static uint8_t prev_payload[KDCOM_MAX_PAYLOAD]; /* the SEND before it */
-static uint32_t prev_len;
-static int have_prev;
+/* every SEND taken, as (len, hash) */
+static struct {
+    uint32_t len;
+    uint64_t hash;
+} sends[SEEN_MAX];
+static unsigned nsends;
+static int sends_overflow;
 
 /* intact data frames fed to the host, as (type, len, hash) */
 static struct {
@@ -295,16 +299,18 @@ static void do_poll(uint32_t size, int misalign)
         taken.rsv = ld(KDCOM_VM_OFF_REQ_RESERVED);
         taken.expect = judge(bound);
         if (taken.op == KDCOM_VM_OP_SEND && taken.expect == 0) {
-            if (have_send) {
-                memcpy(prev_payload, send_payload, send_len);
-                prev_len = send_len;
-                have_prev = 1;
-            }
             memcpy(send_payload, before + taken.head_off, taken.head_len);
             memcpy(send_payload + taken.head_len, before + taken.data_off,
                    taken.data_len);
             send_len = taken.head_len + taken.data_len;
             have_send = 1;
+            if (nsends < SEEN_MAX) {
+                sends[nsends].len = send_len;
+                sends[nsends].hash = fnv(send_payload, send_len);
+                nsends++;
+            } else {
+                sends_overflow = 1;
+            }
         }
     }
     check_poll_writes(req_seq, rsp_before);
@@ -351,6 +357,19 @@ static void mirror(const uint8_t *in, size_t len)
         if (nacked < SEEN_MAX)
             acked_ids[nacked++] = f.id;
     }
+}
+
+static int send_taken(const uint8_t *p, uint32_t len)
+{
+    uint64_t h = fnv(p, len);
+    unsigned i;
+
+    if (sends_overflow)
+        return 1;
+    for (i = 0; i < nsends; i++)
+        if (sends[i].len == len && sends[i].hash == h)
+            return 1;
+    return 0;
 }
 
 static int id_known(uint32_t id)
@@ -408,15 +427,12 @@ static void do_drain(size_t cap)
         case KDCOM_FRAME_DATA:
             FZ_CHECK(fz_legal_tx_id(KDCOM_ROLE_TARGET, f.id), "data id");
             /* The frame of a SEND the guest abandoned is finished on
-             * the wire (the link never cuts a frame), so it may be the
-             * previous SEND's. */
-            FZ_CHECK((have_send && f.payload_len == send_len &&
-                      memcmp(f.payload, send_payload, send_len) == 0) ||
-                         (have_prev && f.payload_len == prev_len &&
-                          memcmp(f.payload, prev_payload, prev_len) == 0),
+             * the wire (the link never cuts a frame), while later SENDs
+             * are taken: it may be any SEND the host took. */
+            FZ_CHECK(send_taken(f.payload, f.payload_len),
                      "data frame (len %u) is not a SEND the host took "
-                     "(last %u, previous %u)", (unsigned)f.payload_len,
-                     (unsigned)send_len, (unsigned)prev_len);
+                     "(last %u)", (unsigned)f.payload_len,
+                     (unsigned)send_len);
             break;
         case KDCOM_FRAME_CONTROL:
             FZ_CHECK(f.type >= KDCOM_TYPE_ACKNOWLEDGE &&
@@ -648,7 +664,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     seq = epoch = 0;
     nseen = nacked = 0;
     seen_overflow = 0;
-    have_send = have_prev = 0;
+    have_send = 0;
+    nsends = 0;
+    sends_overflow = 0;
     wire_len = 0;
 
     while (fz_more(&in) && ops++ < 4096) {
