@@ -319,12 +319,6 @@ static void do_poll(uint32_t size, int misalign)
                  (ld(KDCOM_VM_OFF_HOST_FLAGS) & KDCOM_VM_HF_READY),
              "host fields not published");
     d = kdcom_vm_host_next_deadline(&host);
-    /* Known gap (docs/SECURITY.md): while the region reads invalid, a
-     * request in progress is neither advanced nor answered, and its
-     * deadline (answer due, RECEIVE timeout) stays in the past until the
-     * guest repairs the region.  Tolerated only in that case. */
-    if (rc == KDCOM_VM_POLL_NO_GUEST && host.cur_seq != 0)
-        d = UINT64_MAX;
     FZ_CHECK(d > now,
              "deadline %llu not after now %llu after a poll (seq %u op %u "
              "done %u queued %u slot %u resend %u can_send %d)",

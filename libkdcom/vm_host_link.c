@@ -308,7 +308,11 @@ KDCOM_API uint64_t kdcom_vm_host_next_deadline(const struct kdcom_vm_host *h)
     if (kdcom_vm_host_check(h) != KDCOM_OK)
         return 0;
     d = kdcom_next_deadline(&h->link);
-    if (h->cur_seq == 0)
+    /* Without a request, or while the region reads invalid (nothing about
+     * the request can move until the guest repairs it or posts anew, and
+     * both come with a poll of their own), only the link's timers count:
+     * a "poll now" here would let a broken guest spin the host. */
+    if (h->cur_seq == 0 || h->guest_absent)
         return d;
     /* An answer is ready, or a RECEIVE can be answered: poll at once. */
     if (h->cur_done ||
