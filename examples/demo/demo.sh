@@ -19,17 +19,34 @@
 
 set -u
 BIN=${1:?usage: demo.sh BINDIR}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kdcom-demo.XXXXXX") || exit 1
+tmp=
 pids=
 
-cleanup() {
-    for p in $pids; do kill "$p" 2>/dev/null; done
-    for p in $pids; do wait "$p" 2>/dev/null; done
-    pids=
-    rm -rf "$tmp"
+# Our children, from /proc: a signal can land between `prog &` and the
+# line that records $!, and such a child must not outlive the demo either.
+children() {
+    for s in /proc/[0-9]*/stat; do
+        ppid=$(sed -n 's/.*) . \([0-9]*\) .*/\1/p' "$s" 2>/dev/null)
+        [ "$ppid" = "$$" ] || continue
+        s=${s#/proc/}
+        echo "${s%/stat}"
+    done
 }
+
+cleanup() {
+    # A second Ctrl-C must not cut the clean-up short.
+    trap '' INT TERM HUP
+    all="$pids $(children)"
+    for p in $all; do kill "$p" 2>/dev/null; done
+    for p in $all; do wait "$p" 2>/dev/null; done
+    pids=
+    [ -z "$tmp" ] || rm -rf "$tmp"
+}
+# Traps first, then the temporary directory: an early Ctrl-C leaves
+# nothing behind either.
 trap cleanup EXIT
 trap 'echo "demo: interrupted" >&2; exit 130' INT TERM HUP
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/kdcom-demo.XXXXXX") || exit 1
 
 fail() {
     echo "demo: FAILED: $*" >&2
