@@ -19,7 +19,8 @@ EX_COMMON := $(patsubst examples/%.c,$(EX_DIR)/%.o,\
 EX_CLIENT_OBJS := $(EX_DIR)/client/kdclient.o $(EX_DIR)/client/kdsession.o
 EX_SIM_OBJS    := $(EX_DIR)/simkernel/simkernel.o $(EX_DIR)/simkernel/kdcore.o
 EX_SIM_FD_OBJS := $(EX_DIR)/simkernel/backend_fd.o \
-                  $(EX_DIR)/simkernel/transport_fd.o
+                  $(EX_DIR)/simkernel/transport_fd.o \
+                  $(EX_DIR)/simkernel/simep.o
 
 EX_CLIENT := $(EX_DIR)/kdcom-client
 EX_SIM    := $(EX_DIR)/kdcom-simkernel
@@ -50,7 +51,7 @@ $(EX_SIM_VM): $(EX_SIM_OBJS) $(EX_DIR)/simkernel/backend_vm.o $(EX_COMMON) \
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 $(EX_SIM_UART): $(EX_SIM_OBJS) $(EX_DIR)/simkernel/backend_uart.o \
-                $(EX_COMMON) $$(GUEST_UART_OBJS) $(LIB_A)
+                $(EX_DIR)/simkernel/simep.o $(EX_COMMON) $$(GUEST_UART_OBJS) $(LIB_A)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 $(EX_SHIM): $(EX_DIR)/shim/kdshim.o $(EX_COMMON) $(LIB_A)

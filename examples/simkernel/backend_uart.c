@@ -21,6 +21,7 @@
 #include "../common/exutil.h"
 #include "backend.h"
 #include "kdguest.h"
+#include "simep.h"
 
 #define IDLE_SPINS 64
 
@@ -56,43 +57,20 @@ const char *backend_help(void)
 
 int backend_setup(const char *target, struct wiretrace *wt)
 {
-    char err[256], slave[128];
+    char err[256];
 
     trace = wt;
-    if (ep_parse(target, &spec, err, sizeof err) != 0)
-        goto fail;
-    if (spec.kind == EP_PTY) {
-        cfd = ep_open_pty(slave, sizeof slave, &keep_slave, err, sizeof err);
-        if (cfd < 0)
-            goto fail;
-        printf("KDCOM_SIM_PTY=%s\n", slave);
-    } else if (spec.listen) {
-        lfd = ep_listen(&spec, err, sizeof err);
-        if (lfd < 0)
-            goto fail;
-        if (spec.kind == EP_TCP)
-            printf("KDCOM_SIM_PORT=%d\n", ep_local_port(lfd));
-    } else {
-        cfd = ep_open(&spec, 10000, err, sizeof err);
-        if (cfd < 0)
-            goto fail;
+    if (ep_parse(target, &spec, err, sizeof err) != 0 ||
+        simep_open(&spec, &lfd, &cfd, &keep_slave, err, sizeof err) != 0) {
+        fprintf(stderr, "kdcom-simkernel-uart: %s\n", err);
+        return -1;
     }
-    fflush(stdout);
     return 0;
-fail:
-    fprintf(stderr, "kdcom-simkernel-uart: %s\n", err);
-    return -1;
 }
 
 void backend_close(void)
 {
-    if (cfd >= 0)
-        close(cfd);
-    if (lfd >= 0)
-        close(lfd);
-    if (keep_slave >= 0)
-        close(keep_slave);
-    cfd = lfd = keep_slave = -1;
+    simep_close(&lfd, &cfd, &keep_slave);
 }
 
 static void hang_up(void)

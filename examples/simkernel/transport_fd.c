@@ -31,6 +31,7 @@
 
 #include "../common/exutil.h"
 #include "kdapi.h"
+#include "simep.h"
 
 #define RECEIVE_WAIT_MS 1000
 
@@ -50,45 +51,23 @@ static int resend_seen, breakin_seen;
 
 int fdtr_setup(const struct ep_spec *sp, struct wiretrace *wt)
 {
-    char err[256], slave[128];
+    char err[256];
     struct kdcom_config cfg;
 
     trace = wt;
     kdcom_config_init(&cfg, KDCOM_ROLE_TARGET);
     kdcom_link_init(&tlink, &cfg);
-    if (sp->kind == EP_PTY) {
-        cfd = ep_open_pty(slave, sizeof slave, &keep_slave, err, sizeof err);
-        if (cfd < 0)
-            goto fail;
-        printf("KDCOM_SIM_PTY=%s\n", slave);
-    } else if (sp->listen) {
-        lfd = ep_listen(sp, err, sizeof err);
-        if (lfd < 0)
-            goto fail;
-        is_listen = 1;
-        if (sp->kind == EP_TCP)
-            printf("KDCOM_SIM_PORT=%d\n", ep_local_port(lfd));
-    } else {
-        cfd = ep_open(sp, 10000, err, sizeof err);
-        if (cfd < 0)
-            goto fail;
+    if (simep_open(sp, &lfd, &cfd, &keep_slave, err, sizeof err) != 0) {
+        fprintf(stderr, "kdcom-simkernel: %s\n", err);
+        return -1;
     }
-    fflush(stdout);
+    is_listen = lfd >= 0;
     return 0;
-fail:
-    fprintf(stderr, "kdcom-simkernel: %s\n", err);
-    return -1;
 }
 
 void fdtr_close(void)
 {
-    if (cfd >= 0)
-        close(cfd);
-    if (lfd >= 0)
-        close(lfd);
-    if (keep_slave >= 0)
-        close(keep_slave);
-    cfd = lfd = keep_slave = -1;
+    simep_close(&lfd, &cfd, &keep_slave);
 }
 
 static void take_events(void)
