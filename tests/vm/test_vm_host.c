@@ -22,19 +22,8 @@ static struct vmh *V;
 
 static int setup(void **state)
 {
-    struct kdcom_vm_config cfg;
-
     (void)state;
-    V = calloc(1, sizeof(*V));
-    if (V == NULL)
-        return -1;
-    kdcom_vm_config_init(&cfg);
-    cfg.ack_timeout_ms = 20;
-    cfg.receive_timeout_ms = 200;
-    if (vmh_init(V, &cfg) != KDCOM_OK)
-        return -1;
-    vmh_guest_init(V, 1);
-    return 0;
+    return vmh_setup(&V);
 }
 
 static int teardown(void **state)

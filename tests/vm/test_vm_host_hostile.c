@@ -33,16 +33,9 @@ static struct vmh *V;
 
 static int setup(void **state)
 {
-    struct kdcom_vm_config cfg;
-
     (void)state;
-    V = calloc(1, sizeof(*V));
+    V = vmh_new(50);
     if (V == NULL)
-        return -1;
-    kdcom_vm_config_init(&cfg);
-    cfg.ack_timeout_ms = 20;
-    cfg.receive_timeout_ms = 50;
-    if (vmh_init(V, &cfg) != KDCOM_OK)
         return -1;
     V->mem = malloc(MAPPED); /* exactly the mapped size: ASan sees past it */
     if (V->mem == NULL)

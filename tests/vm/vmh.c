@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* vmh.c - the single-threaded VM channel host harness (see vmh.h). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "vmh.h"
@@ -20,6 +21,32 @@ int vmh_init(struct vmh *v, const struct kdcom_vm_config *cfg)
     dc.ack_timeout_ms = 100;
     dc.reset_interval_ms = 50;
     return kdcom_link_init(&v->dbg, &dc);
+}
+
+struct vmh *vmh_new(uint32_t receive_timeout_ms)
+{
+    struct kdcom_vm_config cfg;
+    struct vmh *v = calloc(1, sizeof(*v));
+
+    if (v == NULL)
+        return NULL;
+    kdcom_vm_config_init(&cfg);
+    cfg.ack_timeout_ms = 20;
+    cfg.receive_timeout_ms = receive_timeout_ms;
+    if (vmh_init(v, &cfg) != KDCOM_OK) {
+        free(v);
+        return NULL;
+    }
+    return v;
+}
+
+int vmh_setup(struct vmh **vp)
+{
+    *vp = vmh_new(200);
+    if (*vp == NULL)
+        return -1;
+    vmh_guest_init(*vp, 1);
+    return 0;
 }
 
 uint32_t vmh_ld(const struct vmh *v, uint32_t off)

@@ -48,6 +48,15 @@ struct vmh {
  * that silence tests stay fast in virtual time). */
 int vmh_init(struct vmh *v, const struct kdcom_vm_config *cfg);
 
+/* Allocates a harness and initialises it (vmh_init) with the tests'
+ * usual host timeouts: ACK 20 ms, RECEIVE receive_timeout_ms.  The guest
+ * half is left zero.  Returns NULL on failure; free() releases it. */
+struct vmh *vmh_new(uint32_t receive_timeout_ms);
+
+/* The common cmocka setup: *vp = vmh_new(200) with the guest half
+ * initialised at epoch 1.  Returns 0, or -1 on failure. */
+int vmh_setup(struct vmh **vp);
+
 /* The guest's initialisation of its half: epoch, magic last. */
 void vmh_guest_init(struct vmh *v, uint32_t epoch);
 
