@@ -31,6 +31,21 @@ static uint8_t F[4 * KDCOM_MAX_FRAME]; /* frames being built */
 /* Chunk sizes every split-invariant scenario runs with (0 = whole). */
 #define CHUNK_MAX 40
 
+#define INIT KDCOM_INITIAL_ID
+#define SYNC KDCOM_SYNC_BIT
+
+typedef void scenario(size_t chunk);
+
+/* Runs a scenario with the input fed whole, then in every chunk size
+ * 1..CHUNK_MAX. */
+static inline void run_chunks(scenario *fn)
+{
+    size_t c;
+
+    for (c = 0; c <= CHUNK_MAX; c++)
+        fn(c);
+}
+
 static inline void lc_init(uint32_t role, uint32_t flags)
 {
     struct kdcom_config cfg;

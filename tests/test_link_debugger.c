@@ -11,18 +11,6 @@
 #include "test_link_common.h"
 
 #define DBG KDCOM_ROLE_DEBUGGER
-#define INIT KDCOM_INITIAL_ID
-#define SYNC KDCOM_SYNC_BIT
-
-typedef void scenario(size_t chunk);
-
-static void run_chunks(scenario *fn)
-{
-    size_t c;
-
-    for (c = 0; c <= CHUNK_MAX; c++)
-        fn(c);
-}
 
 /* A debugger that has completed its handshake at time `now`. */
 static void synced_debugger(uint32_t flags, size_t chunk)

@@ -15,18 +15,6 @@
 #include "test_link_common.h"
 
 #define T KDCOM_ROLE_TARGET
-#define INIT KDCOM_INITIAL_ID
-#define SYNC KDCOM_SYNC_BIT
-
-typedef void scenario(size_t chunk);
-
-static void run_chunks(scenario *fn)
-{
-    size_t c;
-
-    for (c = 0; c <= CHUNK_MAX; c++)
-        fn(c);
-}
 
 /* §1.5/§7: send id starts at INITIAL|SYNC, receive expectation INITIAL. */
 static void sc_initial_ids(size_t chunk)
