@@ -53,6 +53,14 @@ static uint32_t ack_id_for(const struct kdcom_link *l, uint32_t id)
 #define RX_EXPECT_KNOWN 1  /* rx_expect holds the next id */
 #define RX_EXPECT_REBASE 2 /* any id, but not the last packet again */
 
+/* The frame carries the payload of the packet accepted last (length and
+ * checksum; the checksum does not cover the id). */
+static int repeats_last(const struct kdcom_link *l,
+                        const struct kdcom_frame *f)
+{
+    return f->byte_count == l->rx_last_len && f->checksum == l->rx_last_sum;
+}
+
 static int debugger_is_new(const struct kdcom_link *l,
                            const struct kdcom_frame *f)
 {
@@ -63,18 +71,25 @@ static int debugger_is_new(const struct kdcom_link *l,
          * resends its outstanding packet under that id, so a repeat of the
          * packet taken last can come back under another id.  Length and
          * checksum tell it from a new packet. */
-        return !(f->byte_count == l->rx_last_len &&
-                 f->checksum == l->rx_last_sum);
+        return !repeats_last(l, f);
     }
     if (f->id & KDCOM_SYNC_BIT) {
         /* A target that gave up numbers from INITIAL|SYNC again: re-base,
          * unless this is a retransmission of the packet we took last.  The
          * checksum does not cover the id, so id, length and checksum
          * together tell them apart. */
-        return !(f->id == l->rx_last_id && f->byte_count == l->rx_last_len &&
-                 f->checksum == l->rx_last_sum);
+        return !(f->id == l->rx_last_id && repeats_last(l, f));
     }
     return f->id == l->rx_expect;
+}
+
+/* A packet refused as damaged: count it and ask for it again (before the
+ * handshake there is no numbering to ask in, so only count). */
+static void rx_bad(struct kdcom_link *l, uint64_t *counter)
+{
+    (*counter)++;
+    if (l->synced)
+        kdcom_ctl_push(l, KDCOM_TYPE_RESEND, 0);
 }
 
 static void rx_data(struct kdcom_link *l, const struct kdcom_frame *f)
@@ -95,8 +110,7 @@ static void rx_data(struct kdcom_link *l, const struct kdcom_frame *f)
          * packet for a duplicate: two packets lost for one damaged header.
          * Ask for it again instead, as the QEMU stub does for types >= 12
          * (docs/protocol.md "Packets of a type that is not a data type"). */
-        l->stats.bad_type++;
-        kdcom_ctl_push(l, KDCOM_TYPE_RESEND, 0);
+        rx_bad(l, &l->stats.bad_type);
         return;
     }
     kdcom_ctl_push(l, KDCOM_TYPE_ACKNOWLEDGE, ack_id_for(l, f->id));
@@ -204,13 +218,6 @@ static int rx_reset(struct kdcom_link *l)
         kdcom_ev_push(l, KDCOM_EV_RESET, 0, 0, NULL, 0);
     }
     return 0;
-}
-
-static void rx_bad(struct kdcom_link *l, uint64_t *counter)
-{
-    (*counter)++;
-    if (l->synced)
-        kdcom_ctl_push(l, KDCOM_TYPE_RESEND, 0);
 }
 
 /* Once per packet, not per byte: kept out of kdcom_feed() so that feeding
