@@ -121,19 +121,23 @@ void fz_end_check(struct fz_end *e)
              (unsigned long long)s->stale_bytes);
     /* Every intact data frame lands in exactly one counter. */
     FZ_CHECK(s->packets_received + s->duplicates + s->bad_type +
-                     s->dropped_unsynced ==
+                     s->bad_id + s->dropped_unsynced ==
                  e->in_data,
-             "data frames: %llu in, %llu+%llu+%llu+%llu accounted",
+             "data frames: %llu in, %llu+%llu+%llu+%llu+%llu accounted",
              (unsigned long long)e->in_data,
              (unsigned long long)s->packets_received,
              (unsigned long long)s->duplicates,
              (unsigned long long)s->bad_type,
+             (unsigned long long)s->bad_id,
              (unsigned long long)s->dropped_unsynced);
     FZ_CHECK(s->acks_received + s->resends_received + s->resets_received +
                      s->unknown_control ==
                  e->in_control,
              "control frames: %llu in", (unsigned long long)e->in_control);
     FZ_CHECK(s->acks_ignored <= s->acks_received, "acks_ignored");
+    FZ_CHECK(s->resets_ignored <= s->resets_received &&
+                 (s->resets_ignored == 0 || e->role == KDCOM_ROLE_DEBUGGER),
+             "resets_ignored");
     FZ_CHECK(s->bad_size == e->in_bad_size, "bad_size");
     FZ_CHECK(s->bad_trailer == e->in_bad_trailer, "bad_trailer");
     FZ_CHECK(s->bad_checksum == e->in_bad_checksum, "bad_checksum");
@@ -437,6 +441,10 @@ int fz_end_event(struct fz_end *e)
         break;
     case KDCOM_EV_PACKET:
         e->ev_packets++;
+        /* Whatever the peer claims, only a valid id gets through (either
+         * role may receive SYNC: a target masks it). */
+        FZ_CHECK(fz_legal_tx_id(KDCOM_ROLE_TARGET, ev.id),
+                 "PACKET event with id %08x", (unsigned)ev.id);
         FZ_CHECK(e->have_last && ev.type == e->last_type &&
                      ev.id == e->last_id && ev.len == e->last_len,
                  "PACKET event (type %u id %08x len %u) is not the last "

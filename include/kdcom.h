@@ -88,7 +88,7 @@ extern "C" {
 
 /* Revision of the KDCOM behaviour described in docs/protocol.md.  Bumped
  * when an observable protocol decision changes, independently of the API. */
-#define KDCOM_PROTOCOL_REVISION 1
+#define KDCOM_PROTOCOL_REVISION 2
 
 #ifndef KDCOM_API
 #if defined(_WIN32) && defined(KDCOM_BUILDING_DLL)
@@ -415,6 +415,8 @@ struct kdcom_stats {
     uint64_t resends_received;
     uint64_t resets_sent;       /* RESET packets sent (requests or echoes) */
     uint64_t resets_received;
+    uint64_t resets_ignored;    /* DEBUGGER, synced: RESETs carrying a
+                                   packet id, taken for a damaged ACK */
     uint64_t syncs;             /* DEBUGGER: handshakes completed */
     uint64_t breakins_sent;     /* DEBUGGER */
     uint64_t breakins_received; /* TARGET: 'b' bytes seen between packets */
@@ -422,6 +424,8 @@ struct kdcom_stats {
     uint64_t bad_trailer;       /* ... trailer byte not 0xAA */
     uint64_t bad_size;          /* ... ByteCount > 4000 */
     uint64_t bad_type;          /* ... type not a data type (RESEND) */
+    uint64_t bad_id;            /* ... id not one of the four valid ids
+                                   (RESEND) */
     uint64_t unknown_control;   /* control packets of unknown type, ignored */
     uint64_t noise_bytes;       /* bytes outside any packet */
     uint64_t partial_leaders;   /* leader runs broken before 4 bytes */

@@ -8,8 +8,9 @@
  *   kdcom_feed() runs the parser over the input and hands each complete
  *   item to kdcom_rx_frame(), which decides, per role:
  *
- *   data packet   of a type no data packet carries: header damage, ask
- *                 for a resend.  Otherwise ACK it (TARGET: with its exact
+ *   data packet   of a type no data packet carries, or with an id outside
+ *                 the four valid ones: header damage, ask for a resend.
+ *                 Otherwise ACK it (TARGET: with its exact
  *                 id; DEBUGGER: with the SYNC bit cleared), then deliver
  *                 it if it is new.  "New" is id == expected, SYNC masked,
  *                 for the TARGET.  The DEBUGGER learns the expected id from
@@ -30,7 +31,9 @@
  *                 would cause a "resync bounce"), retransmit the
  *                 outstanding packet under the new id, report it.
  *                 DEBUGGER: completes the handshake, or is a late or
- *                 doubled echo (or one forged by the wire); never echoed.
+ *                 doubled echo (or the echo of one forged by the wire);
+ *                 never echoed.  A synced DEBUGGER ignores a RESET that
+ *                 carries a packet id: that is an ACK with a damaged type.
  *   bad packet    count it and ask for a resend (once synced).
  *   'b'           TARGET: sticky break-in request.  DEBUGGER: noise.
  *
@@ -83,6 +86,13 @@ static int debugger_is_new(const struct kdcom_link *l,
     return f->id == l->rx_expect;
 }
 
+/* One of 0x80800000, 0x80800001 and the same with SYNC: the only ids a
+ * sender ever uses (docs/protocol.md "Packet ids"). */
+static int id_is_valid(uint32_t id)
+{
+    return (id & ~(KDCOM_SYNC_BIT | 1u)) == KDCOM_INITIAL_ID;
+}
+
 /* A packet refused as damaged: count it and ask for it again (before the
  * handshake there is no numbering to ask in, so only count). */
 static void rx_bad(struct kdcom_link *l, uint64_t *counter)
@@ -111,6 +121,16 @@ static void rx_data(struct kdcom_link *l, const struct kdcom_frame *f)
          * Ask for it again instead, as the QEMU stub does for types >= 12
          * (docs/protocol.md "Packets of a type that is not a data type"). */
         rx_bad(l, &l->stats.bad_type);
+        return;
+    }
+    if (!id_is_valid(f->id)) {
+        /* Same reasoning for the id, which the checksum does not cover
+         * either: no sender uses another, so this one was damaged.  An ACK
+         * would echo the damaged id, and a second fault in that ACK can
+         * turn it into the id the sender waits for: the packet would count
+         * as delivered although it was dropped here.  Singularity answers
+         * such ids with RESEND as well (docs/protocol.md 5.5). */
+        rx_bad(l, &l->stats.bad_id);
         return;
     }
     kdcom_ctl_push(l, KDCOM_TYPE_ACKNOWLEDGE, ack_id_for(l, f->id));
@@ -178,9 +198,22 @@ static void rx_resend(struct kdcom_link *l)
 }
 
 /* Returns 1 when the rest of the input must be discarded. */
-static int rx_reset(struct kdcom_link *l)
+static int rx_reset(struct kdcom_link *l, const struct kdcom_frame *f)
 {
     l->stats.resets_received++;
+    if (l->role == KDCOM_ROLE_DEBUGGER && l->synced && id_is_valid(f->id)) {
+        /* Targets send RESET only to echo one, with id 0 (ReactOS, QEMU,
+         * libkdcom) or whatever the stack held (Windows).  The ACKs a
+         * target sends carry packet ids, and an ACK (type 4) is one bit
+         * flip away from a RESET (6): the header has no checksum.  Obeying
+         * such a RESET renumbers this side only, and the retransmission
+         * under INITIAL then lands as a new packet at a target that had
+         * it already (docs/protocol.md 6.3).  Ignoring it loses one ACK,
+         * which the retransmission timer repairs.  While not synced every
+         * RESET completes the handshake, whatever its id. */
+        l->stats.resets_ignored++;
+        return 0;
+    }
     if (kdcom_tx_outstanding(l)) {
         /* Same packet, new numbering: only a transmission under the new
          * id can be acknowledged, implicitly or not. */
@@ -245,7 +278,7 @@ static RX_NOINLINE int rx_frame(struct kdcom_link *l,
             rx_resend(l);
             break;
         case KDCOM_TYPE_RESET:
-            return rx_reset(l);
+            return rx_reset(l, f);
         default:
             l->stats.unknown_control++;
             break;

@@ -164,15 +164,28 @@ static int packet_is(struct sim *s, int dir, uint32_t seq, uint32_t type,
 /* check_delivery() verdicts */
 enum { V_NEW = 0, V_DUPLICATE, V_CORRUPTED };
 
-static int mark(struct sim_dir *d, uint32_t seq, uint32_t len)
+static void trace_packet(const struct sim *s, const struct sim_dir *d,
+                         const char *what, uint32_t seq, uint32_t id)
 {
+    if (s->cfg.trace)
+        fprintf(s->cfg.trace, "%llu %s: packet %u %s (id 0x%08x)\n",
+                (unsigned long long)s->now,
+                d == &s->dir_t2d ? "t2d" : "d2t", seq, what, id);
+}
+
+static int mark(struct sim *s, struct sim_dir *d, uint32_t seq,
+                const struct kdcom_event *ev)
+{
+    uint32_t len = ev->len;
     int v = V_NEW;
 
     if (d->seen[seq] != 0) {
         d->r.duplicated++;
         v = V_DUPLICATE;
+        trace_packet(s, d, "delivered again", seq, ev->id);
     } else if (seq < d->expect) {
         d->r.reordered++;
+        trace_packet(s, d, "delivered out of order", seq, ev->id);
     } else {
         d->r.delivered++;
         d->r.payload_bytes += len;
@@ -191,7 +204,7 @@ static int check_delivery(struct sim *s, int dir, const struct kdcom_event *ev)
 
     if (d->expect < d->sent &&
         packet_is(s, dir, d->expect, ev->type, ev->payload, ev->len)) {
-        return mark(d, d->expect, ev->len);
+        return mark(s, d, d->expect, ev);
     }
     if (ev->len >= 8) {
         seq = ld32(ev->payload);
@@ -199,7 +212,7 @@ static int check_delivery(struct sim *s, int dir, const struct kdcom_event *ev)
             payload_hash(ev->type, ev->len, seq, ev->payload + 8,
                          ev->len - 8) == ld32(ev->payload + 4) &&
             packet_is(s, dir, seq, ev->type, ev->payload, ev->len)) {
-            return mark(d, seq, ev->len);
+            return mark(s, d, seq, ev);
         }
     } else {
         /* Short payloads carry no sequence number: look around the
@@ -207,15 +220,65 @@ static int check_delivery(struct sim *s, int dir, const struct kdcom_event *ev)
         for (k = d->expect > 4 ? d->expect - 4 : 0;
              k < d->sent && k < d->expect + 4; k++) {
             if (packet_is(s, dir, k, ev->type, ev->payload, ev->len)) {
-                return mark(d, k, ev->len);
+                return mark(s, d, k, ev);
             }
         }
     }
     d->r.corrupted++;
+    trace_packet(s, d, "corrupted: delivered", d->expect, ev->id);
     return V_CORRUPTED;
 }
 
 /* ---- wires ---- */
+
+/* Where a byte of the sender's output sits in its frame. */
+enum field {
+    F_BETWEEN = 0, /* a break-in byte, or output the tracker cannot place */
+    F_LEADER,
+    F_TYPE, /* not covered by the checksum */
+    F_COUNT,
+    F_ID,   /* not covered by the checksum */
+    F_SUM,
+    F_BODY, /* payload and trailer */
+};
+
+static int track(struct sim_wire *w, uint8_t b)
+{
+    struct sim_track *t = &w->track;
+    uint32_t pos = t->pos;
+
+    if (pos == 0) {
+        if (b == KDCOM_BREAKIN_BYTE)
+            return F_BETWEEN;
+        if (b != KDCOM_LEADER_BYTE_DATA && b != KDCOM_LEADER_BYTE_CONTROL) {
+            w->st.track_lost++;
+            return F_BETWEEN;
+        }
+        t->data = b == KDCOM_LEADER_BYTE_DATA;
+        t->type = t->count = 0;
+    }
+    t->pos = pos + 1;
+    if (pos < 4)
+        return F_LEADER;
+    if (pos < 6) {
+        t->type |= (uint32_t)b << (8 * (pos - 4));
+        return F_TYPE;
+    }
+    if (pos < 8) {
+        t->count |= (uint32_t)b << (8 * (pos - 6));
+        return F_COUNT;
+    }
+    if (pos < 12)
+        return F_ID;
+    if (pos < 16) {
+        if (pos == 15 && !t->data)
+            t->pos = 0; /* control packets end with the header */
+        return F_SUM;
+    }
+    if (pos >= 16 + t->count)
+        t->pos = 0; /* the trailer */
+    return F_BODY;
+}
 
 static uint32_t wire_free(const struct sim_wire *w)
 {
@@ -248,6 +311,25 @@ static void wire_put(struct sim *s, struct sim_wire *w, const uint8_t *p,
     (void)s;
 }
 
+static void uncovered_flip(struct sim *s, struct sim_wire *w, int where,
+                           uint8_t flip, int protect)
+{
+    const struct sim_track *t = &w->track;
+
+    if (protect)
+        w->st.uncovered_protected++;
+    else
+        w->st.uncovered_flips++;
+    if (s->cfg.trace)
+        fprintf(s->cfg.trace,
+                "%llu %s: flip 0x%02x in the %s of a %s frame of type %u"
+                " (byte %u)%s\n",
+                (unsigned long long)s->now, w == &s->t2d ? "t2d" : "d2t",
+                flip, where == F_TYPE ? "type" : "id",
+                t->data ? "data" : "control", t->type, t->pos - 1,
+                protect ? ", not applied" : "");
+}
+
 /* Puts one write on a wire through the fault model. */
 static void wire_write(struct sim *s, struct sim_wire *w,
                        const struct sim_faults *f, const uint8_t *p,
@@ -266,6 +348,8 @@ static void wire_write(struct sim *s, struct sim_wire *w,
         return;
     }
     if (!per_byte) {
+        for (i = 0; i < n; i++)
+            (void)track(w, p[i]);
         memcpy(out, p, n);
         m = n;
     } else {
@@ -277,6 +361,7 @@ static void wire_write(struct sim *s, struct sim_wire *w,
             uint32_t v = (uint32_t)(r % SIM_PPM);
             uint32_t lim = f->drop_ppm;
             uint8_t b = p[i];
+            int where = track(w, b);
 
             if (v < lim) {
                 w->st.dropped++;
@@ -293,8 +378,15 @@ static void wire_write(struct sim *s, struct sim_wire *w,
                                          : KDCOM_LEADER_BYTE_DATA;
                 w->st.leaders++;
             } else if (v < (lim += f->flip_ppm)) {
-                b ^= (uint8_t)(1u << ((r >> 48) & 7));
-                w->st.flipped++;
+                uint8_t flip = (uint8_t)(1u << ((r >> 48) & 7));
+
+                if (where == F_TYPE || where == F_ID) {
+                    uncovered_flip(s, w, where, flip, f->protect_uncovered);
+                    if (f->protect_uncovered)
+                        flip = 0;
+                }
+                b ^= flip;
+                w->st.flipped += flip != 0;
             } else if (v < (lim += f->dup_ppm)) {
                 out[m++] = b;
                 w->st.duplicated++;
@@ -345,6 +437,7 @@ static int send_packet(struct sim *s, struct kdcom_link *l, int dir,
     rc = kdcom_send(l, s->now, type, buf, head, buf + head, len - head);
     if (rc != KDCOM_OK)
         return fail(s, rc);
+    d->sent_at[d->sent] = s->now;
     d->sent++;
     *sent_type = type;
     return 1;
@@ -576,8 +669,14 @@ static void finish(struct sim *s)
         dirs[i]->r.sent = dirs[i]->sent;
         dirs[i]->r.lost = 0;
         for (k = 0; k < dirs[i]->sent; k++)
-            if (dirs[i]->seen[k] == 0 && !dirs[i]->given_up[k])
+            if (dirs[i]->seen[k] == 0 && !dirs[i]->given_up[k]) {
                 dirs[i]->r.lost++;
+                if (s->cfg.trace)
+                    fprintf(s->cfg.trace,
+                            "%llu %s: packet %u never delivered\n",
+                            (unsigned long long)dirs[i]->sent_at[k],
+                            i == 0 ? "t2d" : "d2t", k);
+            }
     }
     s->res.t2d = s->dir_t2d.r;
     s->res.d2t = s->dir_d2t.r;

@@ -59,6 +59,11 @@ struct sim_faults {
     uint32_t chunk_dup_ppm;   /* the whole write arrives twice in a row */
     uint32_t chunk_split_ppm; /* the write arrives in two parts, the second
                                  1..split_gap_ms later */
+    /* Diagnosis: bit flips that would land in a frame's type or id field
+     * (the header bytes no checksum covers) are not applied.  The draw
+     * still happens, so a run differs from the unprotected one with the
+     * same seed only by those flips. */
+    int protect_uncovered;
 };
 
 struct sim_config {
@@ -87,6 +92,9 @@ struct sim_config {
      *   arrives it is not counted as lost (dropping it is the design). */
     uint32_t kd_prints;
     uint32_t give_up_prints;
+    /* Diagnosis: when set, one line per uncovered-header flip and per
+     * duplicate, reordered or lost packet, with the virtual time. */
+    FILE *trace;
 };
 
 /* Counters of one wire. */
@@ -97,6 +105,13 @@ struct sim_wire_stats {
     uint64_t dropped, duplicated, flipped, noise, breakins, leaders;
     uint64_t writes_dropped, writes_duplicated, writes_split;
     uint64_t overflow_writes; /* lost because the wire was full */
+    /* Faults that hit the header fields no checksum covers (bytes 4..5,
+     * type, and 8..11, id, of a frame as the sender wrote it): */
+    uint64_t uncovered_flips;     /* flips applied there */
+    uint64_t uncovered_protected; /* flips not applied (protect_uncovered) */
+    uint64_t track_lost;          /* bytes the frame tracker could not place
+                                     (0 unless a link writes malformed
+                                     output) */
 };
 
 /* The checker's verdict on one direction. */
@@ -135,8 +150,18 @@ struct sim_results {
 
 #define SIM_ERR_STUCK (-1000)
 
+/* Follows the sender's output (before the faults) frame by frame, so
+ * that a fault can be told where in a frame it landed. */
+struct sim_track {
+    uint32_t pos;   /* bytes of the current frame seen; 0: between frames */
+    uint32_t type;  /* its type, as written */
+    uint32_t count; /* its ByteCount */
+    int data;       /* it has a data leader */
+};
+
 struct sim_wire {
     uint8_t buf[SIM_WIRE_CAP]; /* byte ring */
+    struct sim_track track;
     uint32_t head, count;
     uint64_t seg_at[SIM_SEG_CAP];  /* delivery time of each write */
     uint32_t seg_len[SIM_SEG_CAP]; /* bytes of it still on the wire */
@@ -151,6 +176,7 @@ struct sim_dir {
     uint32_t expect;   /* next sequence number expected in order */
     uint8_t seen[SIM_MAX_PACKETS]; /* intact deliveries per packet (sat.) */
     uint8_t given_up[SIM_MAX_PACKETS]; /* the sender cancelled it */
+    uint64_t sent_at[SIM_MAX_PACKETS]; /* virtual time of kdcom_send() */
     struct sim_dir_results r;
 };
 

@@ -435,6 +435,75 @@ static void test_reset_while_synced(void **state)
     run_chunks(sc_reset_while_synced);
 }
 
+/* A RESET that carries a packet id reaching a synced debugger: targets
+ * echo with id 0 or stack garbage, while an ACK is one bit flip from a
+ * RESET.  It is ignored and counted; numbering and the outstanding packet
+ * stay as they were, and the ACK it replaced is made up for by the
+ * retransmission (docs/protocol.md 6.3). */
+static void sc_reset_with_packet_id(size_t chunk)
+{
+    static const uint32_t ids[] = {INIT, INIT + 1, INIT | KDCOM_SYNC_BIT,
+                                   (INIT + 1) | KDCOM_SYNC_BIT};
+    size_t n, i;
+
+    synced_debugger(0, chunk);
+    n = lc_data(F, KDCOM_TYPE_STATE_CHANGE64, INIT, "state change");
+    lc_feed(2, F, n, chunk);
+    lc_send(2, KDCOM_TYPE_STATE_MANIPULATE, "get version");
+    lc_drain(2, chunk);
+    lc_out();
+    for (i = 0; i < sizeof ids / sizeof ids[0]; i++)
+        lc_feed(3, F + n, lc_ctl(F + n, KDCOM_TYPE_RESET, ids[i]), chunk);
+    assert_int_equal(lc_stats()->resets_received, 1 + 4); /* + handshake */
+    assert_int_equal(lc_stats()->resets_ignored, 4);
+    assert_int_equal(ev_count(&E, KDCOM_EV_RESET), 0);
+    lc_drain(3, chunk);
+    lc_out();
+    assert_int_equal(OUT.n, 0); /* nothing retransmitted, nothing echoed */
+    /* The request is still outstanding under INITIAL: its ACK completes
+     * it, and the target's next packet (INITIAL + 1) is new. */
+    lc_feed(4, F + n, lc_ctl(F + n, KDCOM_TYPE_ACKNOWLEDGE, INIT), chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_ACKED), 1);
+    n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT + 1, "version");
+    lc_feed(4, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 2);
+    /* An echo with id 0 or garbage is obeyed, as before. */
+    lc_feed(5, F + n, lc_ctl(F + n, KDCOM_TYPE_RESET, 0x0005f863u), chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_RESET), 1);
+    assert_int_equal(lc_stats()->resets_ignored, 4);
+}
+
+static void test_reset_with_packet_id_ignored(void **state)
+{
+    (void)state;
+    run_chunks(sc_reset_with_packet_id);
+}
+
+/* The id is not covered either: a data packet with an id outside the four
+ * valid ones is asked for again, and the expectation stays. */
+static void sc_bad_id(size_t chunk)
+{
+    size_t n;
+
+    synced_debugger(0, chunk);
+    n = lc_data(F, KDCOM_TYPE_STATE_CHANGE64, 0x80810800u, "odd id");
+    lc_feed(2, F, n, chunk);
+    assert_int_equal(lc_stats()->bad_id, 1);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 0);
+    lc_out();
+    assert_int_equal(OUT.n, 1);
+    lc_expect(0, KDCOM_FRAME_CONTROL, KDCOM_TYPE_RESEND, 0);
+    n = lc_data(F, KDCOM_TYPE_STATE_CHANGE64, INIT | KDCOM_SYNC_BIT, "ok");
+    lc_feed(3, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 1);
+}
+
+static void test_bad_id_resend(void **state)
+{
+    (void)state;
+    run_chunks(sc_bad_id);
+}
+
 /* §7 "both": bad checksum, bad trailer, ByteCount 4001 / 65535 -> RESEND
  * (once synced), and the next good packet is taken. */
 static void sc_bad_packets(size_t chunk)
@@ -771,6 +840,8 @@ int main(void)
         cmocka_unit_test(test_reset_while_synced),
         cmocka_unit_test(test_bad_packets_resend),
         cmocka_unit_test(test_bad_type_resend),
+        cmocka_unit_test(test_bad_id_resend),
+        cmocka_unit_test(test_reset_with_packet_id_ignored),
         cmocka_unit_test(test_noise_and_partial_leaders),
         cmocka_unit_test(test_breakin_request),
         cmocka_unit_test(test_resync),

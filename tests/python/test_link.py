@@ -255,23 +255,33 @@ class TestLinkBasics(unittest.TestCase):
         self.assertEqual(tgt.stats.packets_received, 40)
 
     def test_full_control_queue_is_drained_not_lost(self):
-        # Stray data packets with ten different ids: a TARGET ACKs each
-        # with its exact id and delivers none, so no event frees the
-        # engine; its control queue fills and kdcom_feed() pauses.
-        # Link.feed() drains into its own buffer and goes on: all ten
-        # ACKs come out, in order, on the next drain().
+        # Four data packets that need four different answers (identical
+        # control packets waiting together go out once): two new ones
+        # (ACK each), a duplicate with SYNC set (ACKed with its exact id)
+        # and one with an id no sender uses (RESEND).  The control queue
+        # reaches its high mark and kdcom_feed() pauses; Link.feed()
+        # drains into its own buffer and goes on, so the answers to the
+        # two duplicates after them come out too, in order, on the next
+        # drain().
         tgt = Link(Role.TARGET)
-        ids = [0x1000 + i for i in range(10)]
+        ids = [0x80800000, 0x80800800, 0x1000, 0x80800001,
+               0x80800801, 0x80800001]
         stream = b"".join(kdcom.encode_data(PacketType.STATE_MANIPULATE, i,
                                             bytes(56)) for i in ids)
         self.assertEqual(tgt.feed(stream, 0), len(stream))
         self.assertTrue(tgt._out, "the engine never paused")  # white box
         self.assertTrue(tgt.want_write)
-        acks = kdcom.parse(tgt.drain(0))
-        self.assertEqual([(f.type, f.id) for f in acks],
-                         [(PacketType.ACKNOWLEDGE, i) for i in ids])
-        self.assertEqual(tgt.stats.duplicates, 10)
-        self.assertEqual(list(tgt.events()), [])
+        out = kdcom.parse(tgt.drain(0))
+        A, R = PacketType.ACKNOWLEDGE, PacketType.RESEND
+        self.assertEqual([(f.type, f.id) for f in out],
+                         [(A, 0x80800000), (A, 0x80800800), (R, 0),
+                          (A, 0x80800001), (A, 0x80800801),
+                          (A, 0x80800001)])
+        self.assertEqual(tgt.stats.packets_received, 2)
+        self.assertEqual(tgt.stats.duplicates, 3)
+        self.assertEqual(tgt.stats.bad_id, 1)
+        self.assertEqual(len([e for e in tgt.events()
+                              if e.kind == EventKind.PACKET]), 2)
 
     def test_event_payload_is_a_copy(self):
         dbg, tgt = self.synced_pair()

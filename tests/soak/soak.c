@@ -192,7 +192,7 @@ int main(int argc, char **argv)
     uint32_t goal = 1000000;
     double budget = 300.0;
     uint64_t seed = 1;
-    int only = -1, ok = 1, no_flips = 0;
+    int only = -1, ok = 1, no_flips = 0, protect = 0, trace = 0;
     size_t i;
 
     setvbuf(stdout, NULL, _IOLBF, 0); /* a table per setting as it ends */
@@ -207,9 +207,13 @@ int main(int argc, char **argv)
             only = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-F"))
             no_flips = 1; /* diagnosis: every fault but bit flips */
+        else if (!strcmp(argv[i], "-H"))
+            protect = 1; /* diagnosis: no flips in type and id fields */
+        else if (!strcmp(argv[i], "-T"))
+            trace = 1; /* diagnosis: anomalies to stderr */
         else {
             fprintf(stderr, "usage: %s [-n packets] [-t seconds per setting]"
-                            " [-s seed] [-o setting] [-F]\n", argv[0]);
+                            " [-s seed] [-o setting] [-F] [-H] [-T]\n", argv[0]);
             return 2;
         }
     }
@@ -236,6 +240,12 @@ int main(int argc, char **argv)
             faults(&cfg.d2t, st);
             if (no_flips)
                 cfg.t2d.flip_ppm = cfg.d2t.flip_ppm = 0;
+            cfg.t2d.protect_uncovered = cfg.d2t.protect_uncovered = protect;
+            if (trace) {
+                cfg.trace = stderr;
+                fprintf(stderr, "run %u seed %llu\n", run - 1,
+                        (unsigned long long)cfg.seed);
+            }
             if (sim_init(&sim, &cfg) != 0) {
                 fprintf(stderr, "soak: sim_init failed\n");
                 return 1;
