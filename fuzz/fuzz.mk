@@ -204,7 +204,7 @@ SOAK_BIN := $(B)/soak/soak
 $(SOAK_BIN): tests/soak/soak.c tests/sim.c tests/sim.h $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -D_POSIX_C_SOURCE=200809L -Iinclude -Itests \
-	    $(CPPFLAGS) tests/soak/soak.c tests/sim.c $(LIB_A) $(LDFLAGS) -o $@
+	    $(CPPFLAGS) tests/soak/soak.c tests/sim.c $(LIB_A) $(LDFLAGS) -lm -o $@
 
 .PHONY: soak
 soak: $(SOAK_BIN)

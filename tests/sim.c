@@ -27,9 +27,20 @@
  *   packet advances the expectation; an intact delivery of another packet
  *   is a duplicate (seen before), a reordering (older, never seen) or a
  *   skip (newer: the ones in between are lost unless they turn up later);
- *   anything else is corrupted.  At the end every packet sent but never
- *   delivered intact counts as lost.
+ *   anything else is corrupted, and since the link acknowledged it in
+ *   place of the packet expected then, that packet is marked replaced and
+ *   the expectation moves past it.  At the end every packet sent but never
+ *   delivered intact counts as lost, and as replaced if it was.
  *
+ *   The wires draw the gap to the next faulted byte (geometric, the sum of
+ *   the per-byte rates) and copy up to it, then one draw decides which
+ *   fault it is.  A tracker follows the sender's own output frame by frame
+ *   (it is always well formed), so every fault is known to land in a
+ *   leader, the type, ByteCount, id, checksum or the body of a frame; the
+ *   flips in type and id, the fields no checksum covers, are counted, can
+ *   be traced, and can be left out (protect_uncovered) to show what they
+ *   alone cause.
+
  *   Why corruption is possible at all: the KDCOM checksum is a byte sum
  *   over the payload only.  It does not cover the type or the id, and two
  *   errors that cancel in the sum (the same bit set in one byte and
@@ -44,6 +55,7 @@
  */
 #include "sim.h"
 
+#include <math.h>
 #include <string.h>
 
 /* ---- randomness ---- */
@@ -225,7 +237,15 @@ static int check_delivery(struct sim *s, int dir, const struct kdcom_event *ev)
         }
     }
     d->r.corrupted++;
-    trace_packet(s, d, "corrupted: delivered", d->expect, ev->id);
+    trace_packet(s, d, "corrupted: delivered in place of", d->expect, ev->id);
+    if (d->expect < d->sent) {
+        /* The link accepted it under the id of the packet expected now and
+         * acknowledged that packet with it: that one is lost, replaced.
+         * The next intact delivery should be the one after it (should the
+         * replaced packet still turn up, it counts as reordered). */
+        d->replaced[d->expect] = 1;
+        d->expect++;
+    }
     return V_CORRUPTED;
 }
 
@@ -300,8 +320,11 @@ static void wire_put(struct sim *s, struct sim_wire *w, const uint8_t *p,
         at = w->last_at; /* in order, always */
     w->last_at = at;
     tail = (w->head + w->count) % SIM_WIRE_CAP;
-    for (i = 0; i < n; i++)
-        w->buf[(tail + i) % SIM_WIRE_CAP] = p[i];
+    i = SIM_WIRE_CAP - tail; /* room before the ring wraps */
+    if (i > n)
+        i = n;
+    memcpy(w->buf + tail, p, i);
+    memcpy(w->buf, p + i, n - i);
     w->count += n;
     i = (w->seg_head + w->seg_count) % SIM_SEG_CAP;
     w->seg_at[i] = at;
@@ -330,6 +353,39 @@ static void uncovered_flip(struct sim *s, struct sim_wire *w, int where,
                 protect ? ", not applied" : "");
 }
 
+/* track() over n bytes, jumping over payloads. */
+static void track_span(struct sim_wire *w, const uint8_t *p, uint32_t n)
+{
+    struct sim_track *t = &w->track;
+    uint32_t i = 0;
+
+    while (i < n) {
+        if (t->pos >= 16 && t->data) {
+            /* Inside a payload: the frame ends with its trailer at
+             * 16 + count; the byte there goes through track(). */
+            uint32_t left = 16 + t->count - t->pos;
+            uint32_t step = left < n - i ? left : n - i;
+
+            t->pos += step;
+            i += step;
+            if (i == n)
+                break;
+        }
+        (void)track(w, p[i++]);
+    }
+}
+
+/* Fault-free bytes before the next faulted one, for a total per-byte rate
+ * of `ppm`: geometric, drawn by inversion.  Drawing the gap instead of
+ * deciding byte by byte keeps the wires at memcpy speed. */
+static uint64_t fault_gap(uint64_t *x, uint32_t ppm)
+{
+    double u = ((double)(sim_rand(x) >> 11) + 1.0) * (1.0 / 9007199254740992.0);
+    double g = floor(log(u) / log1p(-(double)ppm / SIM_PPM));
+
+    return g < 1e18 ? (uint64_t)g : (uint64_t)1e18;
+}
+
 /* Puts one write on a wire through the fault model. */
 static void wire_write(struct sim *s, struct sim_wire *w,
                        const struct sim_faults *f, const uint8_t *p,
@@ -338,31 +394,49 @@ static void wire_write(struct sim *s, struct sim_wire *w,
     uint8_t *out = s->wire_tmp; /* room for 2 * SIM_MAX_IO */
     uint32_t i, m = 0;
     uint64_t at;
-    int per_byte = f->drop_ppm | f->dup_ppm | f->flip_ppm | f->noise_ppm |
-                   f->breakin_ppm | f->leader_ppm;
+    uint32_t per_byte = f->drop_ppm + f->dup_ppm + f->flip_ppm +
+                        f->noise_ppm + f->breakin_ppm + f->leader_ppm;
 
     w->st.writes++;
     w->st.bytes_in += n;
     if (chance(&s->rng, f->chunk_drop_ppm)) {
+        track_span(w, p, n); /* the tracker follows the sender */
         w->st.writes_dropped++;
         return;
     }
     if (!per_byte) {
-        for (i = 0; i < n; i++)
-            (void)track(w, p[i]);
+        track_span(w, p, n);
         memcpy(out, p, n);
         m = n;
     } else {
-        for (i = 0; i < n; i++) {
-            /* One draw per byte, split into bands: the fault rates are
-             * independent enough for testing, and one draw keeps the
-             * cost per byte low. */
-            uint64_t r = sim_rand(&s->rng);
-            uint32_t v = (uint32_t)(r % SIM_PPM);
-            uint32_t lim = f->drop_ppm;
-            uint8_t b = p[i];
-            int where = track(w, b);
+        for (i = 0; i < n;) {
+            uint64_t r;
+            uint32_t v, lim = f->drop_ppm, run;
+            uint8_t b;
+            int where;
 
+            /* Copy up to the next faulted byte (w->gap persists across
+             * writes: the wire does not know where writes begin). */
+            if (!w->gap_set) {
+                w->gap = fault_gap(&s->rng, per_byte);
+                w->gap_set = 1;
+            }
+            run = w->gap < n - i ? (uint32_t)w->gap : n - i;
+            memcpy(out + m, p + i, run);
+            track_span(w, p + i, run);
+            m += run;
+            i += run;
+            w->gap -= run;
+            if (i == n)
+                break;
+            /* Byte i is faulted.  One draw decides how: the low half picks
+             * the kind in proportion to its rate (multiply-shift), the high
+             * bits, independent of it, the details. */
+            w->gap_set = 0;
+            r = sim_rand(&s->rng);
+            v = (uint32_t)(((r & 0xffffffffu) * per_byte) >> 32);
+            b = p[i++];
+            where = track(w, b);
             if (v < lim) {
                 w->st.dropped++;
                 continue;
@@ -387,8 +461,8 @@ static void wire_write(struct sim *s, struct sim_wire *w,
                 }
                 b ^= flip;
                 w->st.flipped += flip != 0;
-            } else if (v < (lim += f->dup_ppm)) {
-                out[m++] = b;
+            } else {
+                out[m++] = b; /* duplicated */
                 w->st.duplicated++;
             }
             out[m++] = b;
@@ -671,6 +745,7 @@ static void finish(struct sim *s)
         for (k = 0; k < dirs[i]->sent; k++)
             if (dirs[i]->seen[k] == 0 && !dirs[i]->given_up[k]) {
                 dirs[i]->r.lost++;
+                dirs[i]->r.replaced += dirs[i]->replaced[k];
                 if (s->cfg.trace)
                     fprintf(s->cfg.trace,
                             "%llu %s: packet %u never delivered\n",
@@ -762,10 +837,11 @@ static void print_dir(FILE *out, const char *name,
                       const struct sim_dir_results *d)
 {
     fprintf(out,
-            "%s sent %llu delivered %llu lost %llu duplicated %llu "
-            "reordered %llu corrupted %llu given_up %llu\n",
+            "%s sent %llu delivered %llu lost %llu replaced %llu "
+            "duplicated %llu reordered %llu corrupted %llu given_up %llu\n",
             name, (unsigned long long)d->sent,
             (unsigned long long)d->delivered, (unsigned long long)d->lost,
+            (unsigned long long)d->replaced,
             (unsigned long long)d->duplicated,
             (unsigned long long)d->reordered,
             (unsigned long long)d->corrupted,

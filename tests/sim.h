@@ -59,10 +59,10 @@ struct sim_faults {
     uint32_t chunk_dup_ppm;   /* the whole write arrives twice in a row */
     uint32_t chunk_split_ppm; /* the write arrives in two parts, the second
                                  1..split_gap_ms later */
-    /* Diagnosis: bit flips that would land in a frame's type or id field
-     * (the header bytes no checksum covers) are not applied.  The draw
-     * still happens, so a run differs from the unprotected one with the
-     * same seed only by those flips. */
+    /* Bit flips that would land in a frame's type or id field (the header
+     * bytes no checksum covers) are not applied.  The draws still happen,
+     * so up to the first such flip a run is the same as the unprotected
+     * one with the same seed, and after it the faults keep their rates. */
     int protect_uncovered;
 };
 
@@ -119,6 +119,9 @@ struct sim_dir_results {
     uint64_t sent;       /* packets the sender handed to kdcom_send() */
     uint64_t delivered;  /* intact deliveries, first time, in order */
     uint64_t lost;       /* sent, never delivered intact */
+    uint64_t replaced;   /* ... of which a corrupted delivery took the
+                            place of (it came while the checker expected
+                            that packet, and was acknowledged for it) */
     uint64_t duplicated; /* intact deliveries of a packet already delivered */
     uint64_t reordered;  /* intact first deliveries after a later packet */
     uint64_t corrupted;  /* deliveries that match no packet sent */
@@ -162,6 +165,8 @@ struct sim_track {
 struct sim_wire {
     uint8_t buf[SIM_WIRE_CAP]; /* byte ring */
     struct sim_track track;
+    uint64_t gap;     /* fault-free bytes before the next faulted one */
+    int gap_set;      /* gap holds a draw */
     uint32_t head, count;
     uint64_t seg_at[SIM_SEG_CAP];  /* delivery time of each write */
     uint32_t seg_len[SIM_SEG_CAP]; /* bytes of it still on the wire */
@@ -176,6 +181,8 @@ struct sim_dir {
     uint32_t expect;   /* next sequence number expected in order */
     uint8_t seen[SIM_MAX_PACKETS]; /* intact deliveries per packet (sat.) */
     uint8_t given_up[SIM_MAX_PACKETS]; /* the sender cancelled it */
+    uint8_t replaced[SIM_MAX_PACKETS]; /* a corrupted delivery came while
+                                          it was the one expected */
     uint64_t sent_at[SIM_MAX_PACKETS]; /* virtual time of kdcom_send() */
     struct sim_dir_results r;
 };

@@ -21,7 +21,7 @@ tests: $(TEST_BINS)
 
 $(B)/tests/%: tests/%.c $(TEST_UTIL) $(TEST_HDRS) $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) $< $(TEST_UTIL) $(LIB_A) $(LDFLAGS) -lcmocka -o $@
+	$(CC) $(TEST_CFLAGS) $< $(TEST_UTIL) $(LIB_A) $(LDFLAGS) -lcmocka -lm -o $@
 
 # The header on its own, pedantic, warnings fatal whatever WERROR says.
 # CFLAGS/LDFLAGS still apply (a sanitizer build must link the same way);

@@ -50,6 +50,12 @@ struct total {
         bad_type_t2d, bad_type_d2t, duplicates_dropped, breakins;
     uint64_t wire_bytes, virtual_ms;
     uint64_t flips, drops, dups, noise, writes_hit;
+    uint64_t uncovered_flips; /* flips that landed in a type or id field */
+    uint64_t track_lost;      /* bytes the frame tracker could not place */
+    /* Runs with a loss, duplicate or reorder that a corrupted delivery
+     * does not explain, and how many of them were clean when re-run with
+     * only the flips in the type and id fields left out. */
+    uint64_t anomalous_runs, twins_clean;
     double seconds;
 };
 
@@ -60,6 +66,7 @@ static void add_dir(struct sim_dir_results *a, const struct sim_dir_results *b)
     a->sent += b->sent;
     a->delivered += b->delivered;
     a->lost += b->lost;
+    a->replaced += b->replaced;
     a->duplicated += b->duplicated;
     a->reordered += b->reordered;
     a->corrupted += b->corrupted;
@@ -107,11 +114,25 @@ static void add_run(struct total *t, const struct sim_results *r)
         t->noise += w[i]->noise + w[i]->breakins + w[i]->leaders;
         t->writes_hit += w[i]->writes_dropped + w[i]->writes_duplicated +
                          w[i]->writes_split;
+        t->uncovered_flips += w[i]->uncovered_flips;
+        t->track_lost += w[i]->track_lost;
         t->stalls += k[i]->rx_stalls;
         t->bad_frames +=
             k[i]->bad_checksum + k[i]->bad_trailer + k[i]->bad_size;
         t->duplicates_dropped += k[i]->duplicates;
     }
+}
+
+/* Losses not explained by a corrupted delivery, duplicates, reorders. */
+static uint64_t unexplained(const struct sim_dir_results *d)
+{
+    return d->lost - d->replaced;
+}
+
+static uint64_t anomalies(const struct sim_results *r)
+{
+    return unexplained(&r->t2d) + unexplained(&r->d2t) + r->t2d.duplicated +
+           r->d2t.duplicated + r->t2d.reordered + r->d2t.reordered;
 }
 
 static void row(const char *what, uint64_t a, uint64_t b)
@@ -123,19 +144,27 @@ static void row(const char *what, uint64_t a, uint64_t b)
 static int report(const struct setting *st, const struct total *t,
                   uint32_t goal)
 {
-    /* A corrupted delivery is ACKed in place of the packet it damaged:
-     * each one makes exactly one packet lost.  (A packet whose type was
-     * damaged into a non-data type is refused with RESEND, docs/protocol.md
-     * 5.3, and costs nothing.)  Any loss beyond them is not explained by
-     * the checksum's blind spots in the payload. */
-    uint64_t expl_t2d = t->t2d.corrupted;
-    uint64_t expl_d2t = t->d2t.corrupted;
-    uint64_t unexpl_t2d = t->t2d.lost > expl_t2d ? t->t2d.lost - expl_t2d : 0;
-    uint64_t unexpl_d2t = t->d2t.lost > expl_d2t ? t->d2t.lost - expl_d2t : 0;
+    /* A corrupted delivery is ACKed in place of the packet it damaged,
+     * which is lost: the checker marks the packet it expected at that
+     * moment as replaced.  (A packet whose type was damaged into a
+     * non-data type, or whose id into an invalid one, is refused with
+     * RESEND, docs/protocol.md 5.3 and 5.5, and costs nothing.)  Any other
+     * loss, and any duplicate or reorder, is an anomaly. */
+    uint64_t unexpl_t2d = unexplained(&t->t2d);
+    uint64_t unexpl_d2t = unexplained(&t->d2t);
     uint64_t bad = unexpl_t2d + unexpl_d2t + t->t2d.duplicated +
                    t->d2t.duplicated + t->t2d.reordered + t->d2t.reordered;
     uint64_t payload = t->t2d.payload_bytes + t->d2t.payload_bytes;
-    int ok = bad == 0 && t->incomplete == 0 && t->errors == 0;
+    /* An anomaly is tolerated only in a run that, re-run with the same
+     * seed and only the flips that landed in a type or id field left out,
+     * had none: those fields are the ones no checksum covers
+     * (docs/protocol.md section 2), and what their damage does is the
+     * protocol's limit, not the engine's. */
+    int header_only = bad != 0 && t->twins_clean == t->anomalous_runs;
+    /* The tracker places every fault in its frame; should it ever lose
+     * step, "landed in a type or id field" would mean nothing. */
+    int ok = (bad == 0 || header_only) && t->incomplete == 0 &&
+             t->errors == 0 && t->track_lost == 0;
 
     printf("\n== %s: %llu of %u packets each way, %llu runs, %.1f s\n",
            st->name, (unsigned long long)t->t2d.sent, goal,
@@ -145,9 +174,9 @@ static int report(const struct setting *st, const struct total *t,
     row("delivered (intact, once, in order)", t->t2d.delivered,
         t->d2t.delivered);
     row("lost", t->t2d.lost, t->d2t.lost);
-    row("  replaced by a corrupted delivery", t->t2d.lost - unexpl_t2d,
-        t->d2t.lost - unexpl_d2t);
-    row("  other (must be 0)", unexpl_t2d, unexpl_d2t);
+    row("  replaced by a corrupted delivery", t->t2d.replaced,
+        t->d2t.replaced);
+    row("  other", unexpl_t2d, unexpl_d2t);
     row("duplicated", t->t2d.duplicated, t->d2t.duplicated);
     row("reordered", t->t2d.reordered, t->d2t.reordered);
     row("delivered corrupted", t->t2d.corrupted, t->d2t.corrupted);
@@ -178,12 +207,29 @@ static int report(const struct setting *st, const struct total *t,
            (unsigned long long)t->flips, (unsigned long long)t->drops,
            (unsigned long long)t->dups, (unsigned long long)t->noise,
            (unsigned long long)t->writes_hit);
+    printf("  %-34s %14llu  (of %llu flips)\n", "flips in a type or id field",
+           (unsigned long long)t->uncovered_flips,
+           (unsigned long long)t->flips);
+    if (bad != 0)
+        printf("  %-34s %14llu  (%llu of them clean without the flips in "
+               "type and id fields)\n", "runs with an anomaly",
+               (unsigned long long)t->anomalous_runs,
+               (unsigned long long)t->twins_clean);
+    if (t->track_lost)
+        printf("  the frame tracker lost step on %llu bytes\n",
+               (unsigned long long)t->track_lost);
     if (t->incomplete || t->errors)
         printf("  %llu runs did not complete, %llu stopped on an error\n",
                (unsigned long long)t->incomplete,
                (unsigned long long)t->errors);
-    printf("  verdict: %s\n", ok ? "PASS (no loss, duplicate or reorder)"
-                                 : "FAIL");
+    if (!ok)
+        printf("  verdict: FAIL\n");
+    else if (bad == 0)
+        printf("  verdict: PASS (no loss, duplicate or reorder)\n");
+    else
+        printf("  verdict: PASS (%llu losses, duplicates or reorders, all "
+               "from damage to the\n           type and id fields, which "
+               "no checksum covers)\n", (unsigned long long)bad);
     return ok;
 }
 
@@ -193,6 +239,7 @@ int main(int argc, char **argv)
     double budget = 300.0;
     uint64_t seed = 1;
     int only = -1, ok = 1, no_flips = 0, protect = 0, trace = 0;
+    uint32_t first_run = 0;
     size_t i;
 
     setvbuf(stdout, NULL, _IOLBF, 0); /* a table per setting as it ends */
@@ -209,11 +256,14 @@ int main(int argc, char **argv)
             no_flips = 1; /* diagnosis: every fault but bit flips */
         else if (!strcmp(argv[i], "-H"))
             protect = 1; /* diagnosis: no flips in type and id fields */
+        else if (!strcmp(argv[i], "-R") && i + 1 < (size_t)argc)
+            first_run = (uint32_t)strtoul(argv[++i], NULL, 0); /* diagnosis:
+                                            start at this run's seed */
         else if (!strcmp(argv[i], "-T"))
             trace = 1; /* diagnosis: anomalies to stderr */
         else {
             fprintf(stderr, "usage: %s [-n packets] [-t seconds per setting]"
-                            " [-s seed] [-o setting] [-F] [-H] [-T]\n", argv[0]);
+                            " [-s seed] [-o setting] [-R first run] [-F] [-H] [-T]\n", argv[0]);
             return 2;
         }
     }
@@ -224,7 +274,7 @@ int main(int argc, char **argv)
         const struct setting *st = &settings[i];
         struct total t;
         clock_t start = clock();
-        uint32_t run = 0;
+        uint32_t run = first_run;
 
         if (only >= 0 && (size_t)only != i)
             continue;
@@ -253,6 +303,21 @@ int main(int argc, char **argv)
             /* Virtual time is generous: a timeout costs a second. */
             sim_run(&sim, n, (uint64_t)n * 60000u + 3600000u);
             add_run(&t, sim_results(&sim));
+            if (anomalies(sim_results(&sim)) != 0 && !protect) {
+                /* The twin: the same run, all faults drawn alike, except
+                 * that flips landing in a type or id field are left out. */
+                t.anomalous_runs++;
+                cfg.t2d.protect_uncovered = cfg.d2t.protect_uncovered = 1;
+                cfg.trace = NULL;
+                if (sim_init(&sim, &cfg) != 0) {
+                    fprintf(stderr, "soak: sim_init failed\n");
+                    return 1;
+                }
+                sim_run(&sim, n, (uint64_t)n * 60000u + 3600000u);
+                t.twins_clean += anomalies(sim_results(&sim)) == 0 &&
+                                 sim_results(&sim)->completed &&
+                                 sim_results(&sim)->error == 0;
+            }
             t.seconds = (double)(clock() - start) / CLOCKS_PER_SEC;
             if (sim_results(&sim)->t2d.sent == 0)
                 break; /* no progress at all: do not spin */
