@@ -14,9 +14,10 @@
  *                 id; DEBUGGER: with the SYNC bit cleared), then deliver
  *                 it if it is new.  "New" is id == expected, SYNC masked,
  *                 for the TARGET.  The DEBUGGER learns the expected id from
- *                 the first packet after a handshake, accepts a SYNC-
- *                 flagged packet as a re-base (and then sends from INITIAL
- *                 itself) unless it repeats the last accepted one, and
+ *                 the first packet after a handshake, accepts a packet
+ *                 under INITIAL|SYNC (a give-up) as a re-base (and then
+ *                 sends from INITIAL itself) unless it repeats the last
+ *                 accepted one, masks SYNC on INITIAL+1|SYNC, and
  *                 after a RESET while synced takes any packet but a repeat
  *                 of the last one.  A new packet that reaches a TARGET
  *                 whose own packet waits for an ACK acknowledges that
@@ -64,6 +65,13 @@ static int repeats_last(const struct kdcom_link *l,
     return f->byte_count == l->rx_last_len && f->checksum == l->rx_last_sum;
 }
 
+/* The id of the first packet a target sends after it gave up on the
+ * debugger (and after start-up): INITIAL with SYNC, bit 0 clear. */
+static int is_give_up_id(uint32_t id)
+{
+    return id == (KDCOM_INITIAL_ID | KDCOM_SYNC_BIT);
+}
+
 static int debugger_is_new(const struct kdcom_link *l,
                            const struct kdcom_frame *f)
 {
@@ -76,14 +84,18 @@ static int debugger_is_new(const struct kdcom_link *l,
          * checksum tell it from a new packet. */
         return !repeats_last(l, f);
     }
-    if (f->id & KDCOM_SYNC_BIT) {
+    if (is_give_up_id(f->id)) {
         /* A target that gave up numbers from INITIAL|SYNC again: re-base,
          * unless this is a retransmission of the packet we took last.  The
          * checksum does not cover the id, so id, length and checksum
          * together tell them apart. */
         return !(f->id == l->rx_last_id && repeats_last(l, f));
     }
-    return f->id == l->rx_expect;
+    /* INITIAL+1 with SYNC follows no give-up (the first ACK clears SYNC
+     * as it toggles the id); only a target that clears the wrong bit
+     * (VirtualKD, docs/protocol.md 5.5) or a damaged header produces it.
+     * Either way the numbering goes on: mask SYNC, as a TARGET does. */
+    return (f->id & ~KDCOM_SYNC_BIT) == l->rx_expect;
 }
 
 /* One of 0x80800000, 0x80800001 and the same with SYNC: the only ids a
@@ -157,7 +169,7 @@ static void rx_data(struct kdcom_link *l, const struct kdcom_frame *f)
         l->stats.implicit_acks++;
         kdcom_tx_acked(l);
     }
-    if (l->role == KDCOM_ROLE_DEBUGGER && (f->id & KDCOM_SYNC_BIT) &&
+    if (l->role == KDCOM_ROLE_DEBUGGER && is_give_up_id(f->id) &&
         !kdcom_tx_outstanding(l)) {
         /* SYNC: the target numbers afresh, receive side included (it gave
          * up on us and expects INITIAL again).  Our next packet must carry

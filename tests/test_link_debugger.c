@@ -435,6 +435,46 @@ static void test_reset_while_synced(void **state)
     run_chunks(sc_reset_while_synced);
 }
 
+/* SYNC with bit 0 set follows no give-up (a give-up numbers from
+ * INITIAL|SYNC, and the first ACK clears SYNC as it toggles the id): a
+ * damaged header, or a target clearing the wrong bit.  The numbering goes
+ * on with SYNC masked; the send id is left alone. */
+static void sc_sync_on_odd_id(size_t chunk)
+{
+    size_t n;
+
+    synced_debugger(0, chunk);
+    n = lc_data(F, KDCOM_TYPE_STATE_CHANGE64, INIT, "state change");
+    lc_feed(2, F, n, chunk);
+    lc_send(2, KDCOM_TYPE_STATE_MANIPULATE, "get version");
+    lc_drain(2, chunk);
+    lc_feed(2, F, lc_ctl(F, KDCOM_TYPE_ACKNOWLEDGE, INIT), chunk);
+    assert_int_equal(kdcom_tx_id(&L), INIT + 1);
+    /* The answer, its SYNC bit damaged: new (INIT + 1 was expected). */
+    n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, (INIT + 1) | SYNC, "answer");
+    lc_feed(3, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 2);
+    assert_int_equal(kdcom_tx_id(&L), INIT + 1); /* no re-base */
+    lc_out();
+    lc_expect(OUT.n - 1, KDCOM_FRAME_CONTROL, KDCOM_TYPE_ACKNOWLEDGE, INIT + 1);
+    /* Again: now a duplicate. */
+    lc_feed(4, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 2);
+    assert_int_equal(lc_stats()->duplicates, 1);
+    /* INITIAL|SYNC still re-bases (a give-up): new, and our next packet
+     * goes out under INITIAL. */
+    n = lc_data(F, KDCOM_TYPE_STATE_CHANGE64, INIT | SYNC, "after give-up");
+    lc_feed(5, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 3);
+    assert_int_equal(kdcom_tx_id(&L), INIT);
+}
+
+static void test_sync_on_odd_id(void **state)
+{
+    (void)state;
+    run_chunks(sc_sync_on_odd_id);
+}
+
 /* A RESET that carries a packet id reaching a synced debugger: targets
  * echo with id 0 or stack garbage, while an ACK is one bit flip from a
  * RESET.  It is ignored and counted; numbering and the outstanding packet
@@ -842,6 +882,7 @@ int main(void)
         cmocka_unit_test(test_bad_type_resend),
         cmocka_unit_test(test_bad_id_resend),
         cmocka_unit_test(test_reset_with_packet_id_ignored),
+        cmocka_unit_test(test_sync_on_odd_id),
         cmocka_unit_test(test_noise_and_partial_leaders),
         cmocka_unit_test(test_breakin_request),
         cmocka_unit_test(test_resync),
