@@ -161,11 +161,16 @@ static void rx_data(struct kdcom_link *l, const struct kdcom_frame *f)
     if (l->role == KDCOM_ROLE_TARGET &&
         !(l->cfg.flags & KDCOM_CFG_NO_IMPLICIT_ACK) &&
         kdcom_tx_outstanding(l) && l->tx_on_wire &&
-        !(l->tx_id & KDCOM_SYNC_BIT)) {
+        !(l->tx_id & KDCOM_SYNC_BIT) && !repeats_last(l, f)) {
         /* Not while our id carries SYNC: then we do not know the debugger
          * to be in step (we started, or gave up on it), and a packet with
          * the "expected" id can be an old retransmission that proves
-         * nothing about ours.  The debugger's explicit ACK still comes. */
+         * nothing about ours.  Nor when it has the length and checksum of
+         * the packet taken last: a debugger may well ask the same thing
+         * twice, but that is also what a retransmission of the last packet
+         * looks like when its id was damaged on the way, and then it
+         * proves nothing either.  The debugger's explicit ACK still
+         * comes. */
         l->stats.implicit_acks++;
         kdcom_tx_acked(l);
     }

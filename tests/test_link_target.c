@@ -466,6 +466,21 @@ static void sc_implicit_ack(size_t chunk)
     assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 2);
     assert_int_equal(lc_stats()->implicit_acks, 2);
 
+    /* A request with the expected id but the length and checksum of the
+     * one taken last ("read" again, or a retransmission of it whose id was
+     * damaged): delivered, but it acknowledges nothing; ours waits for the
+     * explicit ACK. */
+    lc_send(4, KDCOM_TYPE_STATE_MANIPULATE, "data");
+    lc_drain(4, chunk);
+    n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT, "read");
+    lc_feed(4, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 3);
+    assert_int_equal(ev_count(&E, KDCOM_EV_ACKED), 2);
+    assert_int_equal(lc_stats()->implicit_acks, 2);
+    assert_int_equal(kdcom_can_send(&L), 0);
+    lc_feed(4, F, lc_ctl(F, KDCOM_TYPE_ACKNOWLEDGE, INIT), chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_ACKED), 3);
+
     /* While our id carries SYNC (we gave up on the debugger, or have not
      * heard from it yet) a packet with the expected id proves nothing:
      * it can be an old retransmission.  Delivered, ours still waits. */
@@ -480,13 +495,13 @@ static void sc_implicit_ack(size_t chunk)
               INIT | SYNC);
     n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT, "old request");
     lc_feed(7, F, n, chunk);
-    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 3);
-    assert_int_equal(ev_count(&E, KDCOM_EV_ACKED), 2);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 4);
+    assert_int_equal(ev_count(&E, KDCOM_EV_ACKED), 3);
     assert_int_equal(kdcom_can_send(&L), 0);
     assert_int_equal(lc_stats()->implicit_acks, 2);
     n = lc_ctl(F, KDCOM_TYPE_ACKNOWLEDGE, INIT);
     lc_feed(8, F, n, chunk);
-    assert_int_equal(ev_count(&E, KDCOM_EV_ACKED), 3);
+    assert_int_equal(ev_count(&E, KDCOM_EV_ACKED), 4);
     assert_int_equal(kdcom_is_synced(&L), 1);
 
     /* With KDCOM_CFG_NO_IMPLICIT_ACK the packet is delivered and ours
