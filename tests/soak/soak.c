@@ -47,10 +47,12 @@ struct total {
     struct sim_dir_results t2d, d2t;
     uint64_t runs, incomplete, errors;
     uint64_t retransmissions, resets, target_resets, syncs, resends, stalls, bad_frames,
-        bad_type_t2d, bad_type_d2t, duplicates_dropped, breakins;
+        bad_type_t2d, bad_type_d2t, bad_id_t2d, bad_id_d2t, resets_ignored,
+        duplicates_dropped, breakins;
     uint64_t wire_bytes, virtual_ms;
     uint64_t flips, drops, dups, noise, writes_hit;
     uint64_t uncovered_flips; /* flips that landed in a type or id field */
+    uint64_t uncovered_protected; /* ... and were left out (-H) */
     uint64_t track_lost;      /* bytes the frame tracker could not place */
     /* Runs with a loss, duplicate or reorder that a corrupted delivery
      * does not explain, and how many of them were clean when re-run with
@@ -105,6 +107,9 @@ static void add_run(struct total *t, const struct sim_results *r)
     t->breakins += r->breakins;
     t->bad_type_t2d += r->debugger.bad_type; /* receiver of target->dbg */
     t->bad_type_d2t += r->target.bad_type;
+    t->bad_id_t2d += r->debugger.bad_id;
+    t->bad_id_d2t += r->target.bad_id;
+    t->resets_ignored += r->debugger.resets_ignored;
     t->wire_bytes += r->wire_bytes;
     t->virtual_ms += r->virtual_ms;
     for (i = 0; i < 2; i++) {
@@ -115,6 +120,7 @@ static void add_run(struct total *t, const struct sim_results *r)
         t->writes_hit += w[i]->writes_dropped + w[i]->writes_duplicated +
                          w[i]->writes_split;
         t->uncovered_flips += w[i]->uncovered_flips;
+        t->uncovered_protected += w[i]->uncovered_protected;
         t->track_lost += w[i]->track_lost;
         t->stalls += k[i]->rx_stalls;
         t->bad_frames +=
@@ -190,6 +196,10 @@ static int report(const struct setting *st, const struct total *t,
     printf("  %-34s %14llu  (bad checksum/trailer/size)\n", "frames refused",
            (unsigned long long)t->bad_frames);
     row("data type damaged, refused", t->bad_type_t2d, t->bad_type_d2t);
+    row("data id damaged, refused", t->bad_id_t2d, t->bad_id_d2t);
+    printf("  %-34s %14llu  (a damaged ACK, at the debugger)\n",
+           "RESETs with a packet id, ignored",
+           (unsigned long long)t->resets_ignored);
     printf("  %-34s %14llu  (stalled packets %llu)\n", "RESEND events",
            (unsigned long long)t->resends, (unsigned long long)t->stalls);
     printf("  %-34s %14llu\n", "duplicates filtered",
@@ -207,9 +217,11 @@ static int report(const struct setting *st, const struct total *t,
            (unsigned long long)t->flips, (unsigned long long)t->drops,
            (unsigned long long)t->dups, (unsigned long long)t->noise,
            (unsigned long long)t->writes_hit);
-    printf("  %-34s %14llu  (of %llu flips)\n", "flips in a type or id field",
+    printf("  %-34s %14llu  (of %llu flips; %llu more left out)\n",
+           "flips in a type or id field",
            (unsigned long long)t->uncovered_flips,
-           (unsigned long long)t->flips);
+           (unsigned long long)t->flips,
+           (unsigned long long)t->uncovered_protected);
     if (bad != 0)
         printf("  %-34s %14llu  (%llu of them clean without the flips in "
                "type and id fields)\n", "runs with an anomaly",
