@@ -6,23 +6,24 @@
  * THEORY OF OPERATION
  *
  *   kdcom_feed() runs the parser over the input and hands each complete
- *   item to kdcom_rx_frame(), which decides, per role:
+ *   item to rx_frame(), which decides, per role:
  *
  *   data packet   of a type no data packet carries, or with an id outside
  *                 the four valid ones: header damage, ask for a resend.
- *                 Otherwise ACK it (TARGET: with its exact
- *                 id; DEBUGGER: with the SYNC bit cleared), then deliver
- *                 it if it is new.  "New" is id == expected, SYNC masked,
- *                 for the TARGET.  The DEBUGGER learns the expected id from
- *                 the first packet after a handshake, accepts a packet
- *                 under INITIAL|SYNC (a give-up) as a re-base (and then
- *                 sends from INITIAL itself) unless it repeats the last
- *                 accepted one, masks SYNC on INITIAL+1|SYNC, and
- *                 after a RESET while synced takes any packet but a repeat
- *                 of the last one.  A new packet that reaches a TARGET
- *                 whose own packet waits for an ACK acknowledges that
- *                 packet implicitly (the debugger could not have sent it
- *                 otherwise), except while the TARGET's id carries SYNC.
+ *                 Otherwise ACK it (TARGET: with its exact id; DEBUGGER:
+ *                 with the SYNC bit cleared), then deliver it if it is
+ *                 new.  "New" is id == expected, SYNC masked, for the
+ *                 TARGET.  The DEBUGGER learns the expected id from the
+ *                 first packet after a handshake, accepts a packet under
+ *                 INITIAL|SYNC (a give-up) as a re-base (and then sends
+ *                 from INITIAL itself) unless it repeats the last accepted
+ *                 one, masks SYNC on INITIAL+1|SYNC, and after a RESET
+ *                 while synced takes any packet but a repeat of the last
+ *                 one.  A new packet that reaches a TARGET whose own
+ *                 packet waits for an ACK acknowledges that packet
+ *                 implicitly (the debugger could not have sent it
+ *                 otherwise), except while the TARGET's id carries SYNC
+ *                 or when it repeats the packet accepted last.
  *   ACK           completes the outstanding packet if the ids match with
  *                 SYNC masked on both sides (accepts masked and unmasked
  *                 ACKs alike) and the packet went out under that id.
