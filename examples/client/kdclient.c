@@ -344,8 +344,9 @@ static int cmd_stats(void)
 
     kds_say(&sess, "stats: bytes in=%llu out=%llu packets sent=%llu "
             "received=%llu retransmits=%llu resends in/out=%llu/%llu "
-            "resets in/out=%llu/%llu syncs=%llu duplicates=%llu "
-            "bad checksum/trailer/size=%llu/%llu/%llu noise=%llu",
+            "resets in/out/ignored=%llu/%llu/%llu syncs=%llu "
+            "duplicates=%llu bad checksum/trailer/size/type/id="
+            "%llu/%llu/%llu/%llu/%llu noise=%llu",
             (unsigned long long)st->bytes_in, (unsigned long long)st->bytes_out,
             (unsigned long long)st->packets_sent,
             (unsigned long long)st->packets_received,
@@ -354,10 +355,13 @@ static int cmd_stats(void)
             (unsigned long long)st->resends_sent,
             (unsigned long long)st->resets_received,
             (unsigned long long)st->resets_sent,
+            (unsigned long long)st->resets_ignored,
             (unsigned long long)st->syncs, (unsigned long long)st->duplicates,
             (unsigned long long)st->bad_checksum,
             (unsigned long long)st->bad_trailer,
             (unsigned long long)st->bad_size,
+            (unsigned long long)st->bad_type,
+            (unsigned long long)st->bad_id,
             (unsigned long long)st->noise_bytes);
     kds_say(&sess, "stats: state changes=%u dbgprints=%u file_io answered="
             "%llu requests resent=%llu unexpected replies=%llu",

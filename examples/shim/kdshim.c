@@ -515,7 +515,8 @@ static void print_stats(void)
     fprintf(stderr, "kdcom-shim: link: bytes in=%llu out=%llu packets "
             "sent=%llu received=%llu retransmits=%llu ack_timeouts=%llu "
             "resets in=%llu resends in/out=%llu/%llu duplicates=%llu "
-            "bad checksum/trailer/size=%llu/%llu/%llu noise=%llu\n",
+            "bad checksum/trailer/size/type/id=%llu/%llu/%llu/%llu/%llu "
+            "noise=%llu\n",
             (unsigned long long)l->bytes_in, (unsigned long long)l->bytes_out,
             (unsigned long long)l->packets_sent,
             (unsigned long long)l->packets_received,
@@ -528,6 +529,8 @@ static void print_stats(void)
             (unsigned long long)l->bad_checksum,
             (unsigned long long)l->bad_trailer,
             (unsigned long long)l->bad_size,
+            (unsigned long long)l->bad_type,
+            (unsigned long long)l->bad_id,
             (unsigned long long)l->noise_bytes);
 }
 
