@@ -2,8 +2,8 @@
 /*
  * vmt.c - the end-to-end harness (see vmt.h) and the guest platform
  * interface for user space: a monotonic clock, the shared file as the vm
- * back end's channel, and a 16550 emulated over a socketpair for the uart
- * back end.
+ * back end's channel, and a 16550 emulated over a socketpair or a pty for
+ * the uart back end.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -74,6 +76,55 @@ void KdVmPlatformNotify(void)
 }
 
 static uint8_t uart_regs[8];
+static int uart_ahead = -1; /* a byte read to answer LSR (pty: no peek) */
+
+/* Non-blocking one-way I/O on either kind of fd.  Returns what read(),
+ * write() or their socket versions return. */
+static ssize_t io_read(const struct vmt *v, int fd, void *buf, size_t n)
+{
+    return v->tty ? read(fd, buf, n) : recv(fd, buf, n, MSG_DONTWAIT);
+}
+
+/* Writes everything, waiting while a pty's buffer is full (the other
+ * thread drains it).  Returns 0, or -1 on an error. */
+static int io_write_all(const struct vmt *v, int fd, const void *buf,
+                        size_t n)
+{
+    const uint8_t *p = buf;
+
+    while (n > 0) {
+        ssize_t r = v->tty ? write(fd, p, n) : send(fd, p, n, MSG_NOSIGNAL);
+
+        if (r > 0) {
+            p += r;
+            n -= (size_t)r;
+        } else if (r < 0 && errno == EINTR) {
+            continue;
+        } else if (r < 0 && errno == EAGAIN) {
+            struct pollfd pfd = {fd, POLLOUT, 0};
+
+            (void)poll(&pfd, 1, 10);
+        } else {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int uart_rx_ready(void)
+{
+    uint8_t b;
+
+    if (uart_ahead >= 0)
+        return 1;
+    if (cur->tty) {
+        if (read(cur->fd_guest, &b, 1) != 1)
+            return 0;
+        uart_ahead = b;
+        return 1;
+    }
+    return recv(cur->fd_guest, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 1;
+}
 
 uint8_t KdUartPlatformRead(ULONG reg)
 {
@@ -85,15 +136,16 @@ uint8_t KdUartPlatformRead(ULONG reg)
     case KDUART_RBR:
         if (uart_regs[KDUART_LCR] & 0x80)
             return uart_regs[0];
-        if (recv(cur->fd_guest, &b, 1, MSG_DONTWAIT) != 1)
+        if (uart_ahead >= 0) {
+            b = (uint8_t)uart_ahead;
+            uart_ahead = -1;
+            return b;
+        }
+        if (io_read(cur, cur->fd_guest, &b, 1) != 1)
             return 0;
         return b;
     case KDUART_LSR:
-        return (uint8_t)(0x60 |
-                         (recv(cur->fd_guest, &b, 1, MSG_PEEK | MSG_DONTWAIT) ==
-                                  1
-                              ? KDUART_LSR_DR
-                              : 0));
+        return (uint8_t)(0x60 | (uart_rx_ready() ? KDUART_LSR_DR : 0));
     default:
         return reg < 8 ? uart_regs[reg] : 0;
     }
@@ -104,9 +156,7 @@ void KdUartPlatformWrite(ULONG reg, uint8_t val)
     if (cur == NULL || cur->fd_guest < 0 || reg >= 8)
         return;
     if (reg == KDUART_THR && !(uart_regs[KDUART_LCR] & 0x80)) {
-        while (send(cur->fd_guest, &val, 1, MSG_NOSIGNAL) < 0 &&
-               errno == EINTR)
-            ;
+        (void)io_write_all(cur, cur->fd_guest, &val, 1);
         return;
     }
     uart_regs[reg] = val;
@@ -149,6 +199,30 @@ static int temp_file(void)
     return fd;
 }
 
+/* A pty in raw mode: 8-bit clean, no echo, no line editing, no signals
+ * from ^C, no flow control from ^S/^Q: KDCOM bytes are binary.  Both ends
+ * non-blocking. */
+static int open_pty(struct vmt *v)
+{
+    struct termios t;
+    const char *name;
+
+    v->tty = 1;
+    v->fd_guest = posix_openpt(O_RDWR | O_NOCTTY);
+    if (v->fd_guest < 0 || grantpt(v->fd_guest) != 0 ||
+        unlockpt(v->fd_guest) != 0 || (name = ptsname(v->fd_guest)) == NULL)
+        return -1;
+    v->fd_dbg = open(name, O_RDWR | O_NOCTTY);
+    if (v->fd_dbg < 0 || tcgetattr(v->fd_dbg, &t) != 0)
+        return -1;
+    cfmakeraw(&t);
+    if (tcsetattr(v->fd_dbg, TCSANOW, &t) != 0 ||
+        fcntl(v->fd_guest, F_SETFL, O_NONBLOCK) != 0 ||
+        fcntl(v->fd_dbg, F_SETFL, O_NONBLOCK) != 0)
+        return -1;
+    return 0;
+}
+
 int vmt_open(struct vmt *v, int mode)
 {
     memset(v, 0, sizeof(*v));
@@ -166,16 +240,19 @@ int vmt_open(struct vmt *v, int mode)
         if (v->guest_map == MAP_FAILED || v->host_map == MAP_FAILED ||
             host_init(v) != 0)
             return -1;
-    } else {
+    } else if (mode == VMT_UART) {
         int sv[2];
 
         if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
             return -1;
         v->fd_guest = sv[0];
         v->fd_dbg = sv[1];
-        memset(uart_regs, 0, sizeof uart_regs);
         /* the uart test sets KdUartAckTimeoutMs/KdUartReceiveTimeoutMs */
+    } else if (open_pty(v) != 0) {
+        return -1;
     }
+    memset(uart_regs, 0, sizeof uart_regs);
+    uart_ahead = -1;
     if (dbg_init(v) != 0)
         return -1;
     cur = v;
@@ -316,7 +393,7 @@ static int step_uart(struct vmt *v, uint64_t now)
     ssize_t r;
     int n, moved = 0;
 
-    while ((r = recv(v->fd_dbg, buf, sizeof buf, MSG_DONTWAIT)) > 0) {
+    while ((r = io_read(v, v->fd_dbg, buf, sizeof buf)) > 0) {
         moved = 1;
         if (!v->silent)
             dbg_feed(v, buf, (size_t)r, now);
@@ -324,19 +401,8 @@ static int step_uart(struct vmt *v, uint64_t now)
     dbg_take(v);
     while ((n = kdcom_drain(&v->dbg, now, buf, sizeof buf)) > 0) {
         moved = 1;
-        if (!v->silent) {
-            size_t off = 0;
-            while (off < (size_t)n) {
-                r = send(v->fd_dbg, buf + off, (size_t)n - off, MSG_NOSIGNAL);
-                if (r <= 0) {
-                    if (r < 0 && errno == EINTR)
-                        continue;
-                    vmt_failf(v, "send to the guest uart failed");
-                    break;
-                }
-                off += (size_t)r;
-            }
-        }
+        if (!v->silent && io_write_all(v, v->fd_dbg, buf, (size_t)n) != 0)
+            vmt_failf(v, "send to the guest uart failed");
     }
     return moved;
 }

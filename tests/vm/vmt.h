@@ -8,12 +8,16 @@
  *             host mappings at different addresses) -> the host service
  *             -> in-memory wire -> DEBUGGER link, or
  *   VMT_UART  the uart back end -> an emulated 16550 over a socketpair ->
- *             DEBUGGER link.
+ *             DEBUGGER link, or
+ *   VMT_UART_PTY  the same over a pseudo-terminal in raw mode (the
+ *             emulated 16550 on the master, the debugger on the slave, as
+ *             a VMM with a pty serial port and a debugger behind socat):
+ *             the tty layer between them, its buffer limits included.
  *
  * The test binary links one back end; vmt.c provides the platform
  * interface for both (guest/kdguest.h).  The file is unlinked as soon as
- * it is mapped and the socketpair closed at the end: nothing is left
- * behind.  Wall-clock time only bounds waits; no test asserts on it.
+ * it is mapped and the socketpair or pty closed at the end: nothing is
+ * left behind.  Wall-clock time only bounds waits; no test asserts on it.
  */
 #ifndef KDCOM_TEST_VMT_H
 #define KDCOM_TEST_VMT_H
@@ -26,7 +30,7 @@
 #include "kdcom_vm.h"
 #include "kdguest.h"
 
-enum { VMT_VM = 1, VMT_UART = 2 };
+enum { VMT_VM = 1, VMT_UART = 2, VMT_UART_PTY = 3 };
 
 #define VMT_REGION (1u << 20) /* as QEMU's size=1M */
 #define VMT_MAX_FAIL 256
@@ -44,8 +48,9 @@ struct vmt {
     int fd;                /* the shared file (already unlinked) */
     struct kdcom_vm_host host;
     int host_down;         /* 1: the host service is not polled */
-    /* uart: the socketpair */
+    /* uart: the socketpair, or the pty's master (guest) and slave (dbg) */
     int fd_guest, fd_dbg;
+    int tty;               /* 1: fds are a pty (read/write, no MSG_PEEK) */
     /* debugger */
     struct kdcom_link dbg;
     volatile int silent;   /* 1: the wire is cut both ways */
