@@ -11,6 +11,8 @@
 #   make fuzz-smoke    corpus replay, then 30 s per harness if clang's
 #                      libFuzzer is installed (CI)
 #   make asan          the whole `make check` under ASan + UBSan
+#   make tsan          the threaded tests (VM channel, end to end) under
+#                      clang's ThreadSanitizer
 #   make valgrind      the C tests and the corpus replay under memcheck
 #   make coverage      line and branch coverage of libkdcom/ from the C
 #                      tests plus the corpus replay (gcov; lcov HTML too)
@@ -57,7 +59,7 @@ $(B)/fuzz/lf_$(1): $(call fuzz_src,$(1)) $(FUZZ_COMMON) $(FUZZ_HDRS) \
 endef
 $(foreach h,$(FUZZ_HARNESSES),$(eval $(call fuzz_rules,$(h))))
 
-.PHONY: fuzz fuzz-build fuzz-replay fuzz-smoke fuzz-merge asan valgrind \
+.PHONY: fuzz fuzz-build fuzz-replay fuzz-smoke fuzz-merge asan tsan valgrind \
         coverage
 CHECK_TARGETS += fuzz-replay
 
@@ -135,6 +137,21 @@ asan:
 	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	    $(SAN_MAKE) check-python; fi
 	@echo "asan: every test group passed under ASan + UBSan"
+
+# ThreadSanitizer (clang, which models the fences the VM channel uses):
+# the code that runs threads, i.e. the VM channel tests (a simulated
+# kernel thread against the host service) and the end-to-end tests (the
+# shim's doorbell thread against its main loop).  A report fails the run.
+TSAN_FLAGS := -O1 -g -fsanitize=thread -fno-omit-frame-pointer
+TSAN_MAKE   = $(MAKE) --no-print-directory B=$(B)/tsan PURITY= E2E_TIMEOUT=600 \
+              CC=$(FUZZ_CC) CFLAGS="$(CFLAGS) $(TSAN_FLAGS)" \
+              LDFLAGS="$(LDFLAGS) -fsanitize=thread"
+
+tsan:
+	rm -rf $(B)/tsan
+	TSAN_OPTIONS=halt_on_error=1:exitcode=66 \
+	    $(TSAN_MAKE) $(filter check-guest check-e2e,$(CHECK_TARGETS))
+	@echo "tsan: no data race in the VM channel and end-to-end tests"
 
 # Memcheck: the C tests, the corpus replay and the VM channel tests that
 # run in one process (test_vm_guest* re-executes itself through

@@ -37,7 +37,8 @@ enum mode {
 struct evil {
     int mode;  /* atomic, set by the kernel before each call */
     int beat;  /* atomic: 1 while HOST_BEAT moves */
-    uint32_t last, beats, epoch_bump;
+    int epoch_bump; /* atomic, set by the kernel */
+    uint32_t last, beats;
 };
 
 static struct vmt *T;
@@ -64,7 +65,7 @@ static void evil_host(struct vmt *v, const struct kdcom_event *ev)
         return;
     if (vmt_get(&e->beat))
         st(KDCOM_VM_OFF_HOST_BEAT, ++e->beats);
-    st(KDCOM_VM_OFF_HOST_EPOCH, 100 + e->epoch_bump);
+    st(KDCOM_VM_OFF_HOST_EPOCH, 100u + (uint32_t)vmt_get(&e->epoch_bump));
     seq = ld(KDCOM_VM_OFF_REQ_SEQ);
     if (seq == 0 || seq == e->last)
         return;
@@ -311,7 +312,7 @@ static void kernel_garbage(struct vmt *v)
     VMT_CHECK(v, KdReceivePacket(KDCOM_TYPE_POLL_BREAKIN, NULL, NULL, NULL,
                                  &ctx) == KdPacketTimedOut);
     /* The host restarted (new epoch): counted. */
-    ((struct evil *)v->user)->epoch_bump = 1;
+    vmt_set(&((struct evil *)v->user)->epoch_bump, 1);
     set_mode(v, M_OK);
     s0 = KdGuestStats;
     VMT_CHECK(v, receive(v, 100) == KdPacketReceived);
