@@ -163,8 +163,8 @@ static void test_drops_data_before_sync(void **state)
 }
 
 /* §7: the target's id is tracked (SYNC masked) to drop duplicates; a
- * SYNC-flagged packet re-bases the expectation (the target gave up and
- * numbers afresh), unless it repeats the packet taken last. */
+ * packet under INITIAL|SYNC re-bases the expectation (the target gave up
+ * and numbers afresh), unless it repeats the packet taken last. */
 static void sc_duplicates(size_t chunk)
 {
     size_t n, m;
@@ -212,10 +212,10 @@ static void test_duplicate_filtering(void **state)
 
 /* A TARGET that gave up (its DbgPrint went unacknowledged, the debugger
  * presumed gone) numbers afresh: send id INITIAL|SYNC, receive id INITIAL.
- * When its next packet, SYNC-flagged, reaches a debugger that was there
- * all along, the debugger re-bases both directions: the request it sends
- * next must carry INITIAL, or the target takes it for a duplicate, ACKs
- * it and drops it, and the debugger waits for an answer for ever. */
+ * When its next packet, under INITIAL|SYNC, reaches a debugger that was
+ * there all along, the debugger re-bases both directions: the request it
+ * sends next must carry INITIAL, or the target takes it for a duplicate,
+ * ACKs it and drops it, and the debugger waits for an answer for ever. */
 static void sc_target_gave_up(size_t chunk)
 {
     static struct kdcom_link tgt;

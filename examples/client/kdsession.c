@@ -294,11 +294,13 @@ static void take_events(struct kds *s)
     while (kdcom_next_event(&s->link, &ev) > 0) {
         switch (ev.kind) {
         case KDCOM_EV_PACKET:
-            if ((ev.id & KDCOM_SYNC_BIT) &&
+            if (ev.id == (KDCOM_INITIAL_ID | KDCOM_SYNC_BIT) &&
                 kdcom_tx_id(&s->link) != KDCOM_INITIAL_ID) {
-                /* A SYNC id: the target (re)started its numbering and
+                /* INITIAL|SYNC: the target (re)started its numbering and
                  * expects our next packet under the initial id, which is
-                 * not ours.  A RESET puts both sides back at the start;
+                 * not ours (the link moves it there itself when nothing is
+                 * outstanding; INITIAL+1|SYNC is no restart, the link
+                 * masks it, docs/protocol.md 5.5).  A RESET puts both sides back at the start;
                  * the target then sends its state change again, so only
                  * output is taken from this packet. */
                 kds_say(s, "link: target restarted its numbering, "
