@@ -133,16 +133,32 @@ static void add_run(struct total *t, const struct sim_results *r)
     }
 }
 
-/* Losses not explained by a corrupted delivery, duplicates, reorders. */
+/* Lost packets that no corrupted delivery replaced. */
 static uint64_t unexplained(const struct sim_dir_results *d)
 {
     return d->lost - d->replaced;
 }
 
-static uint64_t anomalies(const struct sim_results *r)
+/* Losses not explained by a corrupted delivery, duplicates and reorders,
+ * both directions: of one run, or of a setting's totals. */
+static uint64_t anomalies(const struct sim_dir_results *t2d,
+                          const struct sim_dir_results *d2t)
 {
-    return unexplained(&r->t2d) + unexplained(&r->d2t) + r->t2d.duplicated +
-           r->d2t.duplicated + r->t2d.reordered + r->d2t.reordered;
+    return unexplained(t2d) + unexplained(d2t) + t2d->duplicated +
+           d2t->duplicated + t2d->reordered + d2t->reordered;
+}
+
+/* One simulator run of n packets each way; NULL if the configuration is
+ * refused.  Virtual time is generous: a timeout costs a second. */
+static const struct sim_results *simulate(const struct sim_config *cfg,
+                                          uint32_t n)
+{
+    if (sim_init(&sim, cfg) != 0) {
+        fprintf(stderr, "soak: sim_init failed\n");
+        return NULL;
+    }
+    sim_run(&sim, n, (uint64_t)n * 60000u + 3600000u);
+    return sim_results(&sim);
 }
 
 static void row(const char *what, uint64_t a, uint64_t b)
@@ -162,8 +178,7 @@ static int report(const struct setting *st, const struct total *t,
      * loss, and any duplicate or reorder, is an anomaly. */
     uint64_t unexpl_t2d = unexplained(&t->t2d);
     uint64_t unexpl_d2t = unexplained(&t->d2t);
-    uint64_t bad = unexpl_t2d + unexpl_d2t + t->t2d.duplicated +
-                   t->d2t.duplicated + t->t2d.reordered + t->d2t.reordered;
+    uint64_t bad = anomalies(&t->t2d, &t->d2t);
     uint64_t payload = t->t2d.payload_bytes + t->d2t.payload_bytes;
     /* An anomaly is tolerated only in a run that, re-run with the same
      * seed and only the flips that landed in a type or id field left out,
@@ -297,6 +312,7 @@ int main(int argc, char **argv)
         memset(&t, 0, sizeof t);
         while (t.t2d.sent < goal && t.seconds < budget) {
             struct sim_config cfg;
+            const struct sim_results *r;
             uint32_t n = goal - (uint32_t)t.t2d.sent;
 
             if (n > RUN_PACKETS)
@@ -312,30 +328,22 @@ int main(int argc, char **argv)
                 fprintf(stderr, "run %u seed %llu\n", run - 1,
                         (unsigned long long)cfg.seed);
             }
-            if (sim_init(&sim, &cfg) != 0) {
-                fprintf(stderr, "soak: sim_init failed\n");
+            if ((r = simulate(&cfg, n)) == NULL)
                 return 1;
-            }
-            /* Virtual time is generous: a timeout costs a second. */
-            sim_run(&sim, n, (uint64_t)n * 60000u + 3600000u);
-            add_run(&t, sim_results(&sim));
-            if (anomalies(sim_results(&sim)) != 0 && !protect) {
+            add_run(&t, r);
+            if (anomalies(&r->t2d, &r->d2t) != 0 && !protect) {
                 /* The twin: the same run, all faults drawn alike, except
                  * that flips landing in a type or id field are left out. */
                 t.anomalous_runs++;
                 cfg.t2d.protect_uncovered = cfg.d2t.protect_uncovered = 1;
                 cfg.trace = NULL;
-                if (sim_init(&sim, &cfg) != 0) {
-                    fprintf(stderr, "soak: sim_init failed\n");
+                if ((r = simulate(&cfg, n)) == NULL)
                     return 1;
-                }
-                sim_run(&sim, n, (uint64_t)n * 60000u + 3600000u);
-                t.twins_clean += anomalies(sim_results(&sim)) == 0 &&
-                                 sim_results(&sim)->completed &&
-                                 sim_results(&sim)->error == 0;
+                t.twins_clean += anomalies(&r->t2d, &r->d2t) == 0 &&
+                                 r->completed && r->error == 0;
             }
             t.seconds = (double)(clock() - start) / CLOCKS_PER_SEC;
-            if (sim_results(&sim)->t2d.sent == 0)
+            if (r->t2d.sent == 0)
                 break; /* no progress at all: do not spin */
         }
         ok &= report(st, &t, goal);
