@@ -507,7 +507,7 @@ KDCOM_API int kdcom_link_close(struct kdcom_link *link);
  * must act first: a PACKET event is waiting (its payload lives in the
  * link), the event queue is nearly full, or the control queue is full
  * (kdcom_drain() empties it).  Take the events, drain, and feed the rest.
- * At most INT_MAX bytes are consumed per call.
+ * At most INT32_MAX bytes are consumed per call.
  * A TARGET that receives a RESET consumes and discards the rest of `in`:
  * those bytes were buffered before the RESET was answered and are stale
  * (they are counted in stats.stale_bytes). */

@@ -3,18 +3,27 @@
  * internal.h - helpers shared by the libkdcom sources.  Not installed;
  * consumers include <kdcom.h> only.
  *
- * The core includes nothing beyond <stddef.h>, <stdint.h> and <string.h>
- * (memcpy/memset), so it builds with -ffreestanding and links into a
- * kernel, a hypervisor or a boot loader unchanged.
+ * The core includes nothing beyond <stddef.h> and <stdint.h>, the headers
+ * every C compiler ships for freestanding use, so it builds with
+ * -ffreestanding (32- or 64-bit, with or without a C library installed
+ * for that target) and links into a kernel, a hypervisor or a boot loader
+ * unchanged.  The four memory functions it calls are declared below
+ * rather than through <string.h>, which is a C library header; the
+ * program provides them (libc, a kernel's runtime, guest/kd_mem.c).
  */
 #ifndef KDCOM_INTERNAL_H
 #define KDCOM_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
 #include "kdcom.h"
+
+/* What GCC and Clang require of any freestanding environment. */
+void *memcpy(void *restrict dst, const void *restrict src, size_t n);
+void *memset(void *dst, int c, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
 
 /* Marks a struct kdcom_link that kdcom_link_init() prepared. */
 #define KDCOM_LINK_MAGIC 0x4b44434du   /* "KDCM" */

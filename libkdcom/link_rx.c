@@ -42,7 +42,6 @@
  *   Feeding pauses while a delivered packet's payload still sits in the
  *   parser buffer, or when a queue nears its bound.
  */
-#include <limits.h>
 
 #include "internal.h"
 
@@ -346,8 +345,8 @@ KDCOM_API int kdcom_feed(struct kdcom_link *l, uint64_t now,
     if (in == NULL && len != 0)
         return KDCOM_ERR_INVAL;
     kdcom_link_advance(l, now);
-    if (len > (size_t)INT_MAX)
-        len = (size_t)INT_MAX;
+    if (len > (size_t)INT32_MAX)
+        len = (size_t)INT32_MAX;
 
     while (used < len && !must_pause(l)) {
         struct kdcom_frame f;
