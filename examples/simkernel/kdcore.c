@@ -19,26 +19,35 @@
  * transport saw during a packet exchange), then KdReceivePacket(
  * POLL_BREAKIN).  Output goes through DbgPrint (DEBUG_IO PrintString).
  *
- * It talks only to the kdcom.dll export surface (guest/kdapi.h), so the
- * same core runs over any transport linked with it.
+ * DbgKdRebootApi (WinDbg's .reboot) ends the simulation with
+ * SIM_END_REBOOT: the program decides what a reboot is (the Linux
+ * programs exit, the bare-metal kernel leaves QEMU through isa-debug-exit).
+ *
+ * It talks only to the kdcom.dll export surface (guest/kdapi.h) and to the
+ * SIM PLATFORM of kdcore.h, and includes no C library header, so the same
+ * core runs over any transport linked with it, in a process or on bare
+ * metal.
  */
-#define _POSIX_C_SOURCE 200809L
 #include "kdcore.h"
-
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include <kdcom.h>
 #include <kdcom_kd.h>
 
-#include "../common/exutil.h"
 #include "../common/simpattern.h"
 #include "kdapi.h"
+
+/* Provided by the C library or the bare-metal runtime (guest/kd_mem.c). */
+void *memcpy(void *restrict dst, const void *restrict src, size_t n);
+void *memset(void *dst, int c, size_t n);
 
 #define SIM_KPCR (SIM_KERN_BASE + 0x3fc000u)
 #define SIM_KPRCB (SIM_KPCR + 0x180u)
 #define SIM_SPECIAL_SIZE 0xF0 /* bytes of KSPECIAL_REGISTERS we serve */
+
+/* dispatch() results */
+#define SIM_SERVED 0
+#define SIM_RESUME 1
+#define SIM_REBOOT 2
 
 static KD_CONTEXT kdctx;
 static uint8_t *mem;
@@ -47,20 +56,57 @@ static uint8_t special[SIM_SPECIAL_SIZE];
 static uint32_t bp_next = 1;
 static int quiet;
 
-static void note(const char *fmt, const char *arg)
+static void note(const char *text)
 {
-    if (!quiet) {
-        fprintf(stderr, "kdcom-simkernel: ");
-        fprintf(stderr, fmt, arg);
-        fputc('\n', stderr);
-    }
+    if (!quiet)
+        sim_note(text);
+}
+
+static size_t text_len(const char *s)
+{
+    size_t n = 0;
+
+    while (s[n] != '\0')
+        n++;
+    return n;
+}
+
+/* A DbgPrint line being built: text, decimal and hex, silently cut at the
+ * end of the buffer (a kernel's vsnprintf does the same). */
+struct line {
+    char buf[128];
+    size_t len;
+};
+
+static void line_str(struct line *l, const char *s, size_t max)
+{
+    while (*s != '\0' && max-- > 0 && l->len < sizeof l->buf - 1)
+        l->buf[l->len++] = *s++;
+    l->buf[l->len] = '\0';
+}
+
+static void line_num(struct line *l, uint32_t v, unsigned base,
+                     unsigned width)
+{
+    char digits[10];
+    unsigned n = 0;
+
+    do {
+        digits[n++] = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v != 0);
+    while (n < width && n < sizeof digits)
+        digits[n++] = '0';
+    while (n > 0 && l->len < sizeof l->buf - 1)
+        l->buf[l->len++] = digits[--n];
+    l->buf[l->len] = '\0';
 }
 
 static void dbg_print(const char *text)
 {
     STRING h, d;
     uint8_t head[KDCOM_KD_DIO_SIZE] = {0};
-    size_t n = strlen(text);
+    size_t n = text_len(text);
 
     if (n > KDCOM_MAX_PAYLOAD - KDCOM_KD_DIO_SIZE)
         n = KDCOM_MAX_PAYLOAD - KDCOM_KD_DIO_SIZE;
@@ -275,8 +321,9 @@ static void do_context_ex(uint8_t *ms, const uint8_t *data, uint32_t dlen,
     reply(ms, set ? NULL : ctx + off, set ? 0 : n);
 }
 
-/* Serves one manipulate request.  Returns 1 when it resumes the target
- * (*trace set for a single step), else 0. */
+/* Serves one manipulate request.  Returns SIM_RESUME when it resumes the
+ * target (*trace set for a single step), SIM_REBOOT for a reboot, else
+ * SIM_SERVED. */
 static int dispatch(uint8_t *ms, const uint8_t *data, uint32_t dlen,
                     int *trace)
 {
@@ -285,58 +332,61 @@ static int dispatch(uint8_t *ms, const uint8_t *data, uint32_t dlen,
     switch (api) {
     case KDCOM_KD_GET_VERSION:
         do_get_version(ms);
-        return 0;
+        return SIM_SERVED;
     case KDCOM_KD_READ_VIRTUAL_MEMORY:
     case KDCOM_KD_READ_PHYSICAL_MEMORY:
         do_read(ms, api == KDCOM_KD_READ_PHYSICAL_MEMORY);
-        return 0;
+        return SIM_SERVED;
     case KDCOM_KD_WRITE_VIRTUAL_MEMORY:
     case KDCOM_KD_WRITE_PHYSICAL_MEMORY:
         do_write(ms, data, dlen, api == KDCOM_KD_WRITE_PHYSICAL_MEMORY);
-        return 0;
+        return SIM_SERVED;
     case KDCOM_KD_GET_CONTEXT:
         kdcom_kd_st32(ms + KDCOM_KD_MS_RETURN_STATUS, KDCOM_KD_STATUS_SUCCESS);
         reply(ms, ctx, sizeof ctx);
-        return 0;
+        return SIM_SERVED;
     case KDCOM_KD_SET_CONTEXT:
         memcpy(ctx, data, dlen < sizeof ctx ? dlen : sizeof ctx);
         kdcom_kd_st32(ms + KDCOM_KD_MS_RETURN_STATUS,
                       dlen >= sizeof ctx ? KDCOM_KD_STATUS_SUCCESS
                                          : KDCOM_KD_STATUS_UNSUCCESSFUL);
         reply(ms, NULL, 0);
-        return 0;
+        return SIM_SERVED;
     case KDCOM_KD_GET_CONTEXT_EX:
     case KDCOM_KD_SET_CONTEXT_EX:
         do_context_ex(ms, data, dlen, api == KDCOM_KD_SET_CONTEXT_EX);
-        return 0;
+        return SIM_SERVED;
     case KDCOM_KD_READ_CONTROL_SPACE:
         do_read_control(ms);
-        return 0;
+        return SIM_SERVED;
     case KDCOM_KD_WRITE_BREAKPOINT:
         kdcom_kd_st32(ms + KDCOM_KD_BP_HANDLE, bp_next++);
         kdcom_kd_st32(ms + KDCOM_KD_MS_RETURN_STATUS, KDCOM_KD_STATUS_SUCCESS);
         reply(ms, NULL, 0);
-        return 0;
+        return SIM_SERVED;
     case KDCOM_KD_RESTORE_BREAKPOINT:
         kdcom_kd_st32(ms + KDCOM_KD_MS_RETURN_STATUS, KDCOM_KD_STATUS_SUCCESS);
         reply(ms, NULL, 0);
-        return 0;
+        return SIM_SERVED;
     case KDCOM_KD_CONTINUE:
-        return 1;
+        return SIM_RESUME;
     case KDCOM_KD_CONTINUE2:
         *trace = kdcom_kd_ld32(ms + KDCOM_KD_CONTINUE2_TRACE_FLAG) != 0;
-        return 1;
+        return SIM_RESUME;
+    case KDCOM_KD_REBOOT:
+        /* Windows answers nothing: it reboots. */
+        return SIM_REBOOT;
     default:
         /* What the kernel does with a request it does not know. */
         kdcom_kd_st32(ms + KDCOM_KD_MS_RETURN_STATUS,
                       KDCOM_KD_STATUS_UNSUCCESSFUL);
         reply(ms, NULL, 0);
-        return 0;
+        return SIM_SERVED;
     }
 }
 
 /* The KdpSendWaitContinue loop.  Returns 1 to single-step, 0 to run, -1
- * when a stop signal ends the simulation. */
+ * when a stop request ends the simulation, -2 for a reboot. */
 static int send_wait_continue(const uint8_t *sc, const uint8_t *scdata,
                               size_t sclen)
 {
@@ -355,7 +405,9 @@ resend:
         ULONG dlen = 0;
         KDP_STATUS st;
 
-        if (ex_stop_requested())
+        int r;
+
+        if (sim_stop_requested())
             return -1;
         mh.Length = 0;
         mh.MaximumLength = sizeof ms;
@@ -373,7 +425,10 @@ resend:
             continue; /* the transport split it short: not a request */
         if (dlen > sizeof data)
             dlen = sizeof data;
-        if (dispatch(ms, data, dlen, &trace))
+        r = dispatch(ms, data, dlen, &trace);
+        if (r == SIM_REBOOT)
+            return -2;
+        if (r == SIM_RESUME)
             return trace;
     }
 }
@@ -406,14 +461,16 @@ static int report_exception(uint32_t code)
 static int report_load_symbols(const char *path)
 {
     uint8_t sc[KDCOM_KD_SC_SIZE];
-    size_t n = strlen(path) + 1;
+    size_t n = text_len(path) + 1;
 
     sc_header(sc, KDCOM_KD_STATE_LOAD_SYMBOLS);
     kdcom_kd_st32(sc + KDCOM_KD_LS_PATH_LENGTH, (uint32_t)n);
     kdcom_kd_st64(sc + KDCOM_KD_LS_BASE_OF_DLL, SIM_KERN_BASE);
     kdcom_kd_st32(sc + KDCOM_KD_LS_CHECKSUM, 0x00A1B2C3u);
     kdcom_kd_st32(sc + KDCOM_KD_LS_SIZE_OF_IMAGE, SIM_MEM_SIZE);
-    return send_wait_continue(sc, (const uint8_t *)path, n) < 0 ? -1 : 0;
+    int rc = send_wait_continue(sc, (const uint8_t *)path, n);
+
+    return rc < 0 ? rc : 0;
 }
 
 /* What KdPullRemoteFile does first: ask the debugger to open a file it may
@@ -424,7 +481,7 @@ static uint32_t pull_file(const char *name)
     uint8_t head[KDCOM_KD_FIO_SIZE] = {0}, rhead[KDCOM_KD_FIO_SIZE];
     uint8_t wide[512], rdata[64];
     STRING h, d, rh, rd;
-    size_t n = strlen(name), i;
+    size_t n = text_len(name), i;
     int tries;
 
     if (n > sizeof wide / 2)
@@ -441,7 +498,7 @@ static uint32_t pull_file(const char *name)
     d.Length = d.MaximumLength = (USHORT)(2 * n);
     d.Buffer = (CHAR *)wide;
     KdSendPacket(KDCOM_TYPE_FILE_IO, &h, &d, &kdctx);
-    for (tries = 0; tries < 5 && !ex_stop_requested(); tries++) {
+    for (tries = 0; tries < 5 && !sim_stop_requested(); tries++) {
         ULONG dlen = 0;
         rh.Length = 0;
         rh.MaximumLength = sizeof rhead;
@@ -470,65 +527,78 @@ static int poll_breakin(void)
                            &kdctx) == KdPacketReceived;
 }
 
-int sim_run(const struct sim_options *o)
+/* Appends "simkernel: running (resume N)\n" style lines. */
+static void print_counted(const char *what, unsigned n)
 {
-    char line[128];
+    struct line l = {{0}, 0};
+
+    line_str(&l, "simkernel: ", 64);
+    line_str(&l, what, 64);
+    line_num(&l, n, 10, 0);
+    line_str(&l, what[0] == 'r' ? ")\n" : "\n", 2);
+    dbg_print(l.buf);
+}
+
+enum sim_end sim_run(const struct sim_options *o)
+{
     unsigned resumes = 0, beats = 0;
     uint64_t start, next_beat;
+    int rc = 0;
 
     quiet = o->quiet;
-    mem = malloc(SIM_MEM_SIZE);
-    if (mem == NULL) {
-        fprintf(stderr, "kdcom-simkernel: out of memory\n");
-        return 1;
-    }
+    mem = o->mem;
     init_machine();
     kdctx.KdpDefaultRetries = 20;
     kdctx.KdpControlCPending = 0;
     if (KdDebuggerInitialize0(NULL) != KDAPI_STATUS_SUCCESS ||
         KdDebuggerInitialize1(NULL) != KDAPI_STATUS_SUCCESS) {
-        fprintf(stderr, "kdcom-simkernel: transport initialisation failed\n");
-        free(mem);
-        return 1;
+        note("transport initialisation failed");
+        return SIM_END_FAILED;
     }
-    note("booting, %s", "image at 0xfffff80000000000");
+    note("booting, image at 0xfffff80000000000");
     dbg_print("simkernel: booting\n");
     if (o->pull_file != NULL) {
-        snprintf(line, sizeof line, "simkernel: CreateFile(%.60s) -> 0x%08x\n",
-                 o->pull_file, (unsigned)pull_file(o->pull_file));
-        dbg_print(line);
+        struct line l = {{0}, 0};
+        uint32_t st = pull_file(o->pull_file);
+
+        line_str(&l, "simkernel: CreateFile(", 64);
+        line_str(&l, o->pull_file, 60);
+        line_str(&l, ") -> 0x", 8);
+        line_num(&l, st, 16, 8);
+        line_str(&l, "\n", 1);
+        dbg_print(l.buf);
     }
-    if (report_load_symbols(o->image_path) < 0)
+    if ((rc = report_load_symbols(o->image_path)) < 0)
         goto out;
-    if (o->initial_break && report_exception(KDCOM_KD_STATUS_BREAKPOINT) < 0)
+    if (o->initial_break &&
+        (rc = report_exception(KDCOM_KD_STATUS_BREAKPOINT)) < 0)
         goto out;
-    start = ex_now_ms();
+    start = sim_clock_ms();
     next_beat = start + o->print_interval_ms;
-    snprintf(line, sizeof line, "simkernel: running (resume %u)\n", resumes);
-    dbg_print(line);
-    while (!ex_stop_requested()) {
-        uint64_t now = ex_now_ms();
+    print_counted("running (resume ", resumes);
+    while (!sim_stop_requested()) {
+        uint64_t now = sim_clock_ms();
         if (o->run_ms && now - start >= o->run_ms)
             break;
         if (poll_breakin()) {
-            note("%s", "break-in");
-            if (report_exception(KDCOM_KD_STATUS_BREAKPOINT) < 0)
+            note("break-in");
+            if ((rc = report_exception(KDCOM_KD_STATUS_BREAKPOINT)) < 0)
                 break;
             resumes++;
-            snprintf(line, sizeof line, "simkernel: running (resume %u)\n",
-                     resumes);
-            dbg_print(line);
+            print_counted("running (resume ", resumes);
             continue;
         }
         if (o->print_interval_ms && now >= next_beat) {
-            snprintf(line, sizeof line, "simkernel: heartbeat %u\n", ++beats);
-            dbg_print(line);
+            print_counted("heartbeat ", ++beats);
             next_beat = now + o->print_interval_ms;
         }
-        ex_sleep_ms(5); /* a clock tick */
+        sim_idle(); /* a clock tick */
     }
 out:
-    note("%s", "stopping");
-    free(mem);
-    return 0;
+    if (rc == -2) {
+        note("reboot requested by the debugger");
+        return SIM_END_REBOOT;
+    }
+    note("stopping");
+    return SIM_END_STOPPED;
 }

@@ -8,6 +8,9 @@
  *   kdcom-simkernel-vm     the VM channel back end of guest/ over a
  *                          shared-memory file (served by kdcom-shim)
  *   kdcom-simkernel-uart   guest/'s 16550 back end over an emulated UART
+ *
+ * (guest/baremetal/ links the same core into a kernel QEMU boots.)  This
+ * file provides the core's SIM PLATFORM for a Linux process.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <signal.h>
@@ -17,9 +20,30 @@
 #include <unistd.h>
 
 #include "../common/exutil.h"
+#include "../common/simpattern.h"
 #include "../common/wiretrace.h"
 #include "backend.h"
 #include "kdcore.h"
+
+uint64_t sim_clock_ms(void)
+{
+    return ex_now_ms();
+}
+
+void sim_idle(void)
+{
+    ex_sleep_ms(5);
+}
+
+int sim_stop_requested(void)
+{
+    return ex_stop_requested();
+}
+
+void sim_note(const char *text)
+{
+    fprintf(stderr, "kdcom-simkernel: %s\n", text);
+}
 
 static void on_fatal_signal(int sig)
 {
@@ -37,7 +61,8 @@ static int usage(FILE *f, int rc)
 "A simulated Windows kernel for KD debuggers: boots, reports LoadSymbols\n"
 "and a breakpoint, answers GetVersion, memory reads/writes (4 MiB image at\n"
 "0xfffff80000000000 with a fixed pattern), Get/SetContext, ReadControlSpace,\n"
-"Continue/Continue2, prints with DbgPrint and honours break-ins.\n"
+"Continue/Continue2, prints with DbgPrint and honours break-ins; Reboot\n"
+"(.reboot) ends it.\n"
 "\n%s"
 "\n"
 "Options:\n"
@@ -132,7 +157,30 @@ int main(int argc, char **argv)
     wt_init(&wt, trace, stderr);
     if (backend_setup(target, &wt) != 0)
         return 1;
-    rc = sim_run(&o);
+    o.mem = malloc(SIM_MEM_SIZE);
+    if (o.mem == NULL) {
+        fprintf(stderr, "%s: out of memory\n", backend_program());
+        backend_close();
+        return 1;
+    }
+    switch (sim_run(&o)) {
+    case SIM_END_FAILED:
+        fprintf(stderr, "%s: transport initialisation failed\n",
+                backend_program());
+        rc = 1;
+        break;
+    case SIM_END_REBOOT:
+        /* A process cannot reboot; it ends, as the VM would go away. */
+        if (!o.quiet)
+            fprintf(stderr, "%s: exiting on the debugger's reboot "
+                    "request\n", backend_program());
+        rc = 0;
+        break;
+    default:
+        rc = 0;
+        break;
+    }
+    free(o.mem);
     backend_close();
     return rc;
 }
