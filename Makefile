@@ -134,7 +134,7 @@ CHECK_TARGETS :=
 DEPS_DEB      := make gcc g++ binutils pkg-config
 CLEAN_EXTRA   :=
 
-include $(sort $(wildcard tests/*.mk guest/*.mk examples/*.mk \
+include $(sort $(wildcard tests/*.mk guest/*.mk guest/*/*.mk examples/*.mk \
                           bindings/python/*.mk fuzz/*.mk tests/bench/*.mk))
 
 check: lib $(CHECK_TARGETS)
