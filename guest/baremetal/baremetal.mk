@@ -80,3 +80,20 @@ $(BM_VM_ELF): $(BM_VM_OBJS) guest/baremetal/link.ld
 $(BM_UART_ELF): $(BM_UART_OBJS) guest/baremetal/link.ld
 	$(BM_LD) -m elf_i386 -nostdlib -T guest/baremetal/link.ld -o $@ $(BM_UART_OBJS)
 	@echo "baremetal: $@ linked with no library"
+
+# ---------------------------------------------------------------------------
+# QEMU tests (tests/qemu/t_*.sh): each boots a kernel under `timeout`, with
+# a pidfile its cleanup kills by; skipped, saying so, without QEMU.
+
+DEPS_DEB      += qemu-system-x86
+QEMU_TESTS    := $(sort $(wildcard tests/qemu/t_*.sh))
+QEMU_TEST_TIMEOUT ?= 300
+CHECK_TARGETS += check-qemu
+
+.PHONY: check-qemu
+check-qemu: $(BM_VM_ELF) $(BM_UART_ELF) $(EX_PROGS)
+	@set -e; for t in $(QEMU_TESTS); do \
+	    E2E_BIN=$(abspath $(EX_DIR)) QEMU_BM=$(abspath $(BM_DIR)) \
+	        timeout -k 5 $(QEMU_TEST_TIMEOUT) sh $$t; \
+	done
+	@echo "check-qemu: all QEMU tests passed or were skipped"
