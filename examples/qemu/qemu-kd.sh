@@ -55,7 +55,7 @@ args() {
         ;;
     uart-tcp)
         echo "-serial"
-        echo "tcp:$2,server=on,wait=off"
+        echo "tcp:$2,server=on,wait=off,nodelay=on"
         ;;
     uart-unix)
         echo "-serial"

@@ -97,7 +97,11 @@ struct bm_options {
     uint32_t doorbell_peer;    /* "peer=N": who the doorbell rings [0] */
     uint32_t divisor;          /* "divisor=N": 16550 divisor [1] */
     int quiet;                 /* "quiet" */
+    uint32_t rtt;              /* "rtt=N": channel round trips only */
 };
+
+/* rtt=N is capped here (N * 1000 stays within 32 bits). */
+#define BM_RTT_MAX 4000000u
 
 extern struct bm_options bm_opts;
 
@@ -108,5 +112,11 @@ extern const char bm_backend_name[];
 int bm_backend_setup(void);
 /* One line of counters after the run. */
 void bm_backend_report(void);
+/* rtt=N: the channel's round trip alone (vm only); 0 or -1. */
+int bm_backend_rtt(uint32_t count);
+/* bm_rtt.c: N round trips on a mapped region, ringing with ring() if
+ * not NULL after each request; 0, or -1 after a console message. */
+int bm_rtt_run(uint8_t *region, uint32_t size, uint32_t count,
+               void (*ring)(void));
 
 #endif /* BM_H */

@@ -25,6 +25,10 @@
  *   peer=N          vm: the ivshmem peer id the doorbell rings [0: the
  *                   id kdcom-shim --ivshmem-server takes]
  *   divisor=N       uart: 16550 divisor latch, 115200 / baud [1]
+ *   rtt=N           vm: instead of the simulated kernel, N round trips of
+ *                   512 bytes each way through the region with an echo
+ *                   host (bm_rtt.c, tests/bench/vm_echo.c); exits 35, or
+ *                   67 if an answer was wrong or missing
  *   quiet           fewer console lines
  *
  * Exit statuses with -device isa-debug-exit,iobase=0xf4,iosize=4 (bm.h):
@@ -40,7 +44,7 @@
 #define MB_LOADER_MAGIC 0x2BADB002u
 #define MB_INFO_CMDLINE 0x00000004u
 
-struct bm_options bm_opts = {1, 0, 0, -1, 0, 1, 0};
+struct bm_options bm_opts = {1, 0, 0, -1, 0, 1, 0, 0};
 
 /* The simulated kernel's memory image: 4 MiB of .bss above the kernel. */
 static uint8_t sim_mem[SIM_MEM_SIZE] __attribute__((aligned(4096)));
@@ -154,6 +158,8 @@ static void parse_cmdline(const char *s)
             bm_opts.run_ms = v;
         else if (word_num(w, n, "peer", &v))
             bm_opts.doorbell_peer = v > 0xffffu ? 0 : v;
+        else if (word_num(w, n, "rtt", &v))
+            bm_opts.rtt = v < 2 ? 2 : v > BM_RTT_MAX ? BM_RTT_MAX : v;
         else if (word_num(w, n, "divisor", &v))
             bm_opts.divisor = v == 0 || v > 0xffffu ? 1 : v;
         else if (has_slash(w, n))
@@ -187,6 +193,10 @@ void bm_main(uint32_t magic, const uint32_t *info)
     if (bm_backend_setup() != 0)
         bm_exit(BM_EXIT_NO_DEVICE);
 
+    if (bm_opts.rtt != 0) {
+        int rc = bm_backend_rtt(bm_opts.rtt);
+        bm_exit(rc == 0 ? BM_EXIT_STOPPED : BM_EXIT_FAILED);
+    }
     o.initial_break = bm_opts.initial_break;
     o.print_interval_ms = bm_opts.print_interval_ms;
     o.run_ms = bm_opts.run_ms;

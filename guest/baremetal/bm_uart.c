@@ -45,6 +45,13 @@ int bm_backend_setup(void)
     return 0;
 }
 
+int bm_backend_rtt(uint32_t count)
+{
+    (void)count;
+    bm_printf("bm: rtt: the round-trip measurement needs the vm kernel\n");
+    return -1;
+}
+
 void bm_backend_report(void)
 {
     bm_printf("bm: uart: sends=%u acked=%u dropped=%u receives=%u "

@@ -186,6 +186,18 @@ int bm_backend_setup(void)
     return 0;
 }
 
+static void ring_host(void)
+{
+    *doorbell = ring;
+    rings++;
+}
+
+int bm_backend_rtt(uint32_t count)
+{
+    return bm_rtt_run(region, region_size, count,
+                      doorbell != NULL ? ring_host : NULL);
+}
+
 void bm_backend_report(void)
 {
     bm_printf("bm: vm: sends=%u acked=%u dropped=%u receives=%u "

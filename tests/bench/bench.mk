@@ -8,7 +8,9 @@
 # kernels (ref.c) are built with BENCH_REF_OPT (-O3), where compilers
 # vectorise a plain byte-sum loop.  callgrind.sh counts instructions when
 # valgrind is installed; pipeline.sh times the end-to-end paths with the
-# example programs (built by `make examples`, with the packager's flags).
+# example programs (built by `make examples`, with the packager's flags);
+# qemu.sh the same inside QEMU with the bare-metal kernels (`make
+# baremetal`; its rows say "pending" without qemu-system-x86).
 #
 #   make bench [BENCH_ARGS="-r 9 -t 15"] [BENCH_OPT=-O3]
 
@@ -42,9 +44,17 @@ bench: bench-build
 	@$(MAKE) --no-print-directory examples >/dev/null 2>&1 || \
 	    echo "bench: the example programs did not build: row 4 pending"
 	@tests/bench/pipeline.sh $(B) > $(BENCH_DIR)/pipeline.txt || true
+	@$(MAKE) --no-print-directory baremetal >/dev/null 2>&1 || \
+	    echo "bench: the bare-metal kernels did not build: QEMU rows pending"
+	@tests/bench/qemu.sh $(B) >> $(BENCH_DIR)/pipeline.txt || true
 	$(BENCH_BIN) -c $(BENCH_DIR)/callgrind.txt -p $(BENCH_DIR)/pipeline.txt $(BENCH_ARGS)
 
-bench-build: $(BENCH_BIN) $(BENCH_CG)
+bench-build: $(BENCH_BIN) $(BENCH_CG) $(BENCH_DIR)/vm_echo
+
+# The host side of the QEMU round-trip row (tests/bench/qemu.sh).
+$(BENCH_DIR)/vm_echo: tests/bench/vm_echo.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(BENCH_OPT) $(CPPFLAGS) $< $(LDFLAGS) -o $@
 
 # bench_flags.h changes with the flags, so a flag change rebuilds all.
 $(BENCH_DIR)/core/%.o: libkdcom/%.c $(CORE_HDRS) $(BENCH_DIR)/bench_flags.h

@@ -8,6 +8,13 @@
  * 56-byte request, the 4000-byte answer holding 3944 bytes of memory, both
  * ACKs, as the link engines wrote them).  The end-to-end rows come from
  * the result file pipeline.sh writes; MB/s in row 4 are of memory read.
+ *
+ * Rows 4f-4k come from the same file (tests/bench/qemu.sh and hops.c
+ * append to it): the guest transport in a QEMU virtual machine, set
+ * against the classic 16550 path measured in the same run, the VM
+ * channel's bare round trip set against the published figure of the
+ * closest existing accelerator, and row 4c set against the same hops
+ * with no KD work.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +23,8 @@
 
 #define LINE_BYTES_PER_S 11520.0 /* 115200 baud, 10 bits per byte */
 #define READ_DATA 3944.0         /* memory bytes one 4000-byte answer holds */
+/* VirtualKD's published round-trip rate (VirtualBox, 2009 hardware). */
+#define VIRTUALKD_RT_PER_S 62000.0
 
 static void ratio_row(const char *id, const char *name, double reads_per_s,
                       double line_reads_per_s, const char *note)
@@ -46,6 +55,87 @@ static void path_row(const char *path, const char *id, const char *key,
     }
     bench_static(id, name, "pending", "", "", "",
                  "programs not built (make examples)");
+}
+
+static double key_value(const char *path, const char *key)
+{
+    char buf[64];
+
+    if (path != NULL && bench_read_key(path, key, buf, sizeof buf))
+        return atof(buf);
+    return 0;
+}
+
+/* A reads/s row measured against a reference rate of the same file. */
+static void vs_row(const char *path, const char *id, const char *key,
+                   const char *name, double ref, const char *ref_name,
+                   const char *note)
+{
+    char k[64], buf[160], v[32], mb[16], r[16];
+    double rate;
+
+    snprintf(k, sizeof k, "%s_reads_per_s", key);
+    rate = key_value(path, k);
+    if (rate > 0) {
+        snprintf(v, sizeof v, "%.1f reads/s", rate);
+        snprintf(mb, sizeof mb, "%.3f", rate * READ_DATA / 1e6);
+        if (ref > 0)
+            snprintf(r, sizeof r, ref == rate ? "1" : "%.1f", rate / ref);
+        else
+            snprintf(r, sizeof r, "-");
+        bench_static(id, name, v, mb, r, ref == rate ? "(reference)" : ref_name,
+                     note);
+        return;
+    }
+    snprintf(k, sizeof k, "%s_failed", key);
+    if (path != NULL && bench_read_key(path, k, buf, sizeof buf)) {
+        bench_static(id, name, "failed", "", "", "", buf);
+        return;
+    }
+    if (path != NULL && bench_read_key(path, "qemu_missing", buf, sizeof buf))
+        bench_static(id, name, "pending", "", "", "", buf);
+    else
+        bench_static(id, name, "pending", "", "", "", "not measured");
+}
+
+/* Rows 4f-4k: QEMU, the bare round trip, and row 4c's transport. */
+static void qemu_rows(const char *path, double vm)
+{
+    double uart = key_value(path, "qemu_uart_unix_reads_per_s");
+    double rtt = key_value(path, "qemu_rtt_per_s");
+    double hops = key_value(path, "hops_reads_per_s");
+    char accel[32] = "tcg", note[64], v[32], r[16];
+
+    if (path != NULL)
+        bench_read_key(path, "qemu_accel", accel, sizeof accel);
+    snprintf(note, sizeof note, "QEMU %s, KDCOM in the guest", accel);
+    vs_row(path, "4f", "qemu_uart_unix", "QEMU 16550>unix sock>client", uart,
+           "", note);
+    vs_row(path, "4g", "qemu_uart_tcp", "QEMU 16550>TCP>client", uart,
+           "4f QEMU 16550", "nodelay=on; com:ipport");
+    vs_row(path, "4h", "qemu_plain", "QEMU plain ivshmem>shim>client", uart,
+           "4f QEMU 16550", "VM channel, shim polls");
+    vs_row(path, "4i", "qemu_doorbell", "QEMU doorbell ivshmem>shim>client", uart,
+           "4f QEMU 16550", "VM channel, eventfd doorbell");
+    if (rtt > 0) {
+        snprintf(v, sizeof v, "%.0f rt/s", rtt);
+        snprintf(r, sizeof r, "%.2f", rtt / VIRTUALKD_RT_PER_S);
+        bench_static("4j", "QEMU channel round trip 512 B", v, "", r,
+                     "VirtualKD 62000 rt/s",
+                     "no KD/KDCOM/TCP; VirtualBox 2009");
+    } else {
+        vs_row(path, "4j", "qemu_rtt", "QEMU channel round trip 512 B", 0,
+               "", "");
+    }
+    if (hops > 0 && vm > 0) {
+        snprintf(v, sizeof v, "%.0f reads/s", hops);
+        snprintf(r, sizeof r, "%.2f", vm / hops);
+        bench_static("4k", "4c's hops, no KD work (hops.c)", v, "", r,
+                     "4c/4k: 4c's share", "target 4c/4k >= 0.5");
+    } else {
+        vs_row(path, "4k", "hops", "4c's hops, no KD work (hops.c)", 0, "",
+               "");
+    }
 }
 
 void bench_pipeline_rows(const char *path)
@@ -84,4 +174,5 @@ void bench_pipeline_rows(const char *path)
              "classic path");
     path_row(path, "4e", "serial", "TARGET on TCP>client", line,
              "kdcom-simkernel, no UART");
+    qemu_rows(path, vm);
 }
