@@ -118,7 +118,7 @@ SAN_MAKE   = $(MAKE) --no-print-directory B=$(B)/asan PURITY= E2E_TIMEOUT=600 \
              CFLAGS="$(CFLAGS) $(SAN_FLAGS)" \
              LDFLAGS="$(LDFLAGS) -fsanitize=address,undefined"
 
-# The end-to-end tests run with leak detection off: they stop programs with
+# The end-to-end and QEMU tests run with leak detection off: they stop programs with
 # signals, and LeakSanitizer's stop-the-world at exit can deadlock in a
 # process interrupted that way (seen on this VM kernel: a shim or client
 # spinning in LSan after SIGTERM until the test's timeout).  Their memory
@@ -128,9 +128,9 @@ SAN_ENV_E2E := $(subst detect_leaks=1,detect_leaks=0,$(SAN_ENV))
 
 asan:
 	rm -rf $(B)/asan
-	$(SAN_ENV) $(SAN_MAKE) $(filter-out check-python check-e2e,$(CHECK_TARGETS))
-	@if [ -n "$(filter check-e2e,$(CHECK_TARGETS))" ]; then \
-	    set -x; $(SAN_ENV_E2E) $(SAN_MAKE) check-e2e; fi
+	$(SAN_ENV) $(SAN_MAKE) $(filter-out check-python check-e2e check-qemu,$(CHECK_TARGETS))
+	@if [ -n "$(filter check-e2e check-qemu,$(CHECK_TARGETS))" ]; then \
+	    set -x; $(SAN_ENV_E2E) $(SAN_MAKE) $(filter check-e2e check-qemu,$(CHECK_TARGETS)); fi
 	@if [ -n "$(filter check-python,$(CHECK_TARGETS))" ]; then \
 	    set -x; LD_PRELOAD="$$($(CC) -print-file-name=libasan.so)" \
 	    ASAN_OPTIONS=halt_on_error=1:detect_leaks=0 \
