@@ -54,7 +54,8 @@ $(EX_SIM_UART): $(EX_SIM_OBJS) $(EX_DIR)/simkernel/backend_uart.o \
                 $(EX_DIR)/simkernel/simep.o $(EX_COMMON) $$(GUEST_UART_OBJS) $(LIB_A)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
-$(EX_SHIM): $(EX_DIR)/shim/kdshim.o $(EX_COMMON) $(LIB_A)
+$(EX_SHIM): $(EX_DIR)/shim/kdshim.o $(EX_DIR)/shim/ivshmem_server.o \
+             $(EX_COMMON) $(LIB_A)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 examples: $(EX_PROGS)

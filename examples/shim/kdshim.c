@@ -30,6 +30,16 @@
  * nothing moved for 100 ms (a request waiting for the debugger does not
  * count: bytes wake us).
  *
+ * QEMU's ivshmem-doorbell (--ivshmem-server PATH, ivshmem_server.c): the
+ * shim is the device's ivshmem server and peer 0.  It hands the channel
+ * file to QEMU as BAR 2, and a guest that writes (0 << 16) | 0 to the
+ * Doorbell register makes one of our eventfds readable, which wakes the
+ * pselect() at once: another wake source beside the futex doorbell, with
+ * the same meaning ("poll the mailbox now").  For a guest that declares
+ * the doorbell, the loop then sleeps while idle for --idle-poll or
+ * BEAT_MS, whichever is longer (a safety net for a lost ring), and the
+ * doorbell thread re-reads the word as rarely.
+ *
  * Lifecycle: a debugger may disconnect and another connect at any time (a
  * new connection replaces an old one, and kdcom_vm_host_wire_reset()
  * starts the wire side over for it); the guest may restart, on the same
@@ -64,6 +74,7 @@
 #include "../common/endpoint.h"
 #include "../common/exutil.h"
 #include "../common/wiretrace.h"
+#include "ivshmem_server.h"
 
 #define HOT_WINDOW_MS 100
 #define HOT_POLL_US 50
@@ -90,7 +101,19 @@ static const char usage[] =
 "  --shm-size SIZE          size when creating it (default 1M; K/M suffixes)\n"
 "  --unlink                 remove FILE on exit\n"
 "  --idle-poll MS           mailbox poll interval when idle, for guests without\n"
-"                           a doorbell (default 10)\n"
+"                           a doorbell (default 10, at most 60000); for a guest\n"
+"                           that rings, the longer of MS and 250 ms (a safety\n"
+"                           net for a lost ring)\n"
+"  --ivshmem-server PATH    also be the ivshmem server of QEMU's ivshmem-doorbell\n"
+"                           on the Unix socket PATH (-chardev socket,path=PATH,\n"
+"                           id=ivs -device ivshmem-doorbell,chardev=ivs): QEMU\n"
+"                           gets FILE as BAR 2 (its size must be a power of\n"
+"                           two), the shim is peer 0, and a guest rings it by\n"
+"                           writing 0 (peer 0 << 16 | vector 0) to the BAR 0\n"
+"                           Doorbell register (offset 12).  One VM at a time:\n"
+"                           a second QEMU is refused (it exits with \"server\n"
+"                           sent version -1\")\n"
+"  --ivshmem-vectors N      interrupt vectors per peer (1..16, default 1)\n"
 "  --receive-timeout MS     guest RECEIVE answers TIMEOUT after MS (1000)\n"
 "  --ack-timeout MS         resend to the debugger after MS without ACK (1000);\n"
 "                           a DbgPrint is dropped after 20 of them\n"
@@ -116,6 +139,7 @@ struct conn {
 };
 
 static int quiet;
+static struct ivs_server ivs; /* lfd -1 unless --ivshmem-server */
 
 static void say(const char *fmt, const char *a)
 {
@@ -195,6 +219,9 @@ static void on_sigbus(int sig)
 /* ---- doorbells ---- */
 
 static int mapped_fd = -1; /* the file behind the mapping */
+/* The doorbell thread's longest wait before it reads REQ_SEQ again by
+ * itself: the longer of 1 s and --idle-poll (set before it starts). */
+static uint32_t db_wait_ms = 1000;
 
 #ifdef __linux__
 static long futex(void *w, int op, uint32_t val, const struct timespec *ts)
@@ -227,7 +254,7 @@ static void *doorbell_thread(void *arg)
 
     (void)arg;
     while (!__atomic_load_n(&db.stop, __ATOMIC_ACQUIRE)) {
-        struct timespec slow = {0, 100000000}, ts = {1, 0};
+        struct timespec slow = {0, 100000000}, ts;
         uint32_t g = __atomic_load_n(&db.gen, __ATOMIC_ACQUIRE);
 
         if (g != mygen) {
@@ -254,6 +281,8 @@ static void *doorbell_thread(void *arg)
         }
         seen = v;
         have = 1;
+        ts.tv_sec = (time_t)(db_wait_ms / 1000);
+        ts.tv_nsec = (long)(db_wait_ms % 1000) * 1000000L;
         futex(addr, FUTEX_WAIT, v, &ts);
     }
     if (fd >= 0)
@@ -350,12 +379,14 @@ static int doorbell_fd(void) { return -1; }
 #endif
 
 static int kicked; /* an answer went out in this round of the loop */
+static int last_poll = KDCOM_VM_POLL_NO_GUEST; /* what service() saw last */
 
 /* Polls the host service, and kicks the guest if an answer went out. */
 static int service(void *shm, size_t size, uint64_t now)
 {
     int r = kdcom_vm_host_poll(&host, shm, size, now);
 
+    last_poll = r;
     if (kdcom_vm_host_take_kick(&host) == 1) {
         kick_guest(shm);
         kicked = 1;
@@ -490,6 +521,9 @@ static void follow_shm(const char *path, void **shm, size_t *size)
      * that reads invalid, or a new epoch): nothing of the old one carries
      * over. */
     say("channel file %s replaced or resized: mapped again", path);
+    if (ivs_connected(&ivs))
+        say("%s", "ivshmem: the connected VM keeps the old file; clients "
+            "that connect from now on get the new one");
 }
 
 static void print_stats(void)
@@ -532,6 +566,20 @@ static void print_stats(void)
             (unsigned long long)l->bad_type,
             (unsigned long long)l->bad_id,
             (unsigned long long)l->noise_bytes);
+    if (ivs.lfd >= 0) {
+        const struct ivs_stats *is = ivs_get_stats(&ivs);
+        fprintf(stderr, "kdcom-shim: ivshmem: clients=%llu refused=%llu "
+                "dropped=%llu rings=%llu\n",
+                (unsigned long long)is->clients,
+                (unsigned long long)is->refused,
+                (unsigned long long)is->dropped,
+                (unsigned long long)is->rings);
+    }
+}
+
+static void ivs_log(const char *msg)
+{
+    say("%s", msg);
 }
 
 /* Moves bytes between the host service and the peer.  Returns 1 if
@@ -595,9 +643,10 @@ static int shuttle(struct conn *c, struct wiretrace *wt, void *shm,
 int main(int argc, char **argv)
 {
     /* static: the loop state survives the SIGBUS siglongjmp intact */
-    static const char *shm_path, *ep_arg;
+    static const char *shm_path, *ep_arg, *ivs_path;
     static uint64_t shm_size = 1u << 20, last_active;
     static uint32_t idle_ms = 10, rx_timeout = 1000, ack_timeout = 1000;
+    static uint32_t ivs_vectors = 1;
     static int unlink_shm, trace, created, guest_seen = -1, rearm = 1;
     static uint64_t restarts_seen, last_progress, next_follow;
     static struct wiretrace wt;
@@ -625,7 +674,17 @@ int main(int argc, char **argv)
                 goto bad;
             i++;
         } else if (strcmp(a, "--idle-poll") == 0 && v != NULL) {
-            if (ex_parse_u32(v, 1000, &idle_ms) != 0 || idle_ms == 0)
+            if (ex_parse_u32(v, 60000, &idle_ms) != 0 || idle_ms == 0)
+                goto bad;
+            i++;
+        } else if (strcmp(a, "--ivshmem-server") == 0 && v != NULL) {
+            if (v[0] == '\0')
+                goto bad;
+            ivs_path = v;
+            i++;
+        } else if (strcmp(a, "--ivshmem-vectors") == 0 && v != NULL) {
+            if (ex_parse_u32(v, IVS_MAX_VECTORS, &ivs_vectors) != 0 ||
+                ivs_vectors == 0)
                 goto bad;
             i++;
         } else if (strcmp(a, "--receive-timeout") == 0 && v != NULL) {
@@ -663,6 +722,7 @@ int main(int argc, char **argv)
     }
     memset(&c, 0, sizeof c);
     c.lfd = c.fd = c.keep_slave = -1;
+    ivs.lfd = ivs.cfd = -1;
     if (ep_parse(ep_arg, &c.sp, err, sizeof err) != 0) {
         fprintf(stderr, "kdcom-shim: %s\n", err);
         return 2;
@@ -671,6 +731,7 @@ int main(int argc, char **argv)
     kdcom_vm_config_init(&vcfg);
     vcfg.receive_timeout_ms = rx_timeout;
     vcfg.ack_timeout_ms = ack_timeout;
+    db_wait_ms = idle_ms > 1000 ? idle_ms : 1000;
     if (doorbell_start() == 0)
         vcfg.flags |= KDCOM_VM_CFG_KICKS_GUEST;
     if (kdcom_vm_host_init(&host, &vcfg) != KDCOM_OK) {
@@ -682,7 +743,27 @@ int main(int argc, char **argv)
     if (created && !quiet)
         fprintf(stderr, "kdcom-shim: created %s (%zu bytes)\n", shm_path,
                 size);
+    if (ivs_path != NULL && !ivs_size_ok(size)) {
+        fprintf(stderr, "kdcom-shim: %s: %zu bytes is not a power of two: "
+                "ivshmem-doorbell maps the file as PCI BAR 2, whose size "
+                "must be a power of two (QEMU aborts otherwise); use e.g. "
+                "1M\n", shm_path, size);
+        doorbell_stop(shm);
+        munmap(shm, size);
+        if (unlink_shm)
+            unlink(shm_path);
+        return 1;
+    }
     wt_init(&wt, trace, stderr);
+    if (ivs_path != NULL) {
+        if (ivs_open(&ivs, ivs_path, ivs_vectors, ivs_log, err,
+                     sizeof err) != 0)
+            goto fail;
+        if (!quiet)
+            fprintf(stderr, "kdcom-shim: ivshmem server on %s: %s (%zu "
+                    "bytes) is BAR 2; the shim is peer 0\n", ivs_path,
+                    shm_path, size);
+    }
 
     if (c.sp.kind == EP_PTY) {
         char slave[128];
@@ -768,10 +849,14 @@ int main(int argc, char **argv)
         }
         try_connect(&c);
         moved = shuttle(&c, &wt, shm_bad ? NULL : shm, size, now);
-        doorbell = doorbell_fd() >= 0 && !shm_bad &&
+        /* The guest rings: through the futex word, or (a VM) through
+         * ivshmem-doorbell's eventfd. */
+        doorbell = (doorbell_fd() >= 0 || ivs_connected(&ivs)) && !shm_bad &&
                    (kdcom_vm_host_guest_flags(&host) & KDCOM_VM_GF_DOORBELL);
-        if (doorbell && kicked && c.in_off == c.in_len &&
-            c.out_off == c.out_len)
+        /* Following the futex word serves only a guest that wakes it; a
+         * VM's next ring arrives on the eventfd, which pselect() sees. */
+        if (doorbell && kicked && !ivs_connected(&ivs) &&
+            c.in_off == c.in_len && c.out_off == c.out_len)
             followed = follow_guest(shm);
         kicked = 0;
         bus_armed = 0;
@@ -801,6 +886,7 @@ int main(int argc, char **argv)
             if (c.lfd > nfds)
                 nfds = c.lfd;
         }
+        nfds = ivs_fdset(&ivs, &rd, nfds);
         if (c.fd >= 0) {
             if (c.in_off == c.in_len)
                 FD_SET(c.fd, &rd);
@@ -811,9 +897,10 @@ int main(int argc, char **argv)
         }
         /* Sleep, never past a link or service deadline: with a doorbell
          * until the guest rings (at least every BEAT_MS while a request is
-         * in progress, so HOST_BEAT moves; every 250 ms when idle, to
-         * follow the file); without one, briefly while requests flow,
-         * longer when idle. */
+         * in progress, so HOST_BEAT moves; when idle, every BEAT_MS or
+         * --idle-poll, whichever is longer, to follow the file and to
+         * catch a lost ring); without one, briefly while requests flow,
+         * --idle-poll when idle. */
         deadline = kdcom_vm_host_next_deadline(&host);
         if (followed) {
             /* The guest posted: serve it at once, after a look at the
@@ -825,8 +912,11 @@ int main(int argc, char **argv)
             ts.tv_sec = 0;
             ts.tv_nsec = HOT_POLL_US * 1000L;
         } else {
-            int ms = ex_poll_timeout(now, deadline,
-                                     doorbell ? BEAT_MS : (int)idle_ms);
+            int ms, cap = (int)idle_ms;
+            if (doorbell && (last_poll == KDCOM_VM_POLL_BUSY ||
+                             cap < BEAT_MS))
+                cap = BEAT_MS;
+            ms = ex_poll_timeout(now, deadline, cap);
             ts.tv_sec = ms / 1000;
             ts.tv_nsec = (long)(ms % 1000) * 1000000L;
         }
@@ -844,6 +934,17 @@ int main(int argc, char **argv)
             while (read(doorbell_fd(), b, sizeof b) > 0)
                 ; /* the loop polls anyway */
         }
+        /* Rings (the loop polls anyway), a VM leaving, a VM arriving.  A
+         * VM gets the channel file as it is now: a replaced or resized
+         * file is followed first, even while idle sleeps are long. */
+        if (ivs_accept_pending(&ivs, &rd)) {
+            int was_bad = shm_bad;
+            follow_shm(shm_path, &shm, &size);
+            if (shm_bad != was_bad)
+                rearm = 1;
+            next_follow = ex_now_ms() + 250;
+        }
+        ivs_handle(&ivs, &rd, shm_bad ? -1 : mapped_fd);
         if (c.lfd >= 0 && FD_ISSET(c.lfd, &rd)) {
             char peer[160];
             int fd = ep_accept(c.lfd, peer, sizeof peer);
@@ -873,6 +974,7 @@ int main(int argc, char **argv)
         say("%s", "stopping");
     doorbell_stop(shm);
     print_stats();
+    ivs_close(&ivs);
     if (c.fd >= 0)
         close(c.fd);
     if (c.keep_slave >= 0)
@@ -890,6 +992,7 @@ int main(int argc, char **argv)
     return 0;
 fail:
     fprintf(stderr, "kdcom-shim: %s\n", err);
+    ivs_close(&ivs);
     doorbell_stop(shm);
     munmap(shm, size);
     if (unlink_shm)
