@@ -93,3 +93,15 @@ check-e2e: $(EX_PROGS) $(E2E_RESETBOMB) $(E2E_KDLAYOUT)
 	        timeout -k 5 $(E2E_TIMEOUT) sh $$t; \
 	done
 	@echo "check-e2e: all end-to-end tests passed"
+
+# The other side of kdcom-shim --ivshmem-server without QEMU: a client that
+# checks the ivshmem handshake and plays the guest behind the device, and
+# drives a real QEMU's device through qtest (tests/e2e/t_ivshmem_*.sh find
+# it in $(B)/tests/e2e next to $(E2E_BIN)).
+E2E_IVSCLIENT := $(B)/tests/e2e/ivshmem_client
+
+$(E2E_IVSCLIENT): tests/e2e/ivshmem_client.c include/kdcom_vm.h $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iinclude $(CPPFLAGS) $< $(LIB_A) $(LDFLAGS) -o $@
+
+check-e2e: $(E2E_IVSCLIENT)
