@@ -44,12 +44,19 @@ bench: bench-build
 	@$(MAKE) --no-print-directory examples >/dev/null 2>&1 || \
 	    echo "bench: the example programs did not build: row 4 pending"
 	@tests/bench/pipeline.sh $(B) > $(BENCH_DIR)/pipeline.txt || true
+	@$(BENCH_DIR)/hops >> $(BENCH_DIR)/pipeline.txt || \
+	    echo "hops_failed see tests/bench/hops.c" >> $(BENCH_DIR)/pipeline.txt
 	@$(MAKE) --no-print-directory baremetal >/dev/null 2>&1 || \
 	    echo "bench: the bare-metal kernels did not build: QEMU rows pending"
 	@tests/bench/qemu.sh $(B) >> $(BENCH_DIR)/pipeline.txt || true
 	$(BENCH_BIN) -c $(BENCH_DIR)/callgrind.txt -p $(BENCH_DIR)/pipeline.txt $(BENCH_ARGS)
 
-bench-build: $(BENCH_BIN) $(BENCH_CG) $(BENCH_DIR)/vm_echo
+bench-build: $(BENCH_BIN) $(BENCH_CG) $(BENCH_DIR)/vm_echo $(BENCH_DIR)/hops
+
+# Row 4k: row 4c's hops without KD work (tests/bench/hops.c).
+$(BENCH_DIR)/hops: tests/bench/hops.c include/kdcom_vm.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(BENCH_OPT) -pthread -Iinclude $(CPPFLAGS) $< $(LDFLAGS) -pthread -o $@
 
 # The host side of the QEMU round-trip row (tests/bench/qemu.sh).
 $(BENCH_DIR)/vm_echo: tests/bench/vm_echo.c

@@ -112,32 +112,34 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The region, at the offsets of include/kdcom_vm.h (ABI 1.1). */
+#include <kdcom_vm.h>
+
+/* The region: the offsets and values of include/kdcom_vm.h. */
 #define REGION_SIZE (1u << 20)  /* kdcom-shim's default --shm-size */
-#define OFF_REQ_SEQ 0x10        /* guest -> host doorbell word */
-#define OFF_GUEST_FLAGS 0x14
-#define OFF_REQ_OP 0x20         /* REQ_OP .. REQ_RESERVED: 8 words */
-#define OFF_REQ_HEAD_OFF 0x28
-#define OFF_REQ_HEAD_LEN 0x2C
-#define OFF_REQ_DATA_OFF 0x30
-#define OFF_REQ_DATA_LEN 0x34
+#define OFF_REQ_SEQ KDCOM_VM_OFF_REQ_SEQ     /* guest -> host doorbell */
+#define OFF_GUEST_FLAGS KDCOM_VM_OFF_GUEST_FLAGS
+#define OFF_REQ_OP KDCOM_VM_OFF_REQ_OP       /* REQ_OP .. REQ_RESERVED */
+#define OFF_REQ_HEAD_OFF KDCOM_VM_OFF_REQ_HEAD_OFF
+#define OFF_REQ_HEAD_LEN KDCOM_VM_OFF_REQ_HEAD_LEN
+#define OFF_REQ_DATA_OFF KDCOM_VM_OFF_REQ_DATA_OFF
+#define OFF_REQ_DATA_LEN KDCOM_VM_OFF_REQ_DATA_LEN
 #define REQ_WORDS 8
-#define OFF_RSP_SEQ 0x80        /* host -> guest doorbell word */
-#define OFF_HOST_FLAGS 0x88
-#define OFF_HOST_BEAT 0x8C
+#define OFF_RSP_SEQ KDCOM_VM_OFF_RSP_SEQ     /* host -> guest doorbell */
+#define OFF_HOST_FLAGS KDCOM_VM_OFF_HOST_FLAGS
+#define OFF_HOST_BEAT KDCOM_VM_OFF_HOST_BEAT
 #define OFF_STOP 0x94           /* reserved in the ABI; here: "run over" */
-#define OFF_RSP_STATUS 0xA0     /* RSP_STATUS .. RSP_EPOCH: 6 words */
-#define OFF_RSP_HEAD_LEN 0xA8
-#define HEAD_BUF 0x1000u
-#define DATA_BUF 0x2000u
-#define BUF_SIZE 0x1000u
-#define OP_SEND 2u
-#define OP_RECEIVE 3u
-#define ST_OK 1u
-#define ST_RECEIVED 3u
-#define GF_DOORBELL 1u
-#define HF_READY 1u
-#define HF_DOORBELL 8u
+#define OFF_RSP_STATUS KDCOM_VM_OFF_RSP_STATUS /* RSP_STATUS .. RSP_EPOCH */
+#define OFF_RSP_HEAD_LEN KDCOM_VM_OFF_RSP_HEAD_LEN
+#define HEAD_BUF KDCOM_VM_DEF_HEAD_OFF
+#define DATA_BUF KDCOM_VM_DEF_DATA_OFF
+#define BUF_SIZE KDCOM_VM_BUF_SIZE
+#define OP_SEND KDCOM_VM_OP_SEND
+#define OP_RECEIVE KDCOM_VM_OP_RECEIVE
+#define ST_OK KDCOM_VM_ST_OK
+#define ST_RECEIVED KDCOM_VM_ST_RECEIVED
+#define GF_DOORBELL KDCOM_VM_GF_DOORBELL
+#define HF_READY KDCOM_VM_HF_READY
+#define HF_DOORBELL KDCOM_VM_HF_DOORBELL
 
 /* One read on the wire. */
 #define KD_HEAD 56u                   /* DBGKD_MANIPULATE_STATE64 */
