@@ -76,6 +76,12 @@ $(E2E_RESETBOMB): tests/e2e/resetbomb.c include/kdcom.h $(LIB_A)
 	$(CC) $(ALL_CFLAGS) -Iinclude $(CPPFLAGS) $< $(LIB_A) $(LDFLAGS) -o $@
 
 E2E_KDLAYOUT  := $(B)/tests/e2e/kdlayout
+E2E_KDPEER    := $(B)/tests/e2e/kdpeer
+
+# A debugger that synchronises once and can die in the middle of a request.
+$(E2E_KDPEER): tests/e2e/kdpeer.c include/kdcom.h include/kdcom_kd.h $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iinclude $(CPPFLAGS) $< $(LIB_A) $(LDFLAGS) -o $@
 
 $(E2E_KDLAYOUT): tests/e2e/kdlayout.c include/kdcom.h include/kdcom_kd.h \
                  $(LIB_A)
@@ -83,13 +89,14 @@ $(E2E_KDLAYOUT): tests/e2e/kdlayout.c include/kdcom.h include/kdcom_kd.h \
 	$(CC) $(ALL_CFLAGS) -Iinclude $(CPPFLAGS) $< $(LIB_A) $(LDFLAGS) -o $@
 
 # kdcom_kd.h: its offsets against recorded peers, and C++ compatibility.
-check-e2e: $(EX_PROGS) $(E2E_RESETBOMB) $(E2E_KDLAYOUT)
+check-e2e: $(EX_PROGS) $(E2E_RESETBOMB) $(E2E_KDLAYOUT) $(E2E_KDPEER)
 	$(E2E_KDLAYOUT) tests/vectors/reactos-target_radare2-debugger.txt
 	printf '#include <kdcom_kd.h>\nint main(void){return (int)kdcom_kd_header_size(2)-56;}\n' | \
 	    $(CXX) -x c++ -Wall -Wextra -Wpedantic -Werror -Iinclude - -o $(B)/tests/e2e/kdcxx
 	$(B)/tests/e2e/kdcxx
 	@set -e; for t in $(E2E_TESTS); do \
 	    E2E_BIN=$(abspath $(EX_DIR)) E2E_RESETBOMB=$(abspath $(E2E_RESETBOMB)) \
+	    E2E_KDPEER=$(abspath $(E2E_KDPEER)) \
 	        timeout -k 5 $(E2E_TIMEOUT) sh $$t; \
 	done
 	@echo "check-e2e: all end-to-end tests passed"

@@ -121,15 +121,16 @@ void fz_end_check(struct fz_end *e)
              (unsigned long long)s->stale_bytes);
     /* Every intact data frame lands in exactly one counter. */
     FZ_CHECK(s->packets_received + s->duplicates + s->bad_type +
-                     s->bad_id + s->dropped_unsynced ==
+                     s->bad_id + s->dropped_unsynced + s->bad_short ==
                  e->in_data,
-             "data frames: %llu in, %llu+%llu+%llu+%llu+%llu accounted",
+             "data frames: %llu in, %llu+%llu+%llu+%llu+%llu+%llu accounted",
              (unsigned long long)e->in_data,
              (unsigned long long)s->packets_received,
              (unsigned long long)s->duplicates,
              (unsigned long long)s->bad_type,
              (unsigned long long)s->bad_id,
-             (unsigned long long)s->dropped_unsynced);
+             (unsigned long long)s->dropped_unsynced,
+             (unsigned long long)s->bad_short);
     FZ_CHECK(s->acks_received + s->resends_received + s->resets_received +
                      s->unknown_control ==
                  e->in_control,

@@ -30,7 +30,10 @@
  *                   answer is validated (type, lengths within what was
  *                   asked) before a byte is copied into the kernel's
  *                   buffers.  A dead or misbehaving host reads as
- *                   KdPacketTimedOut; the kernel asks again.
+ *                   KdPacketTimedOut; the kernel asks again.  The header
+ *                   capacity is also the shortest packet the host's
+ *                   TARGET link accepts: a shorter one gets RESEND on
+ *                   the wire, not an ACK (§3.5 step 1).
  *   KdpControlCPending is set when an answer says a break-in arrived
  *                   during the exchange (§3.2); the kernel's KdPollBreakIn
  *                   consumes it (§3.9).

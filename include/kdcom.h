@@ -88,7 +88,7 @@ extern "C" {
 
 /* Revision of the KDCOM behaviour described in docs/protocol.md.  Bumped
  * when an observable protocol decision changes, independently of the API. */
-#define KDCOM_PROTOCOL_REVISION 2
+#define KDCOM_PROTOCOL_REVISION 3
 
 #ifndef KDCOM_API
 #if defined(_WIN32) && defined(KDCOM_BUILDING_DLL)
@@ -433,6 +433,10 @@ struct kdcom_stats {
     uint64_t dropped_unsynced;  /* DEBUGGER: data packets before the
                                    handshake completed (not ACKed) */
     uint64_t stale_bytes;       /* TARGET: input discarded after a RESET */
+    uint64_t bad_short;         /* TARGET: new data packets refused for a
+                                   ByteCount below the message header the
+                                   receiver expects (RESEND), see
+                                   kdcom_expect_header() */
 };
 
 /* Sizes of the private queues (part of the ABI, never configurable). */
@@ -461,6 +465,7 @@ struct kdcom_link {
     uint32_t rx_last_id;       /* DEBUGGER: last accepted id, length and */
     uint32_t rx_last_len;      /* checksum, to tell a SYNC-id duplicate */
     uint32_t rx_last_sum;      /* from a new SYNC-id packet */
+    uint32_t rx_min_len;       /* TARGET: kdcom_expect_header() */
     /* transmit side: the one outstanding data packet */
     uint8_t tx_state;
     uint8_t tx_sent_once;      /* transmitted at least once (stats) */
@@ -573,6 +578,19 @@ KDCOM_API int kdcom_send_breakin(struct kdcom_link *link);
  * flowing until it completes; an outstanding packet is kept and sent again
  * afterwards.  Returns KDCOM_OK, KDCOM_ERR_WRONG_ROLE or a fatal error. */
 KDCOM_API int kdcom_resync(struct kdcom_link *link, uint64_t now);
+
+/* TARGET: the message-header length the upper layer receives the next
+ * data packet into (KdReceivePacket's MessageHeader->MaximumLength, which
+ * splits the payload into message header and data).  From now on a new
+ * data packet whose ByteCount is below `len` is not acknowledged and not
+ * delivered: it gets a RESEND, the expected id stays, and
+ * stats.bad_short counts it, as Windows' and ReactOS's KdReceivePacket
+ * refuse it (docs/protocol.md 5.8).  A duplicate is acknowledged whatever
+ * its length.  0, the value after kdcom_link_init(), accepts every
+ * length; a RESET or a give-up keeps the value; above KDCOM_MAX_PAYLOAD
+ * every data packet is refused (no packet can fill such a header).
+ * Returns KDCOM_OK, KDCOM_ERR_WRONG_ROLE or a fatal error. */
+KDCOM_API int kdcom_expect_header(struct kdcom_link *link, uint32_t len);
 
 /* TARGET: returns 1 and clears the request if a break-in is pending, else
  * 0 (KdPollBreakIn's question), or KDCOM_ERR_WRONG_ROLE / a fatal error. */

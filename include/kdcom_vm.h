@@ -201,9 +201,13 @@ enum kdcom_vm_op {
      * the payload split at HEAD_LEN (the header buffer gets the first
      * HEAD_LEN bytes, the data buffer the rest: PROTOCOL-FACTS §3.6),
      * TIMEOUT, or RESEND (the debugger sent RESEND or RESET: the kernel
-     * resends its state change).  A packet of another type, shorter than
-     * HEAD_LEN or longer than HEAD_LEN + DATA_LEN is acknowledged on the
-     * wire and dropped (counted), as kdcom.dll drops it (§3.5). */
+     * resends its state change).  HEAD_LEN is also the shortest
+     * packet the host accepts from the debugger from now on (until the
+     * next RECEIVE): a shorter one is answered RESEND on the wire, as
+     * kdcom.dll refuses it (§3.5 step 1).  A packet of another type, or
+     * one that arrived under an older expectation and is shorter than
+     * HEAD_LEN, or one longer than HEAD_LEN + DATA_LEN, is acknowledged
+     * on the wire and dropped (counted), as kdcom.dll drops it (§3.5). */
     KDCOM_VM_OP_RECEIVE = 3,
     /* KdReceivePacket(POLL_BREAKIN): answered at once, RECEIVED if the
      * debugger asked to break in since the last poll, else TIMEOUT. */
@@ -319,7 +323,11 @@ struct kdcom_vm_stats {
     uint64_t guest_restarts;  /* GUEST_EPOCH changes seen */
     uint64_t rx_wrong_type;   /* packets of a type nobody asked for (ACKed
                                  by the link, dropped) */
-    uint64_t rx_too_short;    /* packets shorter than the header capacity */
+    uint64_t rx_too_short;    /* packets shorter than the header capacity
+                                 that the link had accepted under an
+                                 earlier RECEIVE's (ACKed, dropped); the
+                                 link refuses shorter ones itself
+                                 (kdcom_stats.bad_short) */
     uint64_t rx_too_long;     /* packets longer than both capacities */
     uint64_t rx_while_idle;   /* packets dropped by a POLL_BREAKIN: they
                                  came while the kernel was running */
@@ -375,6 +383,8 @@ struct kdcom_vm_host {
     uint32_t guest_flags;  /* GUEST_FLAGS of the valid guest, else 0 */
     uint32_t guest_absent; /* the last poll found no valid guest */
     uint32_t kick_due;     /* an answer was published since take_kick */
+    uint32_t head_min;     /* header capacity of the last RECEIVE: the
+                              link's kdcom_expect_header() */
     uint8_t slot[KDCOM_MAX_PAYLOAD];  /* received packet, host copy */
     uint8_t stage[KDCOM_MAX_PAYLOAD]; /* SEND payload, host copy */
     struct kdcom_vm_stats stats;
@@ -424,10 +434,11 @@ KDCOM_API int kdcom_vm_host_drain(struct kdcom_vm_host *h, uint64_t now,
  * half-drained output of the old connection are abandoned, control
  * packets owed to it are forgotten, a packet held for the guest and a
  * RESEND it asked for are dropped, and the link starts afresh (ids back
- * to INITIAL|SYNC, as after a RESET), so the next byte drained begins a
- * well-formed frame.  A SEND in progress is queued again from its start;
- * a RECEIVE keeps waiting; the guest notices nothing.  Link counters are
- * kept.  Returns KDCOM_OK or a fatal error. */
+ * to INITIAL|SYNC, as after a RESET; the header minimum of the last
+ * RECEIVE is kept), so the next byte drained begins a well-formed frame.
+ * A SEND in progress is queued again from its start; a RECEIVE keeps
+ * waiting; the guest notices nothing.  Link counters are kept.  Returns
+ * KDCOM_OK or a fatal error. */
 KDCOM_API int kdcom_vm_host_wire_reset(struct kdcom_vm_host *h, uint64_t now);
 
 /* 1 once after each poll that published an answer (RSP_SEQ written), else

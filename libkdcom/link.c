@@ -366,6 +366,20 @@ KDCOM_API int kdcom_resync(struct kdcom_link *l, uint64_t now)
     return KDCOM_OK;
 }
 
+KDCOM_API int kdcom_expect_header(struct kdcom_link *l, uint32_t len)
+{
+    int rc = kdcom_link_check(l);
+
+    if (rc != KDCOM_OK)
+        return rc;
+    if (l->role != KDCOM_ROLE_TARGET)
+        return KDCOM_ERR_WRONG_ROLE;
+    /* PROTOCOL-FACTS §3.5 step 1, §3.6 and §7: the receiver's header
+     * buffer is the minimum a data packet must fill (link_rx.c). */
+    l->rx_min_len = len;
+    return KDCOM_OK;
+}
+
 KDCOM_API int kdcom_take_breakin(struct kdcom_link *l)
 {
     int rc = kdcom_link_check(l);

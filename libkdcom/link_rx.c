@@ -10,6 +10,9 @@
  *
  *   data packet   of a type no data packet carries, or with an id outside
  *                 the four valid ones: header damage, ask for a resend.
+ *                 A new one shorter than the message header the TARGET's
+ *                 upper layer receives into (kdcom_expect_header()):
+ *                 refused with a resend, as KdReceivePacket refuses it.
  *                 Otherwise ACK it (TARGET: with its exact id; DEBUGGER:
  *                 with the SYNC bit cleared), then deliver it if it is
  *                 new.  "New" is id == expected, SYNC masked, for the
@@ -145,7 +148,6 @@ static void rx_data(struct kdcom_link *l, const struct kdcom_frame *f)
         rx_bad(l, &l->stats.bad_id);
         return;
     }
-    kdcom_ctl_push(l, KDCOM_TYPE_ACKNOWLEDGE, ack_id_for(l, f->id));
     if (l->role == KDCOM_ROLE_TARGET)
         /* No debugger sets SYNC, so a set SYNC bit is damage to a header
          * the checksum does not cover.  Calling the packet a duplicate
@@ -154,6 +156,18 @@ static void rx_data(struct kdcom_link *l, const struct kdcom_frame *f)
         is_new = (f->id & ~KDCOM_SYNC_BIT) == l->rx_expect;
     else
         is_new = debugger_is_new(l, f);
+    if (is_new && f->byte_count < l->rx_min_len) {
+        /* Too short for the message header the receiver expects: Windows'
+         * and ReactOS's KdReceivePacket answer RESEND and keep the
+         * expected id (PROTOCOL-FACTS §3.5 step 1, §7).  An ACK would make
+         * the sender believe it delivered a packet the upper layer can
+         * only drop.  Only a new packet: a duplicate was accepted once
+         * (under a smaller minimum) and refusing it would make its sender
+         * retransmit it for ever (docs/protocol.md 5.8). */
+        rx_bad(l, &l->stats.bad_short);
+        return;
+    }
+    kdcom_ctl_push(l, KDCOM_TYPE_ACKNOWLEDGE, ack_id_for(l, f->id));
     if (!is_new) {
         l->stats.duplicates++;
         return;

@@ -124,6 +124,8 @@ KDCOM_API int kdcom_vm_host_wire_reset(struct kdcom_vm_host *h, uint64_t now)
      * kept counters go down. */
     h->link.rx.noise_bytes = keep.noise_bytes;
     h->link.rx.partial_leaders = keep.partial_leaders;
+    /* The guest still receives into the same header buffer. */
+    kdcom_expect_header(&h->link, h->head_min);
     h->dbg_present = 0;
     if (h->cur_seq != 0 && !h->cur_done && h->cur_op == KDCOM_VM_OP_SEND) {
         h->cur_queued = 0;
@@ -264,6 +266,14 @@ static void start(struct kdcom_vm_host *h)
     default: /* RECEIVE */
         h->stats.receives++;
         h->cur_deadline = h->now + h->cfg.receive_timeout_ms;
+        /* The header capacity is the shortest packet the kernel takes:
+         * kdcom.dll refuses shorter ones with RESEND before it ACKs
+         * (PROTOCOL-FACTS §3.5 step 1, §3.6, §7).  It stays the link's
+         * minimum until the next RECEIVE: a packet arriving between two
+         * (while a reply waits for its ACK) is most likely the next
+         * request of the same kind. */
+        h->head_min = h->cur_head_len;
+        kdcom_expect_header(&h->link, h->head_min);
         break;
     }
 }
@@ -439,6 +449,7 @@ static void guest_restarted(struct kdcom_vm_host *h, const void *shm)
     /* The new guest numbers its requests on from the RSP_SEQ it found
      * (a fresh region: 0); what the old one was answered means nothing. */
     h->answered = vm_ld(shm, KDCOM_VM_OFF_RSP_SEQ);
+    h->head_min = 0;
     link_init(h); /* cannot fail: the configuration was accepted before */
 }
 

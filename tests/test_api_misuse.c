@@ -51,6 +51,7 @@ static void all_calls_return(struct kdcom_link *l, int want)
     assert_int_equal(kdcom_send_breakin(l), want);
     assert_int_equal(kdcom_resync(l, 0), want);
     assert_int_equal(kdcom_take_breakin(l), want);
+    assert_int_equal(kdcom_expect_header(l, 56), want);
     assert_int_equal(kdcom_is_synced(l), want);
 }
 
@@ -148,9 +149,11 @@ static void test_wrong_role(void **state)
     assert_int_equal(kdcom_send_breakin(&L), KDCOM_ERR_WRONG_ROLE);
     assert_int_equal(kdcom_resync(&L, 0), KDCOM_ERR_WRONG_ROLE);
     assert_int_equal(kdcom_take_breakin(&L), 0);
+    assert_int_equal(kdcom_expect_header(&L, 56), KDCOM_OK);
     kdcom_config_init(&cfg, KDCOM_ROLE_DEBUGGER);
     assert_int_equal(kdcom_link_init(&L, &cfg), KDCOM_OK);
     assert_int_equal(kdcom_take_breakin(&L), KDCOM_ERR_WRONG_ROLE);
+    assert_int_equal(kdcom_expect_header(&L, 56), KDCOM_ERR_WRONG_ROLE);
     assert_int_equal(kdcom_send_breakin(&L), KDCOM_OK);
     assert_int_equal(kdcom_resync(&L, 0), KDCOM_OK);
     assert_false(kdcom_is_fatal(KDCOM_ERR_WRONG_ROLE));

@@ -917,6 +917,111 @@ static void test_bad_id_resend(void **state)
     run_chunks(sc_bad_id);
 }
 
+/* §3.5 step 1, §3.6, §7: with kdcom_expect_header(), a new data packet
+ * shorter than the message header the receiver expects gets RESEND, not
+ * an ACK, and the expected id stays; the bytes from the issue, then
+ * duplicates, the boundary, a RESET, and the implicit ACK
+ * (docs/protocol.md 5.8). */
+static void sc_short(size_t chunk)
+{
+    /* STATE_MANIPULATE, ByteCount 4, id 0x80800000: DbgKdGetVersionApi's
+     * number and nothing else, to a target that expects 56 bytes. */
+    static const char short_req[] =
+        "30 30 30 30 02 00 04 00 00 00 80 80 77 00 00 00 46 31 00 00 aa";
+    static uint8_t big[KDCOM_MAX_PAYLOAD];
+    size_t n;
+
+    lc_init(T, 0);
+    n = lc_ctl(F, KDCOM_TYPE_RESET, 0); /* synced, expecting INITIAL */
+    lc_feed(0, F, n, chunk);
+    lc_out();
+    ev_log_init(&E);
+    assert_int_equal(kdcom_expect_header(&L, 56), KDCOM_OK);
+    n = (size_t)util_hex(short_req, F, sizeof F);
+    assert_int_equal(n, 21);
+    lc_feed(1, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 0);
+    assert_int_equal(lc_stats()->bad_short, 1);
+    assert_int_equal(lc_stats()->acks_sent, 0);
+    assert_int_equal(lc_stats()->packets_received, 0);
+    lc_out();
+    assert_int_equal(OUT.n, 1);
+    lc_expect(0, KDCOM_FRAME_CONTROL, KDCOM_TYPE_RESEND, 0);
+    /* Its retransmission: the same answer, the expectation unmoved. */
+    lc_feed(2, F, n, chunk);
+    assert_int_equal(lc_stats()->bad_short, 2);
+    lc_out();
+    assert_int_equal(OUT.n, 1);
+    lc_expect(0, KDCOM_FRAME_CONTROL, KDCOM_TYPE_RESEND, 0);
+    /* Exactly the header: taken under the id the short one had. */
+    n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT,
+                "0123456789012345678901234567890123456789012345678901234_");
+    assert_int_equal(n, 16 + 56 + 1);
+    lc_feed(3, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 1);
+    assert_int_equal(lc_ev(KDCOM_EV_PACKET, 0)->id, INIT);
+    lc_out();
+    lc_expect(0, KDCOM_FRAME_CONTROL, KDCOM_TYPE_ACKNOWLEDGE, INIT);
+    /* A short packet under the old id is a duplicate: ACKed, so its
+     * sender stops, whatever its length. */
+    n = (size_t)util_hex(short_req, F, sizeof F);
+    lc_feed(4, F, n, chunk);
+    assert_int_equal(lc_stats()->duplicates, 1);
+    assert_int_equal(lc_stats()->bad_short, 2);
+    lc_out();
+    lc_expect(0, KDCOM_FRAME_CONTROL, KDCOM_TYPE_ACKNOWLEDGE, INIT);
+    /* A RESET keeps the minimum. */
+    n = lc_ctl(F, KDCOM_TYPE_RESET, 0);
+    lc_feed(5, F, n, chunk);
+    lc_out();
+    n = lc_data(F, KDCOM_TYPE_DEBUG_IO, INIT, "sixteen bytes...");
+    lc_feed(6, F, n, chunk);
+    assert_int_equal(lc_stats()->bad_short, 3);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 1);
+    lc_out();
+    lc_expect(0, KDCOM_FRAME_CONTROL, KDCOM_TYPE_RESEND, 0);
+    /* A short packet with the expected id is no implicit ACK of ours. */
+    lc_send(7, KDCOM_TYPE_STATE_MANIPULATE, "reply");
+    lc_drain(7, chunk);
+    lc_out();
+    lc_feed(8, F, n, chunk);
+    assert_int_equal(lc_stats()->bad_short, 4);
+    assert_int_equal(ev_count(&E, KDCOM_EV_ACKED), 0);
+    assert_int_equal(lc_stats()->implicit_acks, 0);
+    assert_int_equal(kdcom_can_send(&L), 0);
+    lc_feed(9, F, lc_ctl(F, KDCOM_TYPE_ACKNOWLEDGE, INIT), chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_ACKED), 1);
+    /* The upper layer now receives into 16 bytes: accepted. */
+    assert_int_equal(kdcom_expect_header(&L, 16), KDCOM_OK);
+    n = lc_data(F, KDCOM_TYPE_DEBUG_IO, INIT, "sixteen bytes...");
+    lc_feed(10, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 2);
+    /* Above KDCOM_MAX_PAYLOAD nothing can fill the header: even a
+     * 4000-byte packet is refused.  0 accepts everything again. */
+    assert_int_equal(kdcom_expect_header(&L, KDCOM_MAX_PAYLOAD + 1),
+                     KDCOM_OK);
+    n = (size_t)mk_data(F, sizeof F, KDCOM_TYPE_STATE_MANIPULATE, INIT + 1,
+                        big, sizeof big);
+    lc_feed(11, F, n, chunk);
+    assert_int_equal(lc_stats()->bad_short, 5);
+    assert_int_equal(kdcom_expect_header(&L, 0), KDCOM_OK);
+    n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT + 1, "");
+    lc_feed(12, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 3);
+    assert_int_equal(lc_stats()->bad_short, 5);
+    lc_out();
+    assert_int_equal(lc_count_out(KDCOM_FRAME_CONTROL, KDCOM_TYPE_RESEND),
+                     2);
+    /* Bad checksums are refused as before, whatever the length. */
+    assert_int_equal(lc_stats()->bad_checksum, 0);
+}
+
+static void test_short_packet_resend(void **state)
+{
+    (void)state;
+    run_chunks(sc_short);
+}
+
 /* kdcom_feed() stops after a delivered packet until its event is taken;
  * the payload stays valid until then. */
 static void test_feed_pauses_on_packet(void **state)
@@ -1009,6 +1114,7 @@ int main(void)
         cmocka_unit_test(test_drain_caps_never_interleave),
         cmocka_unit_test(test_bad_type_resend),
         cmocka_unit_test(test_bad_id_resend),
+        cmocka_unit_test(test_short_packet_resend),
         cmocka_unit_test(test_feed_pauses_on_packet),
         cmocka_unit_test(test_feed_pauses_when_queue_full),
     };

@@ -202,6 +202,7 @@ KDCOM_CHECKED(kdcom_tick)
 KDCOM_CHECKED(kdcom_send_breakin)
 KDCOM_CHECKED(kdcom_resync)
 KDCOM_CHECKED(kdcom_take_breakin)
+KDCOM_CHECKED(kdcom_expect_header)
 KDCOM_CHECKED(kdcom_is_synced)
 
 /* ---- results that point into the link or parser: copy them ------------ */

@@ -11,7 +11,10 @@
  *   - KdReceivePacket waits about a second for a packet of the wanted
  *     type (others are acknowledged and dropped), and reports RESEND when
  *     the debugger sent RESEND or RESET, so the caller resends its state
- *     change.  POLL_BREAKIN only looks at bytes already waiting.
+ *     change.  POLL_BREAKIN only looks at bytes already waiting.  The
+ *     header buffer's MaximumLength is the shortest packet the link
+ *     accepts from then on: a shorter one gets RESEND, not an ACK
+ *     (kdcom_expect_header(), docs/protocol.md 5.8).
  *   - A 'b' seen during an exchange sets KdpControlCPending.
  * A packet that arrives while we wait for an ACK is kept for the next
  * KdReceivePacket (it is the debugger's answer; the link took it as an
@@ -256,6 +259,10 @@ KDP_STATUS KdReceivePacket(ULONG type, PSTRING head, PSTRING data,
         }
         return KdPacketTimedOut;
     }
+    /* PROTOCOL-FACTS §3.5 step 1: shorter than the header buffer is
+     * refused with RESEND. */
+    if (head != NULL)
+        kdcom_expect_header(&tlink, head->MaximumLength);
     end = ex_now_ms() + RECEIVE_WAIT_MS;
     for (;;) {
         if (breakin_seen && kc != NULL) {

@@ -283,6 +283,26 @@ class TestLinkBasics(unittest.TestCase):
         self.assertEqual(len([e for e in tgt.events()
                               if e.kind == EventKind.PACKET]), 2)
 
+    def test_short_packet_gets_resend(self):
+        # docs/protocol.md 5.8: the bytes of the issue, to a target that
+        # receives into a 56-byte header.
+        dbg, tgt = self.synced_pair()
+        tgt.expect_header(56)
+        short = bytes.fromhex("303030300200040000008080770000004631"
+                              "0000aa")
+        tgt.feed(short, 1)
+        self.assertEqual([(f.type, f.id) for f in kdcom.parse(tgt.drain(1))],
+                         [(PacketType.RESEND, 0)])
+        self.assertEqual(list(tgt.events()), [])
+        self.assertEqual(tgt.stats.bad_short, 1)
+        # The expected id stayed: the whole request under it is taken.
+        tgt.feed(kdcom.encode_data(PacketType.STATE_MANIPULATE, 0x80800000,
+                                   bytes(56)), 2)
+        self.assertEqual([e.kind for e in tgt.events()], [EventKind.PACKET])
+        with self.assertRaises(kdcom.KdcomError) as cm:
+            dbg.expect_header(56)
+        self.assertEqual(cm.exception.code, kdcom.Error.WRONG_ROLE)
+
     def test_event_payload_is_a_copy(self):
         dbg, tgt = self.synced_pair()
         tgt.send(PacketType.DEBUG_IO, b"H" * 16, b"first", 1)

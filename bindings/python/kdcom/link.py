@@ -357,6 +357,16 @@ class Link:
         self._check_open()
         return bool(capi.kdcom_take_breakin(self._link))
 
+    def expect_header(self, length):
+        """TARGET: the message-header length the next packet is received
+        into (KdReceivePacket's MessageHeader.MaximumLength).  A new data
+        packet shorter than that gets RESEND, not an ACK, and is not
+        delivered (stats.bad_short; docs/protocol.md 5.8).  0, the
+        initial value, accepts every length."""
+        self._check_open()
+        capi.kdcom_expect_header(self._link,
+                                 _u32(length, "length", Error.INVAL))
+
     def close(self):
         """Closes the link; every later call raises KdcomError(CLOSED).
         Pending events and output are dropped.  Closing twice is fine."""
