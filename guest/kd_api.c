@@ -34,6 +34,10 @@
  *                   capacity is also the shortest packet the host's
  *                   TARGET link accepts: a shorter one gets RESEND on
  *                   the wire, not an ACK (§3.5 step 1).
+ *                   A RESEND answer also comes after a RESET that
+ *                   arrived while the reply before it waited for its
+ *                   ACK, so the kernel sends its state change to the
+ *                   new debugger (§7).
  *   KdpControlCPending is set when an answer says a break-in arrived
  *                   during the exchange (§3.2); the kernel's KdPollBreakIn
  *                   consumes it (§3.9).

@@ -200,8 +200,9 @@ enum kdcom_vm_op {
      * DATA_LEN = the capacities of the two buffers.  Answer: RECEIVED with
      * the payload split at HEAD_LEN (the header buffer gets the first
      * HEAD_LEN bytes, the data buffer the rest: PROTOCOL-FACTS §3.6),
-     * TIMEOUT, or RESEND (the debugger sent RESEND or RESET: the kernel
-     * resends its state change).  HEAD_LEN is also the shortest
+     * TIMEOUT, or RESEND (the debugger sent RESEND or RESET, or a RESET
+     * came while the reply before this RECEIVE waited for its ACK: the
+     * kernel resends its state change).  HEAD_LEN is also the shortest
      * packet the host accepts from the debugger from now on (until the
      * next RECEIVE): a shorter one is answered RESEND on the wire, as
      * kdcom.dll refuses it (§3.5 step 1).  A packet of another type, or
@@ -340,6 +341,13 @@ struct kdcom_vm_stats {
                                  asked */
     uint64_t wire_resets;     /* kdcom_vm_host_wire_reset() calls */
     uint64_t kicks;           /* answers published (take_kick events) */
+    uint64_t reply_resets;    /* RESETs while a reply (STATE_MANIPULATE
+                                 SEND) waited for its ACK: the next
+                                 RECEIVE answers RESEND */
+    uint64_t breakins_dropped; /* break-ins left by a debugger that went
+                                  away (a new connection, or a RESET while
+                                  a reply waited for its ACK), never
+                                  handed to the guest */
 };
 
 /* The host service.  About 17 KiB; caller-allocated; initialise with
@@ -385,6 +393,8 @@ struct kdcom_vm_host {
     uint32_t kick_due;     /* an answer was published since take_kick */
     uint32_t head_min;     /* header capacity of the last RECEIVE: the
                               link's kdcom_expect_header() */
+    uint8_t reply_reset;   /* a RESET came while a reply waited for its
+                              ACK: the next RECEIVE answers RESEND */
     uint8_t slot[KDCOM_MAX_PAYLOAD];  /* received packet, host copy */
     uint8_t stage[KDCOM_MAX_PAYLOAD]; /* SEND payload, host copy */
     struct kdcom_vm_stats stats;
@@ -432,13 +442,15 @@ KDCOM_API int kdcom_vm_host_drain(struct kdcom_vm_host *h, uint64_t now,
 /* The debugger connection changed (a new TCP client, a tty reopened): the
  * wire side starts over for the new peer.  Half-parsed input and
  * half-drained output of the old connection are abandoned, control
- * packets owed to it are forgotten, a packet held for the guest and a
- * RESEND it asked for are dropped, and the link starts afresh (ids back
- * to INITIAL|SYNC, as after a RESET; the header minimum of the last
- * RECEIVE is kept), so the next byte drained begins a well-formed frame.
- * A SEND in progress is queued again from its start; a RECEIVE keeps
- * waiting; the guest notices nothing.  Link counters are kept.  Returns
- * KDCOM_OK or a fatal error. */
+ * packets owed to it are forgotten, a packet held for the guest, a
+ * RESEND it asked for and a break-in it sent that the guest has not
+ * taken yet are dropped (the new debugger inherits none of them:
+ * docs/vm-channel.md 7), and the link starts afresh (ids back to
+ * INITIAL|SYNC, as after a RESET; the header minimum of the last RECEIVE
+ * is kept), so the next byte drained begins a well-formed frame.  A SEND
+ * in progress is queued again from its start; a RECEIVE keeps waiting;
+ * the guest notices nothing.  Link counters are kept.  Returns KDCOM_OK
+ * or a fatal error. */
 KDCOM_API int kdcom_vm_host_wire_reset(struct kdcom_vm_host *h, uint64_t now);
 
 /* 1 once after each poll that published an answer (RSP_SEQ written), else

@@ -113,9 +113,15 @@ KDCOM_API int kdcom_vm_host_wire_reset(struct kdcom_vm_host *h, uint64_t now)
     /* The old peer's packet and RESEND: the new one never sent them. */
     kdcom_vm_drop_held(h);
     /* A fresh link forgets the parser state, the output cursor, queued
-     * control packets and the frame in flight; a break-in it holds was
-     * taken into h->breakin already. */
+     * control packets and the frame in flight.  A break-in the old peer
+     * sent and the guest has not taken yet was that debugger's request:
+     * a new session starts without one, or the new debugger's first
+     * continue would stop the kernel again (docs/vm-channel.md 7). */
     kdcom_vm_pump(h);
+    if (h->breakin) {
+        h->breakin = 0;
+        h->stats.breakins_dropped++;
+    }
     keep = h->link.stats;
     link_init(h); /* cannot fail: the configuration was accepted before */
     h->link.stats = keep;
@@ -248,7 +254,9 @@ static void start(struct kdcom_vm_host *h)
             h->slot_full = 0;
             h->stats.rx_while_idle++;
         }
+        /* The kernel runs: no state change to send again. */
         h->resend_due = 0;
+        h->reply_reset = 0;
         if (h->breakin) {
             h->breakin = 0;
             h->stats.breakins++;
@@ -260,6 +268,9 @@ static void start(struct kdcom_vm_host *h)
     case KDCOM_VM_OP_SEND:
         h->stats.sends++;
         h->resend_due = 0; /* the kernel is sending anew anyway */
+        if (h->cur_type == KDCOM_TYPE_STATE_CHANGE64 ||
+            h->cur_type == KDCOM_TYPE_STATE_CHANGE32)
+            h->reply_reset = 0; /* what the RESET asked for */
         h->cur_queued = 0;
         kdcom_vm_try_queue(h);
         break;
@@ -329,8 +340,9 @@ static void take_request(struct kdcom_vm_host *h, const void *shm,
 
 static void advance_receive(struct kdcom_vm_host *h)
 {
-    if (h->resend_due) {
+    if (h->resend_due || h->reply_reset) {
         h->resend_due = 0;
+        h->reply_reset = 0;
         h->stats.resends++;
         finish(h, KDCOM_VM_ST_RESEND);
         return;
@@ -438,6 +450,7 @@ void kdcom_vm_drop_held(struct kdcom_vm_host *h)
         h->stats.rx_dropped++;
     }
     h->resend_due = 0;
+    h->reply_reset = 0;
 }
 
 static void guest_restarted(struct kdcom_vm_host *h, const void *shm)

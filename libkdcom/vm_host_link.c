@@ -36,10 +36,19 @@
  *                0x3430), with kdcom_cancel_send(), which re-arms SYNC.
  *                Other packets are retried for as long as it takes.
  *   RESET        also drops a held packet: the debugger started over and
- *                will not expect an answer to it.
- *   RESEND/RESET during a SEND: absorbed; the link already retransmits
- *                the packet (§3.4: KdSendPacket resends without spending
- *                a retry).  During a RECEIVE: the answer is RESEND (§3.8).
+ *                will not expect an answer to it.  While a reply (a
+ *                STATE_MANIPULATE SEND) waits for its ACK, a RESET means
+ *                the debugger that asked is gone and a new one waits for
+ *                a state change (PROTOCOL-FACTS §7): the reply goes on
+ *                being retransmitted under the new ids, as kdcom.dll
+ *                does (§3.4, §3.7), and the next RECEIVE answers RESEND
+ *                so the kernel sends its state change again
+ *                (reply_reset); a break-in taken before the RESET was the
+ *                old debugger's and is dropped.
+ *   RESEND/RESET during a SEND: absorbed (but for the reply case above);
+ *                the link already retransmits the packet (§3.4:
+ *                KdSendPacket resends without spending a retry).
+ *                During a RECEIVE: the answer is RESEND (§3.8).
  *                With no request listening: remembered and given to the
  *                next RECEIVE, as the bytes would have waited in the FIFO;
  *                a SEND or a POLL_BREAKIN forgets it (the kernel's poll
@@ -148,6 +157,21 @@ static void on_exhausted(struct kdcom_vm_host *h, const struct kdcom_event *ev)
     }
 }
 
+/* A RESET arrived while the kernel's reply waits for its ACK: the
+ * debugger that sent the request died or was replaced (a new one starts
+ * with RESET), and the new one waits for a state change, which the
+ * kernel sends when its next RECEIVE says RESEND (docs/protocol.md 6.2
+ * step 5).  The break-ins taken so far came from the old debugger. */
+static void on_reply_reset(struct kdcom_vm_host *h)
+{
+    h->reply_reset = 1;
+    h->stats.reply_resets++;
+    if (h->breakin) {
+        h->breakin = 0;
+        h->stats.breakins_dropped++;
+    }
+}
+
 static void on_resend(struct kdcom_vm_host *h)
 {
     if (cur_is(h, KDCOM_VM_OP_RECEIVE)) {
@@ -182,7 +206,15 @@ void kdcom_vm_pump(struct kdcom_vm_host *h)
                 h->slot_full = 0;
                 h->stats.rx_dropped++;
             }
+            if (cur_is(h, KDCOM_VM_OP_SEND) &&
+                h->cur_type == KDCOM_TYPE_STATE_MANIPULATE)
+                on_reply_reset(h);
             on_resend(h);
+            break;
+        case KDCOM_EV_BREAKIN:
+            /* In stream order, so a RESET after it can drop it. */
+            if (kdcom_take_breakin(&h->link) == 1)
+                h->breakin = 1;
             break;
         case KDCOM_EV_RESEND:
             on_resend(h);
@@ -190,7 +222,7 @@ void kdcom_vm_pump(struct kdcom_vm_host *h)
         case KDCOM_EV_RETRIES_EXHAUSTED:
             on_exhausted(h, &ev);
             break;
-        default: /* BREAKIN: taken below */
+        default:
             break;
         }
     }
@@ -316,7 +348,8 @@ KDCOM_API uint64_t kdcom_vm_host_next_deadline(const struct kdcom_vm_host *h)
         return d;
     /* An answer is ready, or a RECEIVE can be answered: poll at once. */
     if (h->cur_done ||
-        (h->cur_op == KDCOM_VM_OP_RECEIVE && (h->slot_full || h->resend_due)))
+        (h->cur_op == KDCOM_VM_OP_RECEIVE &&
+         (h->slot_full || h->resend_due || h->reply_reset)))
         return h->now;
     if (h->cur_op == KDCOM_VM_OP_SEND && !h->cur_queued &&
         kdcom_can_send(&h->link) == 1)

@@ -15,7 +15,15 @@
  *     header buffer's MaximumLength is the shortest packet the link
  *     accepts from then on: a shorter one gets RESEND, not an ACK
  *     (kdcom_expect_header(), docs/protocol.md 5.8).
- *   - A 'b' seen during an exchange sets KdpControlCPending.
+ *   - A RESET while a reply (a STATE_MANIPULATE send) waits for its ACK:
+ *     the reply is retransmitted under the new ids, and the next
+ *     KdReceivePacket reports RESEND, so the kernel sends its state
+ *     change to the debugger that replaced the one that asked
+ *     (docs/protocol.md 6.2).
+ *   - A 'b' seen during an exchange sets KdpControlCPending when the
+ *     exchange ends.  A break-in belongs to the debugger that sent it: a
+ *     new connection, or a RESET while a reply waits for its ACK, drops
+ *     one the kernel has not taken yet (docs/protocol.md 5.6).
  * A packet that arrives while we wait for an ACK is kept for the next
  * KdReceivePacket (it is the debugger's answer; the link took it as an
  * implicit ACK).
@@ -51,6 +59,8 @@ static int stash_full;
 static uint32_t stash_type, stash_len;
 static uint8_t stash[KDCOM_MAX_PAYLOAD];
 static int resend_seen, breakin_seen;
+/* KdSendPacket is sending a reply; a RESET came meanwhile. */
+static int sending_reply, reply_reset;
 
 int fdtr_setup(const struct ep_spec *sp, struct wiretrace *wt)
 {
@@ -73,6 +83,14 @@ void fdtr_close(void)
     simep_close(&lfd, &cfd, &keep_slave);
 }
 
+/* Forgets a pending break-in: handed to the kernel, or left by a
+ * debugger that is gone. */
+static void clear_breakin(void)
+{
+    breakin_seen = 0;
+    kdcom_take_breakin(&tlink);
+}
+
 static void take_events(void)
 {
     struct kdcom_event ev;
@@ -87,8 +105,15 @@ static void take_events(void)
                 memcpy(stash, ev.payload, ev.len);
             }
             break;
-        case KDCOM_EV_RESEND:
         case KDCOM_EV_RESET:
+            if (sending_reply) {
+                /* The debugger that asked is gone: its break-in too. */
+                reply_reset = 1;
+                clear_breakin();
+            }
+            resend_seen = 1;
+            break;
+        case KDCOM_EV_RESEND:
             resend_seen = 1;
             break;
         case KDCOM_EV_BREAKIN:
@@ -124,6 +149,8 @@ static void pump(int wait_ms)
 
     if (cfd < 0 && lfd >= 0) {
         cfd = ep_accept(lfd, NULL, 0);
+        if (cfd >= 0)
+            clear_breakin(); /* a new debugger inherits none */
         if (cfd < 0) {
             /* No debugger: bytes the tlink wants to send go nowhere. */
             while (kdcom_drain(&tlink, now, buf, sizeof buf) > 0) {
@@ -221,27 +248,33 @@ void KdSendPacket(ULONG type, PSTRING head, PSTRING data, PKD_CONTEXT kc)
         if (ex_stop_requested())
             return;
     }
+    sending_reply = type == KDCOM_TYPE_STATE_MANIPULATE;
+    reply_reset = 0;
     for (;;) {
-        int done = 0;
         pump(100);
-        if (breakin_seen && kc != NULL) {
-            kc->KdpControlCPending = 1;
-            breakin_seen = 0;
-            kdcom_take_breakin(&tlink);
-        }
-        resend_seen = 0;
+        resend_seen = 0; /* the link retransmits on RESEND and RESET */
         /* ACKED is consumed in take_events via kdcom_can_send(). */
         if (kdcom_can_send(&tlink) == 1)
-            done = 1;
-        if (done)
-            return;
+            break;
         if (droppable &&
             kdcom_get_stats(&tlink)->ack_timeouts - timeouts0 >= retries) {
             kdcom_cancel_send(&tlink);
-            return;
+            break;
         }
         if (ex_stop_requested())
-            return;
+            break;
+    }
+    sending_reply = 0;
+    /* A 'b' seen during the exchange (PROTOCOL-FACTS §3.2). */
+    if (breakin_seen && kc != NULL) {
+        kc->KdpControlCPending = 1;
+        clear_breakin();
+    }
+    if (reply_reset) {
+        /* The next KdReceivePacket says RESEND: the state change goes to
+         * the new debugger (PROTOCOL-FACTS §7). */
+        reply_reset = 0;
+        resend_seen = 1;
     }
 }
 

@@ -1,0 +1,38 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+# End to end: a debugger sends GetVersion and is killed before it
+# acknowledges the reply.  The next debugger synchronises once (as WinDbg
+# does, without a Ctrl+R) and must get the stopped kernel's state change:
+# the RESET that reaches the kernel while its reply waits for an ACK makes
+# it send the state change again once the reply is through
+# (docs/protocol.md 6.2).  On the VM path (kdcom-simkernel-vm behind
+# kdcom-shim), the uart path (guest/'s 16550 back end) and the serial
+# simulated kernel (kdcom-simkernel).
+. "$(dirname "$0")/lib.sh"
+
+P=${E2E_KDPEER:?E2E_KDPEER must point at the kdpeer test program}
+
+# two_debuggers NAME PORT: the killed one, then the one that waits.
+two_debuggers() {
+    "$P" 127.0.0.1 "$2" stop 10000 die >"$T/$1-a.out" 2>&1
+    grep -q "die: killed" "$T/$1-a.out" ||
+        fail "$1: the first debugger did not get as far as the reply"
+    "$P" 127.0.0.1 "$2" stop 5000 version go >"$T/$1-b.out" 2>&1 ||
+        fail "$1: the next debugger got no state change"
+}
+
+shim_up
+kernel_up
+two_debuggers vm "$PORT"
+stop "$SIM"
+stop "$SHIM"
+
+start uart "$BIN/kdcom-simkernel-uart" -q tcp-listen:127.0.0.1:0
+port=$(wait_value "$T/uart.out" KDCOM_SIM_PORT) || fail "uart: no port"
+two_debuggers uart "$port"
+stop "$LAST"
+
+start fd "$BIN/kdcom-simkernel" -q tcp-listen:127.0.0.1:0
+port=$(wait_value "$T/fd.out" KDCOM_SIM_PORT) || fail "fd: no port"
+two_debuggers fd "$port"
+pass
