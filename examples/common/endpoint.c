@@ -409,6 +409,16 @@ int ep_open_pty(char *slave, size_t slavelen, int *keep_slave, char *err,
     return m;
 }
 
+const char *ep_end_reason(long n, int err, char *buf, size_t len)
+{
+    if (n == 0 || err == EPIPE || err == EIO)
+        return "disconnected";
+    if (err == ECONNRESET)
+        return "disconnected (connection reset)";
+    snprintf(buf, len, "connection failed (%s)", strerror(err));
+    return buf;
+}
+
 const char *ep_describe(const struct ep_spec *sp, char *buf, size_t len)
 {
     switch (sp->kind) {

@@ -57,6 +57,14 @@ int ep_accept(int lfd, char *peer, size_t peerlen);
 int ep_open_pty(char *slave, size_t slavelen, int *keep_slave, char *err,
                 size_t errlen);
 
+/* Why a peer connection ended, for "debugger %s": a read() or write()
+ * returned n (0: end of file, or -1 with errno err) and the caller drops
+ * the connection.  "disconnected" for end of file, EPIPE and EIO (a pty
+ * whose other side closed); "disconnected (connection reset)" for
+ * ECONNRESET, which is how a peer killed with unread data goes away (not
+ * a failure); else "connection failed (<strerror>)", written into buf. */
+const char *ep_end_reason(long n, int err, char *buf, size_t len);
+
 /* Short human-readable form of a spec ("tcp 127.0.0.1:5800"). */
 const char *ep_describe(const struct ep_spec *sp, char *buf, size_t len);
 

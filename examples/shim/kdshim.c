@@ -629,7 +629,12 @@ static int shuttle(struct conn *c, struct wiretrace *wt, void *shm,
             ssize_t w = write(c->fd, c->out + c->out_off,
                               c->out_len - c->out_off);
             if (w < 0) {
-                if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                if (errno == ECONNRESET || errno == EPIPE)
+                    drop(c, wt, errno == EPIPE
+                                    ? "disconnected"
+                                    : "disconnected (connection reset)");
+                else if (errno != EAGAIN && errno != EWOULDBLOCK &&
+                         errno != EINTR)
                     drop(c, wt, "connection failed (write)");
                 break;
             }
@@ -964,6 +969,9 @@ int main(int argc, char **argv)
                 last_active = ex_now_ms();
             } else if (n == 0 && c.sp.kind != EP_PTY) {
                 drop(&c, &wt, "disconnected");
+            } else if (n < 0 && errno == ECONNRESET) {
+                /* A debugger killed with unread data: it went away. */
+                drop(&c, &wt, "disconnected (connection reset)");
             } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
                        errno != EINTR && errno != EIO) {
                 drop(&c, &wt, "connection failed (read)");

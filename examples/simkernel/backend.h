@@ -13,6 +13,10 @@ const char *backend_args(void);
 const char *backend_help(void);
 /* 0, or -1 with a message on stderr. */
 int backend_setup(const char *target, struct wiretrace *wt);
+
+/* -q: the transports print no progress lines either (a debugger that
+ * comes or goes).  Set by simkernel.c before backend_setup(). */
+extern int backend_quiet;
 void backend_close(void);
 
 #endif /* BACKEND_H */

@@ -73,10 +73,16 @@ void backend_close(void)
     simep_close(&lfd, &cfd, &keep_slave);
 }
 
-static void hang_up(void)
+/* The debugger went away (n, err: the read or write that said so). */
+static void hang_up(long n, int err)
 {
+    char why[160];
+
     if (lfd < 0)
         return; /* a tty or a connect endpoint stays as it is */
+    if (!backend_quiet)
+        fprintf(stderr, "kdcom-simkernel-uart: debugger %s\n",
+                ep_end_reason(n, err, why, sizeof why));
     close(cfd);
     cfd = -1;
     rx_len = rx_off = tx_len = 0;
@@ -103,7 +109,7 @@ static void flush_tx(void)
             }
             if (errno == EINTR)
                 continue;
-            hang_up();
+            hang_up(-1, errno);
             tx_len = 0;
             return;
         }
@@ -137,7 +143,7 @@ static void fill_rx(void)
     }
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
                    errno != EINTR && errno != EIO)) {
-        hang_up();
+        hang_up((long)n, n < 0 ? errno : 0);
         return;
     }
     if (++empty_polls >= IDLE_SPINS) {

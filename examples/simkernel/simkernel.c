@@ -25,6 +25,8 @@
 #include "backend.h"
 #include "kdcore.h"
 
+int backend_quiet;
+
 uint64_t sim_clock_ms(void)
 {
     return ex_now_ms();
@@ -155,6 +157,7 @@ int main(int argc, char **argv)
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
     wt_init(&wt, trace, stderr);
+    backend_quiet = o.quiet;
     if (backend_setup(target, &wt) != 0)
         return 1;
     o.mem = malloc(SIM_MEM_SIZE);

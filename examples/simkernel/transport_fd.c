@@ -41,6 +41,7 @@
 #include <kdcom_kd.h>
 
 #include "../common/exutil.h"
+#include "backend.h"
 #include "kdapi.h"
 #include "simep.h"
 
@@ -125,9 +126,15 @@ static void take_events(void)
     }
 }
 
-static void drop_connection(void)
+/* The debugger went away (n, err: the read or write that said so). */
+static void drop_connection(long n, int err)
 {
+    char why[160];
+
     if (cfd >= 0 && is_listen) {
+        if (!backend_quiet)
+            fprintf(stderr, "kdcom-simkernel: debugger %s\n",
+                    ep_end_reason(n, err, why, sizeof why));
         close(cfd);
         cfd = -1;
         out_len = out_off = 0;
@@ -178,7 +185,7 @@ static void pump(int wait_ms)
         n = write(cfd, outbuf + out_off, out_len - out_off);
         if (n < 0) {
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                drop_connection();
+                drop_connection(-1, errno);
             break;
         }
         wt_bytes(trace, 0, outbuf + out_off, (size_t)n);
@@ -200,7 +207,7 @@ static void pump(int wait_ms)
         n = read(cfd, inbuf, sizeof inbuf);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR &&
                        errno != EWOULDBLOCK)) {
-            drop_connection();
+            drop_connection((long)n, n < 0 ? errno : 0);
         } else if (n > 0) {
             wt_bytes(trace, 1, inbuf, (size_t)n);
             in_len = (size_t)n;
