@@ -755,7 +755,8 @@ int main(int argc, char **argv)
                 "1M\n", shm_path, size);
         doorbell_stop(shm);
         munmap(shm, size);
-        if (unlink_shm)
+        close(mapped_fd);
+        if (unlink_shm || created) /* never a file we just made */
             unlink(shm_path);
         return 1;
     }

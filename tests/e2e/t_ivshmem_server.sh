@@ -19,12 +19,19 @@ IVSC=${E2E_IVSCLIENT:-$BIN/../tests/e2e/ivshmem_client}
 S=$T/ivs.sock
 WAIT=5000
 
-# Refused at start-up: the file behind --shm is no power of two.
+# Refused at start-up: the file behind --shm, or the one --shm-size would
+# create, is no power of two (a file it created is removed again).
 truncate -s 12K "$T/odd.shm" || fail "truncate"
-"$BIN/kdcom-shim" --shm "$T/odd.shm" --ivshmem-server "$S" \
+timeout 10 "$BIN/kdcom-shim" --shm "$T/odd.shm" --ivshmem-server "$S" \
     tcp-listen:127.0.0.1:0 >"$T/odd.out" 2>&1
 [ $? = 1 ] || fail "a 12 KiB file with --ivshmem-server: want exit 1"
 grep -q "not a power of two" "$T/odd.out" || fail "no size rule named"
+[ -e "$T/odd.shm" ] || fail "an existing file was removed"
+timeout 10 "$BIN/kdcom-shim" --shm "$T/new.shm" --shm-size 48K \
+    --ivshmem-server "$S" tcp-listen:127.0.0.1:0 >"$T/odd.out" 2>&1
+[ $? = 1 ] || fail "--shm-size 48K with --ivshmem-server: want exit 1"
+grep -q "not a power of two" "$T/odd.out" || fail "no size rule named (48K)"
+[ -e "$T/new.shm" ] && fail "a file made for nothing was left behind"
 [ -e "$S" ] && fail "socket left behind by a refused start"
 
 shim_up --ivshmem-server "$S" --idle-poll 60000
