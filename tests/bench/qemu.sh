@@ -1,27 +1,28 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
 #
-# qemu.sh - rows 4f-4k of `make bench`: the guest transport inside a real
-# QEMU virtual machine (TCG, or KVM when QEMU_ACCEL=kvm and /dev/kvm is
-# usable), the bare-metal test kernel (guest/baremetal/) debugged by
-# kdcom-client, all over the command lines of examples/qemu/qemu-kd.sh:
+# qemu.sh - rows 4f-4j and 4l-4p of `make bench`: the guest transport
+# inside a real QEMU virtual machine, under TCG and, when asked
+# (QEMU_ACCELS="tcg kvm"), under KVM, the bare-metal test kernel (guest/baremetal/)
+# debugged by kdcom-client, all over the command lines of
+# examples/qemu/qemu-kd.sh.  Keys are qemu_ACCEL_PATH_...:
 #
-#   qemu_uart_unix    16550 on COM1, chardev a Unix socket, straight to
+#   uart_unix    16550 on COM1, chardev a Unix socket, straight to
 #                     the client (the classic path, KDCOM in the guest)
-#   qemu_uart_tcp     the same on TCP (nodelay=on), as WinDbg's
+#   uart_tcp     the same on TCP (nodelay=on), as WinDbg's
 #                     com:ipport would use it
-#   qemu_plain        VM channel on ivshmem-plain -> kdcom-shim (polling)
+#   plain        VM channel on ivshmem-plain -> kdcom-shim (polling)
 #                     -> TCP -> client
-#   qemu_doorbell     VM channel on ivshmem-doorbell -> kdcom-shim
+#   doorbell     VM channel on ivshmem-doorbell -> kdcom-shim
 #                     --ivshmem-server (eventfd doorbell) -> TCP -> client
-#   qemu_rtt          512 B each way through the ivshmem region between
+#   rtt          512 B each way through the ivshmem region between
 #                     the vCPU and tests/bench/vm_echo, no KD, no KDCOM
 #
 #   qemu.sh BUILD_DIR > results      "key value" lines for bench_pipeline.c
 #
 # Each read path: BENCH_QEMU_BYTES (1M) per run, median of BENCH_QEMU_REPS
-# (3) runs of `kdcom-client bench-read`.  Without QEMU or the kernels the
-# rows say so; nothing here fails `make bench`.
+# (3) runs of `kdcom-client bench-read`.  Without QEMU or the kernels the rows say so;
+# nothing here fails `make bench`.
 set -u
 b=${1:-build}
 ex=$b/examples
@@ -35,7 +36,7 @@ reps=${BENCH_QEMU_REPS:-3}
 rtts=${BENCH_QEMU_RTT:-200000}
 addr=0xfffff80000000000
 qemu=${QEMU:-qemu-system-x86_64}
-accel=${QEMU_ACCEL:-tcg}
+accels=${QEMU_ACCELS:-}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kdcom-qbench.XXXXXX") || exit 1
 pids=""
 
@@ -59,7 +60,11 @@ if [ ! -r "$bm/kdcom-bm-vm.elf" ] || [ ! -r "$bm/kdcom-bm-uart.elf" ] ||
     echo "qemu_missing kernels or programs not built (make baremetal examples)"
     exit 0
 fi
-echo "qemu_accel $accel"
+# TCG unless asked: KVM needs /dev/kvm, and on a nested hypervisor its
+# shared memory between a vCPU and a host process may not be coherent
+# (docs/performance.md, "QEMU").
+[ -n "$accels" ] || accels=tcg
+echo "qemu_accels $accels"
 
 wait_key() { # FILE KEY: the value of KEY=VALUE (10 s max)
     i=0
@@ -111,66 +116,73 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 45319
 }
 
-# 16550, Unix socket and TCP.
-boot uartu kdcom-bm-uart.elf uart-unix "$tmp/com1.sock" nobreak
-reads qemu_uart_unix "unix:$tmp/com1.sock"
-halt uartu
-port=$(free_port)
-boot uartt kdcom-bm-uart.elf uart-tcp "127.0.0.1:$port" nobreak
-reads qemu_uart_tcp "tcp:127.0.0.1:$port"
-halt uartt
+measure() { # accel
+    accel=$1
+    # 16550, Unix socket and TCP.
+    boot uartu kdcom-bm-uart.elf uart-unix "$tmp/com1.sock" nobreak
+    reads "qemu_${accel}_uart_unix" "unix:$tmp/com1.sock"
+    halt uartu
+    port=$(free_port)
+    boot uartt kdcom-bm-uart.elf uart-tcp "127.0.0.1:$port" nobreak
+    reads "qemu_${accel}_uart_tcp" "tcp:127.0.0.1:$port"
+    halt uartt
 
-# ivshmem-plain behind kdcom-shim.
-"$shim" -q --shm "$tmp/plain.shm" tcp-listen:127.0.0.1:0 \
-    > "$tmp/shim1.out" 2> "$tmp/shim1.err" &
-shim1=$!
-pids="$pids $shim1"
-if port=$(wait_key "$tmp/shim1.out" KDCOM_SHIM_PORT); then
-    boot plain kdcom-bm-vm.elf vm-plain "$tmp/plain.shm" nobreak
-    reads qemu_plain "tcp:127.0.0.1:$port"
-    halt plain
-else
-    echo "qemu_plain_failed kdcom-shim did not start"
-fi
-kill "$shim1" 2>/dev/null
-
-# ivshmem-doorbell, kdcom-shim as the ivshmem server.
-if "$shim" --help 2>/dev/null | grep -q -e '--ivshmem-server'; then
-    "$shim" -q --shm "$tmp/bell.shm" --ivshmem-server "$tmp/ivs.sock" \
-        tcp-listen:127.0.0.1:0 > "$tmp/shim2.out" 2> "$tmp/shim2.err" &
-    shim2=$!
-    pids="$pids $shim2"
-    if port=$(wait_key "$tmp/shim2.out" KDCOM_SHIM_PORT); then
-        boot bell kdcom-bm-vm.elf vm-doorbell "$tmp/ivs.sock" nobreak
-        reads qemu_doorbell "tcp:127.0.0.1:$port"
-        halt bell
+    # ivshmem-plain behind kdcom-shim.
+    "$shim" -q --shm "$tmp/plain.shm" tcp-listen:127.0.0.1:0 \
+        > "$tmp/shim1.out" 2> "$tmp/shim1.err" &
+    shim1=$!
+    pids="$pids $shim1"
+    if port=$(wait_key "$tmp/shim1.out" KDCOM_SHIM_PORT); then
+        boot plain kdcom-bm-vm.elf vm-plain "$tmp/plain.shm" nobreak
+        reads "qemu_${accel}_plain" "tcp:127.0.0.1:$port"
+        halt plain
     else
-        echo "qemu_doorbell_failed kdcom-shim did not start"
+        echo "qemu_${accel}_plain_failed kdcom-shim did not start"
     fi
-    kill "$shim2" 2>/dev/null
-else
-    echo "qemu_doorbell_failed kdcom-shim has no --ivshmem-server"
-fi
+    kill "$shim1" 2>/dev/null
 
-# The channel alone.
-if [ -x "$echo_bin" ]; then
-    "$echo_bin" "$tmp/rtt.shm" > "$tmp/echo.out" 2> "$tmp/echo.err" &
-    pids="$pids $!"
-    sleep 0.2
-    boot rtt kdcom-bm-vm.elf vm-plain "$tmp/rtt.shm" "rtt=$rtts"
-    i=0
-    while [ $i -lt 600 ] && ! grep -q "round trips/s" "$tmp/rtt.console" 2>/dev/null; do
-        sleep 0.1
-        i=$((i + 1))
-    done
-    v=$(sed -n 's/.* \([0-9]*\) round trips\/s, 0 bad.*/\1/p' "$tmp/rtt.console")
-    if [ -n "$v" ]; then
-        echo "qemu_rtt_per_s $v"
+    # ivshmem-doorbell, kdcom-shim as the ivshmem server.
+    if "$shim" --help 2>/dev/null | grep -q -e '--ivshmem-server'; then
+        "$shim" -q --shm "$tmp/bell.shm" --ivshmem-server "$tmp/ivs.sock" \
+            tcp-listen:127.0.0.1:0 > "$tmp/shim2.out" 2> "$tmp/shim2.err" &
+        shim2=$!
+        pids="$pids $shim2"
+        if port=$(wait_key "$tmp/shim2.out" KDCOM_SHIM_PORT); then
+            boot bell kdcom-bm-vm.elf vm-doorbell "$tmp/ivs.sock" nobreak
+            reads "qemu_${accel}_doorbell" "tcp:127.0.0.1:$port"
+            halt bell
+        else
+            echo "qemu_${accel}_doorbell_failed kdcom-shim did not start"
+        fi
+        kill "$shim2" 2>/dev/null
     else
-        echo "qemu_rtt_failed $(tail -n 1 "$tmp/rtt.console" 2>/dev/null)"
+        echo "qemu_${accel}_doorbell_failed kdcom-shim has no --ivshmem-server"
     fi
-    halt rtt
-else
-    echo "qemu_rtt_failed $echo_bin not built"
-fi
+
+    # The channel alone.
+    if [ -x "$echo_bin" ]; then
+        "$echo_bin" "$tmp/rtt.shm" > "$tmp/echo.out" 2> "$tmp/echo.err" &
+        pids="$pids $!"
+        sleep 0.2
+        boot rtt kdcom-bm-vm.elf vm-plain "$tmp/rtt.shm" "rtt=$rtts"
+        i=0
+        while [ $i -lt 600 ] && ! grep -q "round trips/s" "$tmp/rtt.console" 2>/dev/null; do
+            sleep 0.1
+            i=$((i + 1))
+        done
+        v=$(sed -n 's/.* \([0-9]*\) round trips\/s, 0 bad.*/\1/p' "$tmp/rtt.console")
+        if [ -n "$v" ]; then
+            echo "qemu_${accel}_rtt_per_s $v"
+        else
+            echo "qemu_${accel}_rtt_failed $(tail -n 1 "$tmp/rtt.console" 2>/dev/null)"
+        fi
+        halt rtt
+    else
+        echo "qemu_${accel}_rtt_failed $echo_bin not built"
+    fi
+}
+
+for a in $accels; do
+    measure "$a"
+done
 echo "qemu_status $size per run, median of $reps runs; $rtts round trips"
