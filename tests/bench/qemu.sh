@@ -3,20 +3,19 @@
 #
 # qemu.sh - rows 4f-4j and 4l-4p of `make bench`: the guest transport
 # inside a real QEMU virtual machine, under TCG and, when asked
-# (QEMU_ACCELS="tcg kvm"), under KVM, the bare-metal test kernel (guest/baremetal/)
-# debugged by kdcom-client, all over the command lines of
-# examples/qemu/qemu-kd.sh.  Keys are qemu_ACCEL_PATH_...:
+# (QEMU_ACCELS="tcg kvm"), under KVM: the bare-metal test kernel
+# (guest/baremetal/) debugged by kdcom-client, all over the command lines
+# of examples/qemu/qemu-kd.sh.  Keys are qemu_ACCEL_PATH_...:
 #
-#   uart_unix    16550 on COM1, chardev a Unix socket, straight to
-#                     the client (the classic path, KDCOM in the guest)
-#   uart_tcp     the same on TCP (nodelay=on), as WinDbg's
-#                     com:ipport would use it
-#   plain        VM channel on ivshmem-plain -> kdcom-shim (polling)
-#                     -> TCP -> client
-#   doorbell     VM channel on ivshmem-doorbell -> kdcom-shim
-#                     --ivshmem-server (eventfd doorbell) -> TCP -> client
-#   rtt          512 B each way through the ivshmem region between
-#                     the vCPU and tests/bench/vm_echo, no KD, no KDCOM
+#   uart_unix   16550 on COM1, chardev a Unix socket, straight to the
+#               client (the classic path, KDCOM in the guest)
+#   uart_tcp    the same on TCP (nodelay=on), as WinDbg's com:ipport
+#   plain       VM channel on ivshmem-plain -> kdcom-shim (polling) ->
+#               TCP -> client
+#   doorbell    VM channel on ivshmem-doorbell -> kdcom-shim
+#               --ivshmem-server (eventfd doorbell) -> TCP -> client
+#   rtt         512 B each way through the ivshmem region between the
+#               vCPU and tests/bench/vm_echo, no KD, no KDCOM
 #
 #   qemu.sh BUILD_DIR > results      "key value" lines for bench_pipeline.c
 #
