@@ -167,12 +167,50 @@ static inline void kdcom_kd_st64(uint8_t *p, uint64_t v)
 #define KDCOM_KD_STATUS_ACCESS_VIOLATION 0xC0000005u
 #define KDCOM_KD_STATUS_INVALID_PARAMETER 0xC000000Du
 #define KDCOM_KD_STATUS_NO_SUCH_FILE 0xC000000Fu /* "no .kdfiles mapping" */
+#define KDCOM_KD_STATUS_NO_SUCH_DEVICE 0xC000000Eu /* e.g. an unknown MSR */
+#define KDCOM_KD_STATUS_DATATYPE_MISALIGNMENT 0x80000002u
 #define KDCOM_KD_STATUS_BREAKPOINT 0x80000003u
 #define KDCOM_KD_STATUS_SINGLE_STEP 0x80000004u
 /* Continue statuses: any success value resumes the target. */
 #define KDCOM_KD_DBG_EXCEPTION_HANDLED 0x00010001u
 #define KDCOM_KD_DBG_CONTINUE 0x00010002u
 #define KDCOM_KD_DBG_EXCEPTION_NOT_HANDLED 0x80010001u
+
+/* Name of a status value above ("STATUS_UNSUCCESSFUL", "DBG_CONTINUE"),
+ * or NULL for one this header does not list.  The strings are static. */
+static inline const char *kdcom_kd_status_name(uint32_t status)
+{
+    switch (status) {
+    case KDCOM_KD_STATUS_SUCCESS:
+        return "STATUS_SUCCESS";
+    case KDCOM_KD_STATUS_UNSUCCESSFUL:
+        return "STATUS_UNSUCCESSFUL";
+    case KDCOM_KD_STATUS_NOT_IMPLEMENTED:
+        return "STATUS_NOT_IMPLEMENTED";
+    case KDCOM_KD_STATUS_ACCESS_VIOLATION:
+        return "STATUS_ACCESS_VIOLATION";
+    case KDCOM_KD_STATUS_INVALID_PARAMETER:
+        return "STATUS_INVALID_PARAMETER";
+    case KDCOM_KD_STATUS_NO_SUCH_DEVICE:
+        return "STATUS_NO_SUCH_DEVICE";
+    case KDCOM_KD_STATUS_NO_SUCH_FILE:
+        return "STATUS_NO_SUCH_FILE";
+    case KDCOM_KD_STATUS_DATATYPE_MISALIGNMENT:
+        return "STATUS_DATATYPE_MISALIGNMENT";
+    case KDCOM_KD_STATUS_BREAKPOINT:
+        return "STATUS_BREAKPOINT";
+    case KDCOM_KD_STATUS_SINGLE_STEP:
+        return "STATUS_SINGLE_STEP";
+    case KDCOM_KD_DBG_EXCEPTION_HANDLED:
+        return "DBG_EXCEPTION_HANDLED";
+    case KDCOM_KD_DBG_CONTINUE:
+        return "DBG_CONTINUE";
+    case KDCOM_KD_DBG_EXCEPTION_NOT_HANDLED:
+        return "DBG_EXCEPTION_NOT_HANDLED";
+    default:
+        return NULL;
+    }
+}
 
 /* 1 if an NTSTATUS means success (the kernel's NT_SUCCESS). */
 static inline int kdcom_kd_nt_success(uint32_t status)
@@ -228,26 +266,53 @@ static inline int kdcom_kd_nt_success(uint32_t status)
 #define KDCOM_KD_IO_SIZE 24    /* u32 DataSize: 1, 2 or 4 */
 #define KDCOM_KD_IO_VALUE 28   /* u32 */
 
+/* DBGKD_READ_WRITE_IO_EXTENDED64. */
+#define KDCOM_KD_IOX_SIZE 16          /* u32 DataSize: 1, 2 or 4 */
+#define KDCOM_KD_IOX_INTERFACE_TYPE 20 /* u32: 1 = Isa */
+#define KDCOM_KD_IOX_BUS_NUMBER 24    /* u32 */
+#define KDCOM_KD_IOX_ADDRESS_SPACE 28 /* u32: 1 = I/O ports */
+#define KDCOM_KD_IOX_ADDRESS 32       /* u64 IoAddress */
+#define KDCOM_KD_IOX_VALUE 40         /* u32 DataValue */
+
 /* DBGKD_READ_WRITE_MSR. */
 #define KDCOM_KD_MSR_INDEX 16 /* u32 */
 #define KDCOM_KD_MSR_LOW 20   /* u32 */
 #define KDCOM_KD_MSR_HIGH 24  /* u32 */
 
-/* DBGKD_QUERY_MEMORY. */
+/* DBGKD_QUERY_MEMORY.  The request asks about AddressSpace VIRTUAL (0);
+ * the reply says PROCESS (0), SESSION (1) or KERNEL (2), with Flags. */
 #define KDCOM_KD_QUERY_ADDRESS 16       /* u64 */
+#define KDCOM_KD_QUERY_RESERVED 24      /* u64 */
 #define KDCOM_KD_QUERY_ADDRESS_SPACE 32 /* u32 */
-#define KDCOM_KD_QUERY_FLAGS 36         /* u32 */
+#define KDCOM_KD_QUERY_FLAGS 36         /* u32 KDCOM_KD_QUERY_MEMORY_* */
+#define KDCOM_KD_QUERY_SPACE_VIRTUAL 0
+#define KDCOM_KD_QUERY_SPACE_PROCESS 0
+#define KDCOM_KD_QUERY_SPACE_SESSION 1
+#define KDCOM_KD_QUERY_SPACE_KERNEL 2
+#define KDCOM_KD_QUERY_MEMORY_READ 0x01
+#define KDCOM_KD_QUERY_MEMORY_WRITE 0x02
+#define KDCOM_KD_QUERY_MEMORY_EXECUTE 0x04
+#define KDCOM_KD_QUERY_MEMORY_FIXED 0x08
 
-/* DBGKD_GET_VERSION64, inside the GetVersion reply. */
-#define KDCOM_KD_VERSION_MAJOR 16           /* u16 0xF free, 0xC checked */
+/* DBGKD_GET_VERSION64, inside the GetVersion reply.
+ *
+ * MajorVersion is two bytes of different meaning.  The low byte is the
+ * build type, the top nibble of NtBuildNumber: 0xF a free build, 0xC a
+ * checked one.  The high byte names the debugger stub that answers
+ * (DBGKD_MAJOR_TYPES, KDCOM_KD_MAJOR_*): 0 for the kernel's own KD (what
+ * every Windows kernel reports: MajorVersion 0x000F), 4 for the boot
+ * debugger of the Windows boot loaders (NTBD), 5 for an EFI one, and so
+ * on.  KDCOM_KD_MAJOR_TYPE() takes the high byte, kdcom_kd_major_type_name()
+ * names it.  MinorVersion is the build number (19041 for Windows 10 2004). */
+#define KDCOM_KD_VERSION_MAJOR 16           /* u16 debugger type << 8 | build type */
 #define KDCOM_KD_VERSION_MINOR 18           /* u16 build number */
 #define KDCOM_KD_VERSION_PROTOCOL 20        /* u8  KD protocol version */
-#define KDCOM_KD_VERSION_SECONDARY 21       /* u8  */
+#define KDCOM_KD_VERSION_SECONDARY 21       /* u8  KdSecondaryVersion */
 #define KDCOM_KD_VERSION_FLAGS 22           /* u16 KDCOM_KD_VERS_FLAG_* */
 #define KDCOM_KD_VERSION_MACHINE 24         /* u16 KDCOM_KD_MACHINE_* */
 #define KDCOM_KD_VERSION_MAX_PACKET_TYPE 26 /* u8  */
-#define KDCOM_KD_VERSION_MAX_STATE_CHANGE 27 /* u8 count above 0x3030 */
-#define KDCOM_KD_VERSION_MAX_MANIPULATE 28  /* u8  count above 0x3130 */
+#define KDCOM_KD_VERSION_MAX_STATE_CHANGE 27 /* u8 count from 0x3030 */
+#define KDCOM_KD_VERSION_MAX_MANIPULATE 28  /* u8  count from 0x3130 */
 #define KDCOM_KD_VERSION_SIMULATION 29      /* u8  */
 #define KDCOM_KD_VERSION_KERN_BASE 32       /* u64 */
 #define KDCOM_KD_VERSION_PS_LOADED_MODULE_LIST 40 /* u64 */
@@ -255,11 +320,32 @@ static inline int kdcom_kd_nt_success(uint32_t status)
 
 #define KDCOM_KD_PROTOCOL_VERSION 6 /* DBGKD_64BIT_PROTOCOL_VERSION2 */
 
+/* MajorVersion's high byte: who answers (DBGKD_MAJOR_TYPES). */
+#define KDCOM_KD_MAJOR_TYPE(major) (((unsigned)(major) >> 8) & 0xFFu)
+#define KDCOM_KD_MAJOR_NT 0          /* the kernel's debugger */
+#define KDCOM_KD_MAJOR_XBOX 1
+#define KDCOM_KD_MAJOR_BIG 2
+#define KDCOM_KD_MAJOR_EXDI 3
+#define KDCOM_KD_MAJOR_NTBD 4        /* the boot loaders' boot debugger */
+#define KDCOM_KD_MAJOR_EFI 5
+#define KDCOM_KD_MAJOR_TNT 6
+#define KDCOM_KD_MAJOR_SINGULARITY 7
+#define KDCOM_KD_MAJOR_HYPERVISOR 8
+#define KDCOM_KD_MAJOR_MIDORI 9
+#define KDCOM_KD_MAJOR_CE 10
+/* MajorVersion's low byte: the build type. */
+#define KDCOM_KD_BUILD_FREE 0xF
+#define KDCOM_KD_BUILD_CHECKED 0xC
+
+/* KdSecondaryVersion of an x64 kernel (the CONTEXT layout it uses). */
+#define KDCOM_KD_SECONDARY_VERSION_AMD64_CONTEXT 2
+
 #define KDCOM_KD_VERS_FLAG_MP 0x0001    /* multiprocessor kernel */
 #define KDCOM_KD_VERS_FLAG_DATA 0x0002  /* DebuggerDataList is valid */
 #define KDCOM_KD_VERS_FLAG_PTR64 0x0004 /* native pointers are 64 bits */
 #define KDCOM_KD_VERS_FLAG_NOMM 0x0008  /* no memory management */
 #define KDCOM_KD_VERS_FLAG_HSS 0x0010   /* hardware stepping support */
+#define KDCOM_KD_VERS_FLAG_PARTITIONS 0x0020 /* several OS partitions */
 
 #define KDCOM_KD_MACHINE_I386 0x014Cu
 #define KDCOM_KD_MACHINE_ARMNT 0x01C4u
@@ -271,6 +357,20 @@ static inline int kdcom_kd_nt_success(uint32_t status)
 #define KDCOM_KD_AMD64_CONTROL_KPRCB 1
 #define KDCOM_KD_AMD64_CONTROL_KSPECIAL 2
 #define KDCOM_KD_AMD64_CONTROL_KTHREAD 3
+
+/* KSPECIAL_REGISTERS on x64 (control space index KSPECIAL): Cr0 Cr2 Cr3
+ * Cr4, KernelDr0-3, KernelDr6, KernelDr7 (u64 each), Gdtr, Idtr (a
+ * 16-byte descriptor each: limit u16 at +6, base u64 at +8), Tr, Ldtr
+ * (u16), MxCsr (u32), then MSR images. */
+#define KDCOM_KD_AMD64_KSPECIAL_CR0 0x00
+#define KDCOM_KD_AMD64_KSPECIAL_CR3 0x10
+#define KDCOM_KD_AMD64_KSPECIAL_CR4 0x18
+#define KDCOM_KD_AMD64_KSPECIAL_DR6 0x40
+#define KDCOM_KD_AMD64_KSPECIAL_DR7 0x48
+#define KDCOM_KD_AMD64_KSPECIAL_GDTR 0x50
+#define KDCOM_KD_AMD64_KSPECIAL_IDTR 0x60
+#define KDCOM_KD_AMD64_KSPECIAL_TR 0x70
+#define KDCOM_KD_AMD64_KSPECIAL_MXCSR 0x74
 
 /* ------------------------------------------------------------------------
  * DBGKD_WAIT_STATE_CHANGE64: 0xF0-byte header of every STATE_CHANGE64
@@ -296,6 +396,9 @@ static inline int kdcom_kd_nt_success(uint32_t status)
 #define KDCOM_KD_EXC_INFORMATION 64    /* u64[15] */
 #define KDCOM_KD_EXC_MAX_PARAMS 15
 #define KDCOM_KD_EXC_FIRST_CHANCE 0xB8 /* u32 */
+/* ExceptionInformation[0] of a STATUS_BREAKPOINT from an int 3 (x64:
+ * NumberParameters 1, ExceptionAddress = ProgramCounter = the int 3). */
+#define KDCOM_KD_BREAKPOINT_BREAK 0
 
 /* DBGKD_LOAD_SYMBOLS64 (NewState == LOAD_SYMBOLS). */
 #define KDCOM_KD_LS_PATH_LENGTH 32   /* u32, includes the NUL */
@@ -303,7 +406,10 @@ static inline int kdcom_kd_nt_success(uint32_t status)
 #define KDCOM_KD_LS_PROCESS_ID 48    /* u64 */
 #define KDCOM_KD_LS_CHECKSUM 56      /* u32 */
 #define KDCOM_KD_LS_SIZE_OF_IMAGE 60 /* u32 */
-#define KDCOM_KD_LS_UNLOAD 64        /* u8 */
+#define KDCOM_KD_LS_UNLOAD 64        /* u8 UnloadSymbols */
+/* An unload with BaseOfDll -1 and no path (PathNameLength 0) unloads
+ * every symbol table: what Windows sends when it shuts down. */
+#define KDCOM_KD_LS_BASE_ALL 0xFFFFFFFFFFFFFFFFull
 
 /* AMD64_DBGKD_CONTROL_REPORT (x64 targets). */
 #define KDCOM_KD_CR_AMD64_DR6 0xC0               /* u64 */
@@ -466,6 +572,19 @@ static inline const char *kdcom_kd_manipulate_name(uint32_t api)
     if (api < KDCOM_KD_MANIPULATE_MIN || api >= KDCOM_KD_MANIPULATE_MAX)
         return NULL;
     return names[api - KDCOM_KD_MANIPULATE_MIN];
+}
+
+/* Name of the debugger type in a GetVersion MajorVersion (its high byte):
+ * "kernel", "boot", "efi", "hypervisor", ...; "unknown" for values
+ * DBGKD_MAJOR_TYPES does not list.  Never NULL. */
+static inline const char *kdcom_kd_major_type_name(uint32_t major)
+{
+    static const char *const names[] = {
+        "kernel", "xbox", "big", "exdi", "boot", "efi", "tnt",
+        "singularity", "hypervisor", "midori", "ce"};
+    unsigned t = KDCOM_KD_MAJOR_TYPE(major);
+
+    return t < sizeof names / sizeof names[0] ? names[t] : "unknown";
 }
 
 /* Name of a state change, debug I/O, trace I/O or file I/O number, or

@@ -37,6 +37,15 @@ enum sim_end {
  * runs it until it stops, the debugger reboots it, or run_ms. */
 enum sim_end sim_run(const struct sim_options *o);
 
+/* A simulated module unload: ms milliseconds after the kernel starts
+ * running (after boot and the initial breakpoint), it reports the unload
+ * of every symbol table, the LoadSymbols state change Windows sends at
+ * shutdown (UnloadSymbols 1, BaseOfDll -1, no path), once, and runs on.
+ * 0 (the default) never.  Call before sim_run(); kept outside struct
+ * sim_options so that programs filling the structure field by field need
+ * no change. */
+void sim_set_unload_after(unsigned ms);
+
 /*
  * SIM PLATFORM: provided by the program that links the core.
  *

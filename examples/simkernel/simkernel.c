@@ -60,11 +60,12 @@ static int usage(FILE *f, int rc)
     fprintf(f,
 "usage: %s [options] %s\n"
 "\n"
-"A simulated Windows kernel for KD debuggers: boots, reports LoadSymbols\n"
-"and a breakpoint, answers GetVersion, memory reads/writes (4 MiB image at\n"
-"0xfffff80000000000 with a fixed pattern), Get/SetContext, ReadControlSpace,\n"
-"Continue/Continue2, prints with DbgPrint and honours break-ins; Reboot\n"
-"(.reboot) ends it.\n"
+"A simulated Windows 10 x64 kernel for KD debuggers: boots, reports\n"
+"LoadSymbols and a breakpoint, answers the manipulate requests as Windows\n"
+"does (GetVersion, memory reads/writes in a 4 MiB image at\n"
+"0xfffff80000000000 with a fixed pattern, contexts, control space,\n"
+"breakpoints, I/O space, MSRs, ...; docs/simkernel.md has the table),\n"
+"prints with DbgPrint and honours break-ins; Reboot (.reboot) ends it.\n"
 "\n%s"
 "\n"
 "Options:\n"
@@ -74,6 +75,9 @@ static int usage(FILE *f, int rc)
 "  --image PATH           image path reported by LoadSymbols\n"
 "  --pull-file NAME       at boot, ask the debugger for NAME (FILE_IO CreateFile,\n"
 "                         as Windows does for .kdfiles) and DbgPrint the answer\n"
+"  --unload-after MS      MS ms after it starts running, unload every module:\n"
+"                         the LoadSymbols state change with UnloadSymbols=1,\n"
+"                         BaseOfDll=-1 and no path (once)\n"
 "  --trace hex|decode     print the wire traffic on stderr (serial back ends)\n"
 "  -q, --quiet            no progress lines on stderr\n"
 "  -h, --help             this text\n",
@@ -116,6 +120,12 @@ int main(int argc, char **argv)
             if (strlen(v) > 512)
                 goto bad;
             o.image_path = v;
+            i++;
+        } else if (strcmp(a, "--unload-after") == 0 && v != NULL) {
+            uint32_t ms;
+            if (ex_parse_u32(v, 86400000u, &ms) != 0 || ms == 0)
+                goto bad;
+            sim_set_unload_after(ms);
             i++;
         } else if (strcmp(a, "--pull-file") == 0 && v != NULL) {
             if (strlen(v) > 200)
