@@ -31,8 +31,12 @@ void wt_reset(struct wiretrace *wt);
 void wt_bytes(struct wiretrace *wt, int to_target, const uint8_t *b,
               size_t n);
 
-/* One-line description of a KD payload of packet type `type`, into buf. */
-void kd_describe(uint32_t type, const uint8_t *p, size_t len, char *buf,
-                 size_t cap);
+/* One-line description of a KD payload of packet type `type`, into buf
+ * (always terminated, cut at cap).  to_target: 1 for a packet from the
+ * debugger, 0 for one from the target, -1 if unknown; it tells a request
+ * from a reply (a manipulate request goes to the target, a FILE_IO request
+ * comes from it), and only the fields the sender fills are shown. */
+void kd_describe(uint32_t type, const uint8_t *p, size_t len, int to_target,
+                 char *buf, size_t cap);
 
 #endif /* WIRETRACE_H */

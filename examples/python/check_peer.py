@@ -112,7 +112,8 @@ def run(peer, args):
         return c
     c.check(sc.id == kdcom.INITIAL_ID, "state change carries id 0x80800000",
             "got 0x%08x" % sc.id)
-    print("info: %s" % kdcom.kd.describe(sc.type, sc.payload))
+    print("info: %s" % kdcom.kd.describe(sc.type, sc.payload,
+                                         to_target=False))
 
     peer.send(kdcom.encode_control(PT.ACKNOWLEDGE,
                                    sc.id & ~kdcom.SYNC_BIT))

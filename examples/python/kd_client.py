@@ -68,7 +68,8 @@ class Client:
         elif ev.kind == EV.PACKET:
             self.seen += 1
             self.say("recv id=0x%08x %s" %
-                     (ev.id, kdcom.kd.describe(ev.type, ev.payload)))
+                     (ev.id, kdcom.kd.describe(ev.type, ev.payload,
+                                               to_target=False)))
             if ev.type in (PT.STATE_CHANGE64, PT.STATE_CHANGE32):
                 self.on_state_change()
 

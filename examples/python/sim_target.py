@@ -93,7 +93,8 @@ class Kernel:
     def on_event(self, ev):
         EV = kdcom.EventKind
         if ev.kind == EV.PACKET:
-            self.log("packet %s" % kdcom.kd.describe(ev.type, ev.payload))
+            self.log("packet %s" % kdcom.kd.describe(ev.type, ev.payload,
+                                                     to_target=True))
             if ev.type == PT.STATE_MANIPULATE:
                 self.answer(ev.header, ev.data)
         elif ev.kind == EV.ACKED:

@@ -2,6 +2,7 @@
 """Codec, enums, version and the raw SWIG layer: checksum, encoders,
 the streaming parser (split invariance), typemaps and error mapping."""
 import random
+import struct
 import unittest
 
 import support  # noqa: F401  (sets up the import path)
@@ -212,6 +213,66 @@ class TestKdHelpers(unittest.TestCase):
         self.assertIn("GetVersion", kdcom.kd.describe(
             PacketType.STATE_MANIPULATE, b"\x46\x31" + bytes(54)))
         self.assertIn("(short)", kdcom.kd.describe(PacketType.DEBUG_IO, b""))
+
+    def test_describe_request_and_reply(self):
+        K = kdcom.capi
+        MS = PacketType.STATE_MANIPULATE
+        # A GetVersion request: the union is the debugger's, not a reply's
+        # fields (here filled with what a stack might hold).
+        req = struct.pack("<I", K.KDCOM_KD_GET_VERSION) + bytes(12) + \
+            b"\xaa" * 40
+        text = kdcom.kd.describe(MS, req, to_target=True)
+        self.assertEqual(text, "STATE_MANIPULATE GetVersion request "
+                               "(56 bytes)")
+        rep = bytearray(56)
+        struct.pack_into("<I", rep, 0, K.KDCOM_KD_GET_VERSION)
+        struct.pack_into("<HHBBHHBBB", rep, K.KDCOM_KD_VERSION_MAJOR, 0x000F,
+                         19041, 6, 2, 7, 0x8664, 12, 3, 0x31)
+        text = kdcom.kd.describe(MS, rep, to_target=False)
+        self.assertIn("GetVersion reply status=0x00000000 (STATUS_SUCCESS)",
+                      text)
+        self.assertIn("major=0xf (kernel debugger, free build) build=19041", text)
+        struct.pack_into("<H", rep, K.KDCOM_KD_VERSION_MAJOR, 0x040F)
+        self.assertIn("major=0x40f (boot debugger, free build)",
+                      kdcom.kd.describe(MS, rep, to_target=False))
+        self.assertEqual(kdcom.kd.major_type_name(0x000F), "kernel")
+        # Memory: address and count in both, actual and status in replies.
+        read = bytearray(56)
+        struct.pack_into("<I", read, 0, K.KDCOM_KD_READ_VIRTUAL_MEMORY)
+        struct.pack_into("<QII", read, K.KDCOM_KD_MEM_ADDRESS,
+                         0xfffff80000400000, 16, 0)
+        self.assertEqual(kdcom.kd.describe(MS, read, to_target=True),
+                         "STATE_MANIPULATE ReadVirtualMemory request "
+                         "addr=0xfffff80000400000 count=16 (56 bytes)")
+        struct.pack_into("<I", read, K.KDCOM_KD_MS_RETURN_STATUS,
+                         K.KDCOM_KD_STATUS_UNSUCCESSFUL)
+        self.assertIn("reply status=0xc0000001 (STATUS_UNSUCCESSFUL) "
+                      "addr=0xfffff80000400000 count=16 actual=0 data=0",
+                      kdcom.kd.describe(MS, read, to_target=False))
+
+    def test_describe_unload_and_file_io(self):
+        K = kdcom.capi
+        sc = bytearray(K.KDCOM_KD_SC_SIZE)
+        struct.pack_into("<I", sc, 0, K.KDCOM_KD_STATE_LOAD_SYMBOLS)
+        struct.pack_into("<Q", sc, K.KDCOM_KD_LS_BASE_OF_DLL,
+                         0xFFFFFFFFFFFFFFFF)
+        sc[K.KDCOM_KD_LS_UNLOAD] = 1
+        text = kdcom.kd.describe(PacketType.STATE_CHANGE64, sc)
+        self.assertIn("LoadSymbols", text)
+        self.assertIn("unload base=0xffffffffffffffff (all modules)", text)
+        self.assertNotIn(" load base", text)
+        fio = bytearray(K.KDCOM_KD_FIO_SIZE)
+        struct.pack_into("<I", fio, 0, K.KDCOM_KD_READ_FILE)
+        struct.pack_into("<QQI", fio, K.KDCOM_KD_FIO_HANDLE, 5, 4096, 512)
+        self.assertIn("ReadFile request handle=0x5 offset=0x1000 length=512",
+                      kdcom.kd.describe(PacketType.FILE_IO, fio,
+                                        to_target=False))
+        struct.pack_into("<I", fio, K.KDCOM_KD_FIO_STATUS,
+                         K.KDCOM_KD_STATUS_NO_SUCH_FILE)
+        self.assertIn("ReadFile reply status=0xc000000f "
+                      "(STATUS_NO_SUCH_FILE) handle=0x5",
+                      kdcom.kd.describe(PacketType.FILE_IO, fio,
+                                        to_target=True))
 
 
 if __name__ == "__main__":

@@ -82,8 +82,9 @@ class TestKdClient(unittest.TestCase):
         self.assertTrue(any("recv id=0x80800000 STATE_CHANGE64 LoadSymbols"
                             in l and "ntoskrnl.exe" in l for l in lines),
                         res.stdout)
-        self.assertTrue(any("STATE_MANIPULATE GetVersion status=0x00000000"
-                            in l for l in lines), res.stdout)
+        self.assertTrue(any("STATE_MANIPULATE GetVersion reply "
+                            "status=0x00000000" in l for l in lines),
+                        res.stdout)
         self.assertTrue(any("DEBUG_IO PrintString 'hello from sim_target"
                             in l for l in lines), res.stdout)
         # The target's side of the handshake, from its own log.

@@ -60,35 +60,255 @@ def api_name(number, short=True):
     return name
 
 
-def describe(type, payload):
-    """A one-line human description of a data packet's payload:
-    state change (NewState, processor, thread, program counter, image
-    path), manipulate request/answer (API number, status), DbgPrint text,
-    file I/O number; always the payload length."""
+def status_name(status):
+    """Name of an NTSTATUS a KD message carries ("STATUS_UNSUCCESSFUL",
+    "DBG_CONTINUE"; kdcom_kd_status_name()), or None if unknown."""
+    return capi.kdcom_kd_status_name(status & 0xFFFFFFFF)
+
+
+def major_type_name(major):
+    """The debugger type in a GetVersion MajorVersion's high byte:
+    "kernel" (0, the kernel's own KD), "boot" (4, the boot loaders'
+    debugger), "efi", "hypervisor", ... or "unknown"."""
+    return capi.kdcom_kd_major_type_name(major & 0xFFFF)
+
+
+K = capi
+_MEMORY_APIS = {K.KDCOM_KD_READ_VIRTUAL_MEMORY, K.KDCOM_KD_WRITE_VIRTUAL_MEMORY,
+                K.KDCOM_KD_READ_PHYSICAL_MEMORY,
+                K.KDCOM_KD_WRITE_PHYSICAL_MEMORY,
+                K.KDCOM_KD_READ_CONTROL_SPACE, K.KDCOM_KD_WRITE_CONTROL_SPACE}
+_WRITE_APIS = {K.KDCOM_KD_WRITE_VIRTUAL_MEMORY,
+               K.KDCOM_KD_WRITE_PHYSICAL_MEMORY,
+               K.KDCOM_KD_WRITE_CONTROL_SPACE}
+
+
+def _u16(p, off):
+    return struct.unpack_from("<H", p, off)[0]
+
+
+def _u32(p, off):
+    return struct.unpack_from("<I", p, off)[0]
+
+
+def _u64(p, off):
+    return struct.unpack_from("<Q", p, off)[0]
+
+
+def _status(st):
+    name = status_name(st)
+    return "status=0x%08x%s" % (st, " (%s)" % name if name else "")
+
+
+def _text(raw, wide=False):
+    if wide:
+        raw = raw.decode("utf-16-le", "replace")
+    else:
+        raw = raw.decode("latin-1")
+    return repr(raw.split("\0", 1)[0])
+
+
+def _manipulate(number, p, to_target):
+    """Fields of a DBGKD_MANIPULATE_STATE64: a request (to the target)
+    shows what the debugger fills, a reply (from it) the status and what
+    the target filled; direction unknown, the fields both carry."""
+    req, rep = to_target is True, to_target is False
+    data = len(p) - K.KDCOM_KD_MS_SIZE
+    out = ["request" if req else "reply" if rep else None]
+    if not req:
+        out.append(_status(_u32(p, K.KDCOM_KD_MS_RETURN_STATUS)))
+    if number in _MEMORY_APIS:
+        write = number in _WRITE_APIS
+        out.append("addr=0x%x count=%d" % (_u64(p, K.KDCOM_KD_MEM_ADDRESS),
+                                           _u32(p, K.KDCOM_KD_MEM_COUNT)))
+        if not req:
+            out.append("actual=%d" % _u32(p, K.KDCOM_KD_MEM_ACTUAL))
+        if data or (req and write) or (rep and not write):
+            out.append("data=%d" % data)
+    elif number == K.KDCOM_KD_GET_VERSION:
+        if not req:
+            major = _u16(p, K.KDCOM_KD_VERSION_MAJOR)
+            build = {K.KDCOM_KD_BUILD_FREE: "free",
+                     K.KDCOM_KD_BUILD_CHECKED: "checked"}.get(
+                         major & 0xFF, "unknown")
+            out.append(
+                "major=0x%x (%s debugger, %s build) build=%d protocol=%d "
+                "flags=0x%x machine=0x%04x kernbase=0x%x" % (
+                    major, major_type_name(major), build,
+                    _u16(p, K.KDCOM_KD_VERSION_MINOR),
+                    p[K.KDCOM_KD_VERSION_PROTOCOL],
+                    _u16(p, K.KDCOM_KD_VERSION_FLAGS),
+                    _u16(p, K.KDCOM_KD_VERSION_MACHINE),
+                    _u64(p, K.KDCOM_KD_VERSION_KERN_BASE)))
+    elif number == K.KDCOM_KD_CONTINUE:
+        out.append("continue_status=0x%08x" %
+                   _u32(p, K.KDCOM_KD_CONTINUE_STATUS))
+    elif number == K.KDCOM_KD_CONTINUE2:
+        out.append("continue_status=0x%08x trace=%d dr7=0x%x" % (
+            _u32(p, K.KDCOM_KD_CONTINUE_STATUS),
+            _u32(p, K.KDCOM_KD_CONTINUE2_TRACE_FLAG),
+            _u64(p, K.KDCOM_KD_CONTINUE2_DR7)))
+    elif number in (K.KDCOM_KD_GET_CONTEXT_EX, K.KDCOM_KD_SET_CONTEXT_EX):
+        out.append("offset=%d count=%d" % (
+            _u32(p, K.KDCOM_KD_CONTEXT_EX_OFFSET),
+            _u32(p, K.KDCOM_KD_CONTEXT_EX_COUNT)))
+        if not req:
+            out.append("copied=%d" % _u32(p, K.KDCOM_KD_CONTEXT_EX_COPIED))
+        if data:
+            out.append("data=%d" % data)
+    elif number == K.KDCOM_KD_WRITE_BREAKPOINT:
+        out.append("addr=0x%x" % _u64(p, K.KDCOM_KD_BP_ADDRESS))
+        if not req:
+            out.append("handle=%d" % _u32(p, K.KDCOM_KD_BP_HANDLE))
+    elif number == K.KDCOM_KD_RESTORE_BREAKPOINT:
+        out.append("handle=%d" % _u32(p, K.KDCOM_KD_BP_RESTORE_HANDLE))
+    elif number in (K.KDCOM_KD_READ_IO_SPACE, K.KDCOM_KD_WRITE_IO_SPACE):
+        out.append("addr=0x%x size=%d" % (_u64(p, K.KDCOM_KD_IO_ADDRESS),
+                                          _u32(p, K.KDCOM_KD_IO_SIZE)))
+        if number == K.KDCOM_KD_WRITE_IO_SPACE or not req:
+            out.append("value=0x%x" % _u32(p, K.KDCOM_KD_IO_VALUE))
+    elif number in (K.KDCOM_KD_READ_IO_SPACE_EXTENDED,
+                    K.KDCOM_KD_WRITE_IO_SPACE_EXTENDED):
+        out.append("interface=%d bus=%d space=%d addr=0x%x size=%d" % (
+            _u32(p, K.KDCOM_KD_IOX_INTERFACE_TYPE),
+            _u32(p, K.KDCOM_KD_IOX_BUS_NUMBER),
+            _u32(p, K.KDCOM_KD_IOX_ADDRESS_SPACE),
+            _u64(p, K.KDCOM_KD_IOX_ADDRESS), _u32(p, K.KDCOM_KD_IOX_SIZE)))
+        if number == K.KDCOM_KD_WRITE_IO_SPACE_EXTENDED or not req:
+            out.append("value=0x%x" % _u32(p, K.KDCOM_KD_IOX_VALUE))
+    elif number in (K.KDCOM_KD_READ_MSR, K.KDCOM_KD_WRITE_MSR):
+        out.append("msr=0x%x" % _u32(p, K.KDCOM_KD_MSR_INDEX))
+        if number == K.KDCOM_KD_WRITE_MSR or not req:
+            out.append("value=0x%x" % (_u32(p, K.KDCOM_KD_MSR_LOW) |
+                                       _u32(p, K.KDCOM_KD_MSR_HIGH) << 32))
+    elif number == K.KDCOM_KD_QUERY_MEMORY:
+        out.append("addr=0x%x space=%d" % (
+            _u64(p, K.KDCOM_KD_QUERY_ADDRESS),
+            _u32(p, K.KDCOM_KD_QUERY_ADDRESS_SPACE)))
+        if not req:
+            out.append("flags=0x%x" % _u32(p, K.KDCOM_KD_QUERY_FLAGS))
+    else:
+        if number in (K.KDCOM_KD_GET_CONTEXT, K.KDCOM_KD_SET_CONTEXT,
+                      K.KDCOM_KD_SWITCH_PROCESSOR):
+            out.append("cpu=%d" % _u16(p, K.KDCOM_KD_MS_PROCESSOR))
+        if data:
+            out.append("data=%d" % data)
+    return [x for x in out if x]
+
+
+def _state_change(number, p):
+    level, proc, nprocs = struct.unpack_from("<HHI", p, 4)
+    thread, pc = struct.unpack_from("<QQ", p, 16)
+    out = []
+    if number == STATE_EXCEPTION:
+        code = _u32(p, K.KDCOM_KD_EXC_CODE)
+        name = status_name(code)
+        out.append("code=0x%08x%s exception_addr=0x%x first_chance=%d" % (
+            code, " (%s)" % name if name else "",
+            _u64(p, K.KDCOM_KD_EXC_ADDRESS),
+            _u32(p, K.KDCOM_KD_EXC_FIRST_CHANCE)))
+    out.append("cpu=%d/%d thread=0x%x pc=0x%x" % (proc, nprocs, thread, pc))
+    if number == STATE_LOAD_SYMBOLS:
+        base = _u64(p, K.KDCOM_KD_LS_BASE_OF_DLL)
+        if p[K.KDCOM_KD_LS_UNLOAD]:
+            out.append("unload base=0x%x%s" % (
+                base, " (all modules)" if base == K.KDCOM_KD_LS_BASE_ALL
+                else ""))
+        else:
+            out.append("load base=0x%x size=0x%x" % (
+                base, _u32(p, K.KDCOM_KD_LS_SIZE_OF_IMAGE)))
+        if len(p) > K.KDCOM_KD_SC_SIZE:
+            path = p[K.KDCOM_KD_SC_SIZE:].split(b"\0", 1)[0]
+            out.append("image=%s" % path.decode("latin-1"))
+    return out
+
+
+def _debug_io(number, p, to_target):
+    out = []
+    if number == PRINT_STRING:
+        length = _u32(p, K.KDCOM_KD_DIO_LENGTH)
+        out.append(_text(p[16:16 + length]))
+    elif number == K.KDCOM_KD_GET_STRING:
+        # The prompt's length, and the answer's: the most the target
+        # takes (prompt) or what the debugger gives (reply).
+        if to_target:
+            out.append("reply read=%d" % _u32(p, K.KDCOM_KD_DIO_STRING_READ))
+        else:
+            out.append("%slen=%d read=%d" % (
+                "prompt " if to_target is False else "",
+                _u32(p, K.KDCOM_KD_DIO_LENGTH),
+                _u32(p, K.KDCOM_KD_DIO_STRING_READ)))
+        if len(p) > K.KDCOM_KD_DIO_SIZE:
+            out.append(_text(p[K.KDCOM_KD_DIO_SIZE:]))
+    return out
+
+
+def _file_io(number, p, to_target):
+    """DBGKD_FILE_IO: the target asks (to_target False), the debugger
+    answers (True) with the status and what it filled in."""
+    req, rep = to_target is False, to_target is True
+    data = len(p) - K.KDCOM_KD_FIO_SIZE
+    out = ["request" if req else "reply" if rep else None]
+    if not req:
+        out.append(_status(_u32(p, K.KDCOM_KD_FIO_STATUS)))
+    if number == K.KDCOM_KD_CREATE_FILE:
+        if not rep:
+            out.append("access=0x%x disposition=%d file=%s" % (
+                _u32(p, K.KDCOM_KD_FIO_CREATE_ACCESS),
+                _u32(p, K.KDCOM_KD_FIO_CREATE_DISPOSITION),
+                _text(p[K.KDCOM_KD_FIO_SIZE:], wide=True)))
+        if not req:
+            out.append("handle=0x%x file_size=%d" % (
+                _u64(p, K.KDCOM_KD_FIO_CREATE_HANDLE),
+                _u64(p, K.KDCOM_KD_FIO_CREATE_LENGTH)))
+        data = 0
+    elif number in (K.KDCOM_KD_READ_FILE, K.KDCOM_KD_WRITE_FILE):
+        out.append("handle=0x%x offset=0x%x length=%d" % (
+            _u64(p, K.KDCOM_KD_FIO_HANDLE), _u64(p, K.KDCOM_KD_FIO_OFFSET),
+            _u32(p, K.KDCOM_KD_FIO_LENGTH)))
+    elif number == K.KDCOM_KD_CLOSE_FILE:
+        out.append("handle=0x%x" % _u64(p, K.KDCOM_KD_FIO_HANDLE))
+    if data:
+        out.append("data=%d" % data)
+    return [x for x in out if x]
+
+
+def describe(type, payload, to_target=None):
+    """A one-line human description of a data packet's payload, the same
+    fields the C tools' decoded traces show: state change (NewState,
+    exception code and address, processor, thread, program counter, a
+    load or an unload and the image path), manipulate request or reply
+    (API, status by name, address/count/actual of memory operations,
+    the GetVersion fields with the debugger type), DbgPrint text, file
+    I/O (status, handle, offset, length); always the payload length.
+
+    to_target is True for a packet the debugger sent, False for one the
+    target sent: a manipulate request goes to the target and its reply
+    comes back, a FILE_IO request comes from the target.  A request shows
+    only the fields its sender fills (not a reply's, which it leaves
+    uninitialised).  None (unknown) shows the fields both carry."""
     try:
         type = PacketType(type)
     except ValueError:
         pass
+    payload = bytes(payload)
     number = api_number(payload)
     tname = getattr(type, "name", str(type))
-    text = "%s %s" % (tname, api_name(number))
-    if type == PacketType.STATE_CHANGE64 and len(payload) >= 32:
-        level, proc, nprocs = struct.unpack_from("<HHI", payload, 4)
-        thread, pc = struct.unpack_from("<QQ", payload, 16)
-        text += " cpu=%d/%d thread=0x%x pc=0x%x" % (proc, nprocs, thread, pc)
-        if number == STATE_LOAD_SYMBOLS and len(payload) > 0xF0:
-            path = payload[0xF0:].split(b"\0", 1)[0]
-            text += " image=%s" % path.decode("latin-1")
-    elif type == PacketType.STATE_MANIPULATE and len(payload) >= 12:
-        status = struct.unpack_from("<I", payload, 8)[0]
-        text += " status=0x%08x" % status
-    elif type == PacketType.DEBUG_IO and len(payload) >= 16:
-        if number == PRINT_STRING:
-            length = struct.unpack_from("<I", payload, 8)[0]
-            msg = payload[16:16 + length]
-            text += " %r" % msg.decode("latin-1")
-    text += " (%d bytes)" % len(payload)
-    return text
+    parts = ["%s %s" % (tname, api_name(number))]
+    size = HEADER_SIZES.get(type)
+    if number is not None and size and len(payload) < size:
+        parts.append("(short: %d of %d header bytes)" % (len(payload), size))
+    elif number is not None and size:
+        if type == PacketType.STATE_CHANGE64:
+            parts += _state_change(number, payload)
+        elif type == PacketType.STATE_MANIPULATE:
+            parts += _manipulate(number, payload, to_target)
+        elif type == PacketType.DEBUG_IO:
+            parts += _debug_io(number, payload, to_target)
+        elif type == PacketType.FILE_IO:
+            parts += _file_io(number, payload, to_target)
+    parts.append("(%d bytes)" % len(payload))
+    return " ".join(parts)
 
 
 def droppable(type, header):
@@ -98,5 +318,5 @@ def droppable(type, header):
 
 
 __all__ = ["HEADER_SIZES", "split_payload", "api_number", "api_name",
-           "describe", "droppable", "PRINT_STRING", "STATE_LOAD_SYMBOLS",
+           "describe", "droppable", "status_name", "major_type_name", "PRINT_STRING", "STATE_LOAD_SYMBOLS",
            "STATE_EXCEPTION", "GET_VERSION"]
