@@ -50,9 +50,17 @@ static const char usage[] =
 "  write ADDR HEXBYTES      write memory (e.g. write 0xfffff80000002000 c0ffee)\n"
 "  expect ADDR HEXBYTES     read back and compare\n"
 "  context                  DbgKdGetContextApi: print the x64 registers\n"
+"  context-ex OFFSET LEN    DbgKdGetContextExApi: LEN bytes of the CONTEXT\n"
 "  control INDEX LEN        DbgKdReadControlSpaceApi, hex dump\n"
+"  write-control INDEX HEXBYTES   DbgKdWriteControlSpaceApi\n"
+"  physical ADDR LEN        DbgKdReadPhysicalMemoryApi, hex dump\n"
+"  bp ADDR                  DbgKdWriteBreakPointApi: prints the handle\n"
+"  bc HANDLE                DbgKdRestoreBreakPointApi\n"
+"  rdmsr MSR                DbgKdReadMachineSpecificRegister\n"
+"  query ADDR               DbgKdQueryMemoryApi: address space and flags\n"
 "  break                    break in ('b'), wait until the target stops\n"
 "  go                       continue (DbgKdContinueApi2, DBG_CONTINUE)\n"
+"  reboot                   DbgKdRebootApi (.reboot): the target restarts\n"
 "  wait-stop MS             wait for the target to stop by itself\n"
 "  wait-print TEXT MS       wait for a DbgPrint containing TEXT\n"
 "  monitor MS               print DbgPrint/stops for MS ms (0: until Ctrl-C)\n"
@@ -64,6 +72,10 @@ static const char usage[] =
 "OPTIONS\n"
 "  -b, --break              break in as soon as the link is synchronised\n"
 "  -t, --timeout MS         per-request timeout (default 5000)\n"
+"      --reply-timeout MS   a request the target acknowledged but did not\n"
+"                           answer for MS ms is sent again (default 1000)\n"
+"      --retries N          re-sends before resynchronising (default 3)\n"
+"  -k, --keep-going         run the remaining commands after one fails\n"
 "      --sync-timeout MS    RESET handshake timeout (default 10000)\n"
 "      --connect-timeout MS connect/accept timeout (default 10000; 0: wait\n"
 "                           forever for a connecting target)\n"
@@ -84,7 +96,10 @@ static const char usage[] =
 
 struct opts {
     int breakin;
+    int keep_going;
     uint32_t timeout;
+    uint32_t reply_timeout;
+    uint32_t retries;
     uint32_t sync_timeout;
     uint32_t connect_timeout;
     uint32_t chunk;
@@ -104,6 +119,17 @@ static int fail(const char *what, int rc)
 {
     fprintf(stderr, "kdcom-client: %s: %s\n", what, kds_strerror(rc));
     return rc == KDS_ERR_GONE ? EXIT_CONN : 1;
+}
+
+/* The reply's ReturnStatus is a failure: say which. */
+static int failed_status(const char *what)
+{
+    uint32_t st = kdcom_kd_ld32(sess.reply + KDCOM_KD_MS_RETURN_STATUS);
+    const char *n = kdcom_kd_status_name(st);
+
+    fprintf(stderr, "kdcom-client: %s: the target answered %s (0x%08x)\n",
+            what, n != NULL ? n : "a failure", (unsigned)st);
+    return 1;
 }
 
 static int parse_hex(const char *s, uint8_t *out, size_t cap, size_t *len)
@@ -159,6 +185,7 @@ static int cmd_version(const struct opts *o)
 {
     uint8_t req[KDCOM_KD_MS_SIZE] = {0};
     const uint8_t *r = sess.reply;
+    uint16_t major;
     int rc;
 
     if ((rc = ensure_stopped(o)) != 0)
@@ -170,10 +197,13 @@ static int cmd_version(const struct opts *o)
         return fail("version", KDS_ERR_STATUS);
     sess.machine = kdcom_kd_ld16(r + KDCOM_KD_VERSION_MACHINE);
     kern_base = kdcom_kd_ld64(r + KDCOM_KD_VERSION_KERN_BASE);
-    kds_say(&sess, "version: %s kernel build %u, KD protocol %u, machine "
-            "0x%04x%s, kernel base 0x%llx, module list 0x%llx",
-            kdcom_kd_ld16(r + KDCOM_KD_VERSION_MAJOR) == 0xC ? "checked"
-                                                             : "free",
+    major = kdcom_kd_ld16(r + KDCOM_KD_VERSION_MAJOR);
+    /* "free kernel build 19041": the build type, then the debugger type
+     * from MajorVersion's high byte ("boot" for a boot loader's). */
+    kds_say(&sess, "version: %s %s build %u, KD protocol %u, "
+            "machine 0x%04x%s, kernel base 0x%llx, module list 0x%llx",
+            (major & 0xFF) == KDCOM_KD_BUILD_CHECKED ? "checked" : "free",
+            kdcom_kd_major_type_name(major),
             (unsigned)kdcom_kd_ld16(r + KDCOM_KD_VERSION_MINOR),
             (unsigned)r[KDCOM_KD_VERSION_PROTOCOL], (unsigned)sess.machine,
             sess.machine == KDCOM_KD_MACHINE_AMD64 ? " (x64)"
@@ -338,6 +368,133 @@ static int cmd_context(const struct opts *o)
     return 0;
 }
 
+/* One request with no data, answered with a 56-byte header (and maybe
+ * data): 0 when the target answered with a success status. */
+static int simple_request(const struct opts *o, const char *what,
+                          uint8_t *req, const uint8_t *data, size_t dlen)
+{
+    int rc;
+
+    if ((rc = ensure_stopped(o)) != 0)
+        return fail("break", rc);
+    if ((rc = kds_manipulate(&sess, req, data, dlen, o->timeout)) != 0)
+        return fail(what, rc);
+    if (!kdcom_kd_nt_success(
+            kdcom_kd_ld32(sess.reply + KDCOM_KD_MS_RETURN_STATUS)))
+        return failed_status(what);
+    return 0;
+}
+
+static int cmd_context_ex(const struct opts *o, uint32_t off, uint32_t len)
+{
+    uint8_t req[KDCOM_KD_MS_SIZE] = {0};
+    uint32_t got;
+    int rc;
+
+    kdcom_kd_st32(req, KDCOM_KD_GET_CONTEXT_EX);
+    kdcom_kd_st32(req + KDCOM_KD_CONTEXT_EX_OFFSET, off);
+    kdcom_kd_st32(req + KDCOM_KD_CONTEXT_EX_COUNT, len);
+    if ((rc = simple_request(o, "context-ex", req, NULL, 0)) != 0)
+        return rc;
+    got = kdcom_kd_ld32(sess.reply + KDCOM_KD_CONTEXT_EX_COPIED);
+    if (got > sess.reply_len - KDCOM_KD_MS_SIZE)
+        return fail("context-ex", KDS_ERR_PROTO);
+    kds_say(&sess, "context-ex: %u bytes at offset %u", (unsigned)got,
+            (unsigned)off);
+    hexdump(off, sess.reply + KDCOM_KD_MS_SIZE, got);
+    return 0;
+}
+
+static int cmd_write_control(const struct opts *o, uint64_t index,
+                             const char *hex)
+{
+    uint8_t req[KDCOM_KD_MS_SIZE] = {0}, bytes[KDCOM_KD_MAX_TRANSFER];
+    size_t n;
+    int rc;
+
+    if (parse_hex(hex, bytes, sizeof bytes, &n) != 0) {
+        fprintf(stderr, "kdcom-client: '%s': expected an even number of hex "
+                "digits\n", hex);
+        return EXIT_USAGE;
+    }
+    kdcom_kd_st32(req, KDCOM_KD_WRITE_CONTROL_SPACE);
+    kdcom_kd_st64(req + KDCOM_KD_MEM_ADDRESS, index);
+    kdcom_kd_st32(req + KDCOM_KD_MEM_COUNT, (uint32_t)n);
+    if ((rc = simple_request(o, "write-control", req, bytes, n)) != 0)
+        return rc;
+    kds_say(&sess, "write-control: %u of %zu bytes at index %llu",
+            (unsigned)kdcom_kd_ld32(sess.reply + KDCOM_KD_MEM_ACTUAL), n,
+            (unsigned long long)index);
+    return 0;
+}
+
+static int cmd_bp(const struct opts *o, uint64_t addr)
+{
+    uint8_t req[KDCOM_KD_MS_SIZE] = {0};
+    int rc;
+
+    kdcom_kd_st32(req, KDCOM_KD_WRITE_BREAKPOINT);
+    kdcom_kd_st64(req + KDCOM_KD_BP_ADDRESS, addr);
+    if ((rc = simple_request(o, "bp", req, NULL, 0)) != 0)
+        return rc;
+    kds_say(&sess, "bp: breakpoint %u at 0x%llx",
+            (unsigned)kdcom_kd_ld32(sess.reply + KDCOM_KD_BP_HANDLE),
+            (unsigned long long)addr);
+    return 0;
+}
+
+static int cmd_bc(const struct opts *o, uint32_t handle)
+{
+    uint8_t req[KDCOM_KD_MS_SIZE] = {0};
+    int rc;
+
+    kdcom_kd_st32(req, KDCOM_KD_RESTORE_BREAKPOINT);
+    kdcom_kd_st32(req + KDCOM_KD_BP_RESTORE_HANDLE, handle);
+    if ((rc = simple_request(o, "bc", req, NULL, 0)) != 0)
+        return rc;
+    kds_say(&sess, "bc: breakpoint %u removed", (unsigned)handle);
+    return 0;
+}
+
+static int cmd_rdmsr(const struct opts *o, uint32_t msr)
+{
+    uint8_t req[KDCOM_KD_MS_SIZE] = {0};
+    int rc;
+
+    kdcom_kd_st32(req, KDCOM_KD_READ_MSR);
+    kdcom_kd_st32(req + KDCOM_KD_MSR_INDEX, msr);
+    if ((rc = simple_request(o, "rdmsr", req, NULL, 0)) != 0)
+        return rc;
+    kds_say(&sess, "rdmsr: msr 0x%08x = 0x%08x%08x", (unsigned)msr,
+            (unsigned)kdcom_kd_ld32(sess.reply + KDCOM_KD_MSR_HIGH),
+            (unsigned)kdcom_kd_ld32(sess.reply + KDCOM_KD_MSR_LOW));
+    return 0;
+}
+
+static int cmd_query(const struct opts *o, uint64_t addr)
+{
+    static const char *const spaces[] = {"process", "session", "kernel"};
+    uint8_t req[KDCOM_KD_MS_SIZE] = {0};
+    uint32_t space, flags;
+    int rc;
+
+    kdcom_kd_st32(req, KDCOM_KD_QUERY_MEMORY);
+    kdcom_kd_st64(req + KDCOM_KD_QUERY_ADDRESS, addr);
+    kdcom_kd_st32(req + KDCOM_KD_QUERY_ADDRESS_SPACE,
+                  KDCOM_KD_QUERY_SPACE_VIRTUAL);
+    if ((rc = simple_request(o, "query", req, NULL, 0)) != 0)
+        return rc;
+    space = kdcom_kd_ld32(sess.reply + KDCOM_KD_QUERY_ADDRESS_SPACE);
+    flags = kdcom_kd_ld32(sess.reply + KDCOM_KD_QUERY_FLAGS);
+    kds_say(&sess, "query: 0x%llx is %s memory, %s%s%s%s",
+            (unsigned long long)addr, space < 3 ? spaces[space] : "unknown",
+            flags & KDCOM_KD_QUERY_MEMORY_READ ? "r" : "-",
+            flags & KDCOM_KD_QUERY_MEMORY_WRITE ? "w" : "-",
+            flags & KDCOM_KD_QUERY_MEMORY_EXECUTE ? "x" : "-",
+            flags & KDCOM_KD_QUERY_MEMORY_FIXED ? " fixed" : "");
+    return 0;
+}
+
 static int cmd_stats(void)
 {
     const struct kdcom_stats *st = kdcom_get_stats(&sess.link);
@@ -364,10 +521,13 @@ static int cmd_stats(void)
             (unsigned long long)st->bad_id,
             (unsigned long long)st->noise_bytes);
     kds_say(&sess, "stats: state changes=%u dbgprints=%u file_io answered="
-            "%llu requests resent=%llu unexpected replies=%llu",
+            "%llu requests resent=%llu reply timeouts=%llu resyncs=%llu "
+            "unexpected replies=%llu",
             sess.sc_seq, sess.prints,
             (unsigned long long)sess.file_io_answered,
             (unsigned long long)sess.requests_resent,
+            (unsigned long long)sess.reply_timeouts,
+            (unsigned long long)sess.resyncs,
             (unsigned long long)sess.unexpected_replies);
     return 0;
 }
@@ -409,7 +569,10 @@ static int check_commands(int argc, char **argv, int first)
     static const struct { const char *name; int args; } cmds[] = {
         {"version", 0}, {"read", 2}, {"verify", 2}, {"bench-read", 2},
         {"write", 2}, {"expect", 2}, {"context", 0}, {"control", 2},
-        {"break", 0}, {"go", 0}, {"wait-stop", 1}, {"wait-print", 2},
+        {"context-ex", 2}, {"write-control", 2}, {"physical", 2},
+        {"bp", 1}, {"bc", 1}, {"rdmsr", 1}, {"query", 1},
+        {"break", 0}, {"go", 0}, {"reboot", 0}, {"wait-stop", 1},
+        {"wait-print", 2},
         {"monitor", 1}, {"sleep", 1}, {"resync", 0}, {"stats", 0}};
     int i = first;
 
@@ -443,7 +606,8 @@ static int run_command(const struct opts *o, char **argv, int *pi)
         return cmd_version(o);
     }
     if (strcmp(c, "read") == 0 || strcmp(c, "verify") == 0 ||
-        strcmp(c, "bench-read") == 0 || strcmp(c, "control") == 0) {
+        strcmp(c, "bench-read") == 0 || strcmp(c, "control") == 0 ||
+        strcmp(c, "physical") == 0) {
         *pi = i + 3;
         if (ex_parse_u64(argv[i + 1], &a) != 0)
             return bad_arg(c, argv[i + 1]);
@@ -451,6 +615,8 @@ static int run_command(const struct opts *o, char **argv, int *pi)
             return bad_arg(c, argv[i + 2]);
         if (c[0] == 'c')
             return cmd_read(o, KDCOM_KD_READ_CONTROL_SPACE, a, n, 0);
+        if (c[0] == 'p')
+            return cmd_read(o, KDCOM_KD_READ_PHYSICAL_MEMORY, a, n, 0);
         return cmd_read(o, KDCOM_KD_READ_VIRTUAL_MEMORY, a, n,
                         c[0] == 'r' ? 0 : c[0] == 'v' ? 1 : 2);
     }
@@ -463,6 +629,34 @@ static int run_command(const struct opts *o, char **argv, int *pi)
     if (strcmp(c, "context") == 0) {
         *pi = i + 1;
         return cmd_context(o);
+    }
+    if (strcmp(c, "context-ex") == 0) {
+        uint32_t off, len;
+        *pi = i + 3;
+        if (ex_parse_u32(argv[i + 1], UINT32_MAX, &off) != 0)
+            return bad_arg(c, argv[i + 1]);
+        if (ex_parse_u32(argv[i + 2], KDCOM_KD_MAX_TRANSFER, &len) != 0)
+            return bad_arg(c, argv[i + 2]);
+        return cmd_context_ex(o, off, len);
+    }
+    if (strcmp(c, "write-control") == 0) {
+        *pi = i + 3;
+        if (ex_parse_u64(argv[i + 1], &a) != 0)
+            return bad_arg(c, argv[i + 1]);
+        return cmd_write_control(o, a, argv[i + 2]);
+    }
+    if (strcmp(c, "bp") == 0 || strcmp(c, "query") == 0) {
+        *pi = i + 2;
+        if (ex_parse_u64(argv[i + 1], &a) != 0)
+            return bad_arg(c, argv[i + 1]);
+        return c[0] == 'b' ? cmd_bp(o, a) : cmd_query(o, a);
+    }
+    if (strcmp(c, "bc") == 0 || strcmp(c, "rdmsr") == 0) {
+        uint32_t v;
+        *pi = i + 2;
+        if (ex_parse_u32(argv[i + 1], UINT32_MAX, &v) != 0)
+            return bad_arg(c, argv[i + 1]);
+        return c[0] == 'b' ? cmd_bc(o, v) : cmd_rdmsr(o, v);
     }
     if (strcmp(c, "break") == 0) {
         int rc;
@@ -482,6 +676,23 @@ static int run_command(const struct opts *o, char **argv, int *pi)
         if ((rc = kds_continue(&sess, o->timeout)) != 0)
             return fail("go", rc);
         kds_say(&sess, "go: target resumed");
+        return 0;
+    }
+    if (strcmp(c, "reboot") == 0) {
+        uint8_t req[KDCOM_KD_MS_SIZE] = {0};
+        int rc;
+        *pi = i + 1;
+        if ((rc = ensure_stopped(o)) != 0)
+            return fail("break", rc);
+        kdcom_kd_st32(req, KDCOM_KD_REBOOT);
+        rc = kds_send_unanswered(&sess, req, o->timeout);
+        /* A target that reboots may close the line before its ACK is
+         * read: that is the reboot too. */
+        if (rc != 0 && rc != KDS_ERR_GONE)
+            return fail("reboot", rc);
+        sess.stopped = 0;
+        kds_say(&sess, "reboot: %s", rc == 0 ? "the target acknowledged it"
+                                             : "the target closed the line");
         return 0;
     }
     if (strcmp(c, "wait-print") == 0) {
@@ -678,6 +889,8 @@ int main(int argc, char **argv)
 
     memset(&o, 0, sizeof o);
     o.timeout = 5000;
+    o.reply_timeout = KDS_REPLY_TIMEOUT_MS;
+    o.retries = KDS_REQUEST_RETRIES;
     o.sync_timeout = 10000;
     o.connect_timeout = 10000;
     o.chunk = KDCOM_KD_MAX_TRANSFER;
@@ -692,6 +905,17 @@ int main(int argc, char **argv)
             return 0;
         } else if (strcmp(a, "-b") == 0 || strcmp(a, "--break") == 0) {
             o.breakin = 1;
+        } else if (strcmp(a, "-k") == 0 || strcmp(a, "--keep-going") == 0) {
+            o.keep_going = 1;
+        } else if (strcmp(a, "--reply-timeout") == 0 && v != NULL) {
+            if (ex_parse_u32(v, 3600000u, &o.reply_timeout) != 0 ||
+                o.reply_timeout == 0)
+                return bad_arg(a, v);
+            i++;
+        } else if (strcmp(a, "--retries") == 0 && v != NULL) {
+            if (ex_parse_u32(v, 1000u, &o.retries) != 0)
+                return bad_arg(a, v);
+            i++;
         } else if (strcmp(a, "-i") == 0 ||
                    strcmp(a, "--interactive") == 0) {
             o.interactive = 1;
@@ -756,6 +980,8 @@ int main(int argc, char **argv)
              o.breakin ? KDCOM_CFG_BREAKIN_ON_SYNC : 0);
     sess.verbose = o.verbose;
     sess.auto_continue_loads = !o.stay_stopped;
+    sess.reply_timeout_ms = o.reply_timeout;
+    sess.request_retries = o.retries;
     kds_say(&sess, "connected (%s), synchronising",
             ep_describe(&sp, err, sizeof err));
     rc = kds_sync(&sess, o.sync_timeout);
@@ -776,8 +1002,21 @@ int main(int argc, char **argv)
     }
     if (rc == 0 && i + 1 >= argc && !o.interactive && o.bench_size == 0)
         rc = serve(0); /* no commands: monitor until a signal */
-    for (i = i + 1; rc == 0 && i < argc;)
-        rc = run_command(&o, argv, &i);
+    if (rc == 0) {
+        int failed = 0;
+        for (i = i + 1; i < argc;) {
+            rc = run_command(&o, argv, &i);
+            if (rc == 0)
+                continue;
+            if (!o.keep_going || rc == EXIT_CONN || rc == EXIT_USAGE ||
+                ex_stop_requested())
+                break;
+            failed = 1;
+            rc = 0;
+        }
+        if (rc == 0 && failed)
+            rc = 1;
+    }
     /* A signal that cut a command short already made it fail; one that
      * ends monitoring or an interactive session is the normal way out. */
     if (rc == 0 && o.interactive)

@@ -16,6 +16,15 @@
  *     .kdfiles) and DbgPrompt with an empty line, or the target would wait
  *     for an answer forever.
  *   - A Continue gets no reply: the target's ACK is the confirmation.
+ *   - Any other request gets one.  A request the target acknowledged but
+ *     never answered was lost after the link delivered it: a target ACKs
+ *     a packet whose type was damaged into another data type and then
+ *     ignores it (docs/protocol.md 5.3), and a reply can be lost on the
+ *     way back.  After reply_timeout_ms of silence the same request goes
+ *     out again as a new packet (the link gives it the next id),
+ *     request_retries times, then the link is resynchronised: what the
+ *     protocol fact sheet's section 7 asks of a debugger, and how WinDbg
+ *     recovers a request over a damaged line.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "kdsession.h"
@@ -75,6 +84,8 @@ int kds_init(struct kds *s, int fd, int sigfd, struct wiretrace *wt,
     s->log = log;
     s->t0 = ex_now_ms();
     s->auto_continue_loads = 1;
+    s->reply_timeout_ms = KDS_REPLY_TIMEOUT_MS;
+    s->request_retries = KDS_REQUEST_RETRIES;
     kdcom_config_init(&cfg, KDCOM_ROLE_DEBUGGER);
     cfg.flags = flags;
     return kdcom_link_init(&s->link, &cfg);
@@ -327,6 +338,7 @@ static void take_events(struct kds *s)
         case KDCOM_EV_ACKED:
             if (ev.type == KDCOM_TYPE_STATE_MANIPULATE) {
                 s->in_link_is_manip = 0;
+                s->manip_acked_ms = ex_now_ms();
                 s->continues_acked++; /* counts every acknowledged request;
                                          callers compare before/after */
             }
@@ -427,6 +439,7 @@ int kds_pump(struct kds *s, uint64_t deadline)
             errno != EINTR)
             return KDS_ERR_GONE;
         if (n > 0) {
+            s->last_rx_ms = now;
             wt_bytes(s->wt, 0, buf, (size_t)n);
             if (feed(s, now, buf, (size_t)n) != 0)
                 return KDS_ERR_GONE;
@@ -511,11 +524,18 @@ int kds_break(struct kds *s, uint32_t timeout_ms)
 int kds_continue(struct kds *s, uint32_t timeout_ms)
 {
     uint8_t req[KDCOM_KD_MS_SIZE] = {0};
-    uint64_t end = ex_now_ms() + timeout_ms;
-    unsigned acked;
 
     kdcom_kd_st32(req, KDCOM_KD_CONTINUE2);
     kdcom_kd_st32(req + KDCOM_KD_CONTINUE_STATUS, KDCOM_KD_DBG_CONTINUE);
+    return kds_send_unanswered(s, req, timeout_ms);
+}
+
+int kds_send_unanswered(struct kds *s, const uint8_t *req,
+                        uint32_t timeout_ms)
+{
+    uint64_t end = ex_now_ms() + timeout_ms;
+    unsigned acked;
+
     /* Wait for earlier packets to leave first, then count ACKs. */
     while (s->q_count != 0 || kdcom_can_send(&s->link) != 1) {
         int rc;
@@ -525,7 +545,8 @@ int kds_continue(struct kds *s, uint32_t timeout_ms)
             return rc;
     }
     acked = s->continues_acked;
-    if (enqueue(s, KDCOM_TYPE_STATE_MANIPULATE, req, sizeof req, NULL, 0))
+    if (enqueue(s, KDCOM_TYPE_STATE_MANIPULATE, req, KDCOM_KD_MS_SIZE, NULL,
+                0))
         return KDS_ERR_PROTO;
     s->stopped = 0;
     while (s->continues_acked == acked) {
@@ -542,7 +563,8 @@ int kds_manipulate(struct kds *s, const uint8_t *req, const uint8_t *data,
                    size_t dlen, uint32_t timeout_ms)
 {
     uint64_t end = ex_now_ms() + timeout_ms;
-    unsigned seq = s->sc_seq;
+    unsigned seq = s->sc_seq, acked = s->continues_acked, tries = 0;
+    const char *name = kdcom_kd_api_name(kdcom_kd_ld32(req));
     int rc = 0;
 
     s->wait_api = kdcom_kd_ld32(req);
@@ -570,11 +592,49 @@ int kds_manipulate(struct kds *s, const uint8_t *req, const uint8_t *data,
         return KDS_ERR_PROTO;
     }
     while (!s->reply_ready) {
-        if (ex_now_ms() >= end) {
+        uint64_t now = ex_now_ms(), wake = end;
+        if (now >= end) {
             rc = KDS_ERR_TIMEOUT;
             break;
         }
-        if ((rc = kds_pump(s, end)) != 0)
+        /* Our copy was acknowledged (and is not queued again): the answer
+         * is due within reply_timeout_ms of the ACK or of the last bytes
+         * the target sent, whichever is later (a slow line still
+         * delivering a long reply is not silent). */
+        if (s->continues_acked != acked && s->q_count == 0 &&
+            !s->in_link_is_manip && s->synced) {
+            uint64_t due = (s->manip_acked_ms > s->last_rx_ms
+                                ? s->manip_acked_ms
+                                : s->last_rx_ms) +
+                           s->reply_timeout_ms;
+            if (now >= due) {
+                s->reply_timeouts++;
+                acked = s->continues_acked;
+                if (tries < s->request_retries) {
+                    tries++;
+                    s->requests_resent++;
+                    kds_say(s, "no reply to %s in %u ms: sending it again "
+                            "(%u of %u)", name, (unsigned)s->reply_timeout_ms,
+                            tries, s->request_retries);
+                    enqueue(s, KDCOM_TYPE_STATE_MANIPULATE, req,
+                            KDCOM_KD_MS_SIZE, data, dlen);
+                } else {
+                    /* The target does not answer a request it takes:
+                     * start over.  It answers the RESET with its state
+                     * change, and the request goes out after it (below). */
+                    tries = 0;
+                    kds_say(s, "no reply to %s after %u re-sends: "
+                            "resynchronising", name, s->request_retries);
+                    s->synced = 0;
+                    s->resyncs++;
+                    kdcom_resync(&s->link, now);
+                }
+                continue;
+            }
+            if (due < wake)
+                wake = due;
+        }
+        if ((rc = kds_pump(s, wake)) != 0)
             break;
         if (s->sc_seq != seq && !s->reply_ready) {
             seq = s->sc_seq;
@@ -582,6 +642,7 @@ int kds_manipulate(struct kds *s, const uint8_t *req, const uint8_t *data,
              * left the link it may be lost: send it again. */
             if (!s->in_link_is_manip && s->q_count == 0) {
                 s->requests_resent++;
+                acked = s->continues_acked;
                 enqueue(s, KDCOM_TYPE_STATE_MANIPULATE, req,
                         KDCOM_KD_MS_SIZE, data, dlen);
             }

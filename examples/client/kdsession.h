@@ -23,6 +23,8 @@
 
 #define KDS_SENDQ 4
 #define KDS_PRINTS 32
+#define KDS_REPLY_TIMEOUT_MS 1000 /* defaults of reply_timeout_ms and */
+#define KDS_REQUEST_RETRIES 3     /* request_retries */
 
 /* kds_* return values besides 0. */
 enum kds_err {
@@ -71,6 +73,11 @@ struct kds {
     size_t reply_len;
     uint8_t reply[KDCOM_MAX_PAYLOAD];
     unsigned continues_acked;
+    /* a request acknowledged but not answered (kds_manipulate) */
+    uint32_t reply_timeout_ms; /* silence after the ACK before a re-send */
+    unsigned request_retries;  /* re-sends before a resynchronisation */
+    uint64_t manip_acked_ms;   /* when the last request was acknowledged */
+    uint64_t last_rx_ms;       /* when the target last sent anything */
     /* DbgPrint output */
     unsigned prints;
     unsigned prints_matched;
@@ -78,7 +85,7 @@ struct kds {
     int quiet_prints;
     /* counters of KD-level decisions */
     uint64_t unexpected_replies, file_io_answered, get_string_answered,
-        ignored_packets, requests_resent, resyncs;
+        ignored_packets, requests_resent, reply_timeouts, resyncs;
 };
 
 /* Takes ownership of fd.  sigfd: from ex_signals_init(). */
@@ -105,9 +112,18 @@ int kds_wait_stop(struct kds *s, uint32_t timeout_ms);
 int kds_break(struct kds *s, uint32_t timeout_ms);
 /* Continue2 with DBG_CONTINUE; returns once the target acknowledged it. */
 int kds_continue(struct kds *s, uint32_t timeout_ms);
+/* Sends a manipulate request that gets no reply (Continue, Reboot): the
+ * target resumes (or goes away); returns once it acknowledged it. */
+int kds_send_unanswered(struct kds *s, const uint8_t *req,
+                        uint32_t timeout_ms);
 /* Sends a manipulate request (56-byte header + data) and waits for the
- * reply with the same ApiNumber, re-sending it if the target restarts its
- * wait loop.  The reply lands in s->reply / s->reply_len. */
+ * reply with the same ApiNumber.  The request is sent again when the
+ * target restarts its wait loop (a new state change), and when it was
+ * acknowledged but nothing came back for reply_timeout_ms (the target
+ * dropped it, or the reply was lost): as a new packet, request_retries
+ * times, then the link is resynchronised and it goes out once more after
+ * the target's state change; all within timeout_ms.  The reply lands in
+ * s->reply / s->reply_len. */
 int kds_manipulate(struct kds *s, const uint8_t *req, const uint8_t *data,
                    size_t dlen, uint32_t timeout_ms);
 /* Reads len bytes at addr into buf, in chunks of at most chunk bytes.

@@ -11,6 +11,14 @@ socket,path=kd.sock,server=on).
     kd_client.py 127.0.0.1:5800
     kd_client.py unix:/tmp/kd.sock --breakin --get-version --go
 
+A request that wants an answer (GetVersion) is sent again when the target
+acknowledged it but did not answer within --reply-timeout: a target ACKs a
+packet whose type was damaged into another data type and then ignores it
+(docs/protocol.md 5.3), and an answer can be lost on its way back.  It goes
+out as a new packet (the link gives it the next id), --retries times; then
+the link is resynchronised and the request follows the target's state
+change, as kdcom-client does.
+
 Exit status: 0 done (peer closed, or --count packets seen), 1 connection
 or I/O error, 2 bad arguments, 3 timeout (no handshake within --timeout,
 or nothing received for --idle seconds).  It never waits forever.
@@ -49,7 +57,11 @@ class Client:
         self.out = out
         self.link = kdcom.Link(kdcom.Role.DEBUGGER,
                                breakin_on_sync=args.breakin)
-        self.requests = []
+        self.requests = []     # (header, wants a reply), not sent yet
+        self.waiting = None    # the request sent whose reply is awaited
+        self.acked_at = None   # when the link saw it acknowledged
+        self.tries = 0         # re-sends of it since the last resync
+        self.last_rx = 0
         self.seen = 0
 
     def say(self, text):
@@ -65,6 +77,9 @@ class Client:
         elif ev.kind == EV.RETRIES_EXHAUSTED:
             self.say("no ACK for our %s after %d tries" %
                      (getattr(ev.type, "name", ev.type), ev.retries))
+        elif ev.kind == EV.ACKED:
+            if ev.type == PT.STATE_MANIPULATE and self.waiting is not None:
+                self.acked_at = kdcom.monotonic_ms()
         elif ev.kind == EV.PACKET:
             self.seen += 1
             self.say("recv id=0x%08x %s" %
@@ -72,16 +87,51 @@ class Client:
                                                to_target=False)))
             if ev.type in (PT.STATE_CHANGE64, PT.STATE_CHANGE32):
                 self.on_state_change()
+            elif ev.type == PT.STATE_MANIPULATE and self.waiting and \
+                    kdcom.kd.api_number(ev.payload) == \
+                    kdcom.kd.api_number(self.waiting):
+                self.waiting = None     # answered
+                self.tries = 0
 
     def on_state_change(self):
+        if self.waiting is not None:
+            # The target restarted its wait loop (a RESET or RESEND made
+            # it report again) and may never have seen the request.
+            self.requests.insert(0, (self.waiting, True))
+            self.waiting = None
+            return
         if self.requests:
             return  # a state change resent after a reset: already queued
         if self.args.get_version:
-            self.requests.append(manipulate(K.KDCOM_KD_GET_VERSION))
+            self.requests.append((manipulate(K.KDCOM_KD_GET_VERSION), True))
         if self.args.go:
-            # ContinueStatus is the first word of the union.
-            self.requests.append(manipulate(K.KDCOM_KD_CONTINUE2,
-                                            struct.pack("<I", DBG_CONTINUE)))
+            # ContinueStatus is the first word of the union; no reply.
+            self.requests.append((manipulate(
+                K.KDCOM_KD_CONTINUE2, struct.pack("<I", DBG_CONTINUE)),
+                False))
+
+    def check_reply(self, now):
+        """A request acknowledged but unanswered for --reply-timeout (and
+        nothing else heard meanwhile): send it again, --retries times,
+        then resynchronise."""
+        a = self.args
+        if self.waiting is None or self.acked_at is None or \
+                not self.link.can_send or not self.link.synced:
+            return
+        if now - max(self.acked_at, self.last_rx) < a.reply_timeout * 1000:
+            return
+        name = kdcom.kd.api_name(kdcom.kd.api_number(self.waiting))
+        self.acked_at = None
+        if self.tries < a.retries:
+            self.tries += 1
+            self.say("no reply to %s in %g s: sending it again (%d of %d)" %
+                     (name, a.reply_timeout, self.tries, a.retries))
+            self.link.send(PT.STATE_MANIPULATE, self.waiting, now=now)
+        else:
+            self.tries = 0
+            self.say("no reply to %s after %d re-sends: resynchronising" %
+                     (name, a.retries))
+            self.link.resync(now)
 
     def run(self):
         a = self.args
@@ -93,11 +143,16 @@ class Client:
             for ev in self.link.events():
                 self.on_event(ev)
             if a.count and self.seen >= a.count and not pending and \
-                    not self.requests and self.link.can_send:
+                    not self.requests and self.waiting is None and \
+                    self.link.can_send:
                 return 0
-            if self.requests and self.link.can_send and self.link.synced:
-                self.link.send(PT.STATE_MANIPULATE, self.requests.pop(0),
-                               now=now)
+            self.check_reply(now)
+            if self.requests and self.waiting is None and \
+                    self.link.can_send and self.link.synced:
+                head, wants_reply = self.requests.pop(0)
+                self.link.send(PT.STATE_MANIPULATE, head, now=now)
+                if wants_reply:
+                    self.waiting, self.acked_at = head, None
             pending += self.link.drain(now)
             if not self.link.synced and now - start > a.timeout * 1000:
                 self.say("error: no RESET handshake within %g s" % a.timeout)
@@ -105,7 +160,7 @@ class Client:
             if a.idle and now - last_rx > a.idle * 1000:
                 self.say("error: nothing received for %g s" % a.idle)
                 return 3
-            wait = 0.1
+            wait = 0.05 if self.waiting is not None else 0.1
             deadline = self.link.next_deadline
             if deadline is not None:
                 wait = max(0.0, min(wait, (deadline - now) / 1000.0))
@@ -120,7 +175,7 @@ class Client:
                     if not data:
                         self.say("peer closed the connection")
                         return 0
-                    last_rx = kdcom.monotonic_ms()
+                    last_rx = self.last_rx = kdcom.monotonic_ms()
                     self.link.feed(data, last_rx)
             except (BlockingIOError, InterruptedError):
                 pass
@@ -155,9 +210,17 @@ def main(argv=None):
     ap.add_argument("--idle", type=float, default=0.0, metavar="S",
                     help="exit with status 3 after S seconds without data "
                          "(default: no limit)")
+    ap.add_argument("--reply-timeout", type=float, default=1.0, metavar="S",
+                    help="send a request again when it was acknowledged "
+                         "but not answered for S seconds (default 1)")
+    ap.add_argument("--retries", type=int, default=3, metavar="N",
+                    help="re-sends of an unanswered request before the "
+                         "link is resynchronised (default 3)")
     args = ap.parse_args(argv)
-    if args.timeout <= 0 or args.idle < 0 or args.count < 0:
-        ap.error("--timeout must be > 0, --idle and --count >= 0")
+    if args.timeout <= 0 or args.idle < 0 or args.count < 0 or \
+            args.reply_timeout <= 0 or args.retries < 0:
+        ap.error("--timeout and --reply-timeout must be > 0, --idle, "
+                 "--count and --retries >= 0")
     try:
         parse_endpoint(args.endpoint)
     except ValueError as e:

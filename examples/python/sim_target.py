@@ -49,6 +49,7 @@ class Kernel:
         self.queue.append((PT.STATE_CHANGE64, self.state_change, b""))
         self.outstanding = None
         self.running = False   # stopped in the debugger until Continue
+        self.ignore = 0        # requests still to drop (--ignore-requests)
 
     @staticmethod
     def make_state_change(new_state):
@@ -95,7 +96,13 @@ class Kernel:
         if ev.kind == EV.PACKET:
             self.log("packet %s" % kdcom.kd.describe(ev.type, ev.payload,
                                                      to_target=True))
-            if ev.type == PT.STATE_MANIPULATE:
+            if ev.type == PT.STATE_MANIPULATE and self.ignore > 0:
+                # Acknowledged by the link, then dropped: what a kernel
+                # does with a packet that is not the type it waits for
+                # (a request whose type the line damaged).
+                self.ignore -= 1
+                self.log("request ignored")
+            elif ev.type == PT.STATE_MANIPULATE:
                 self.answer(ev.header, ev.data)
         elif ev.kind == EV.ACKED:
             self.outstanding = None
@@ -128,6 +135,7 @@ class Kernel:
 def serve(sock, args, log):
     link = kdcom.Link(kdcom.Role.TARGET, ack_timeout_ms=args.ack_timeout_ms)
     kernel = Kernel(link, log)
+    kernel.ignore = args.ignore_requests
     start = kdcom.monotonic_ms()
     sock.setblocking(False)
     pending = b""
@@ -181,6 +189,10 @@ def main(argv=None):
                     help="give up after this many seconds (0: never; "
                          "default 30)")
     ap.add_argument("--ack-timeout-ms", type=int, default=1000)
+    ap.add_argument("--ignore-requests", type=int, default=0, metavar="N",
+                    help="acknowledge the first N manipulate requests and "
+                         "drop them, as a kernel drops a packet whose type "
+                         "was damaged on the way")
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
 

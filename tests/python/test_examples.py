@@ -92,6 +92,31 @@ class TestKdClient(unittest.TestCase):
         self.assertIn("sim_target: reset by debugger", out)
         self.assertIn("resets_received=1", out)
 
+    def test_request_the_target_dropped_is_sent_again(self):
+        # The target acknowledges the first GetVersion and drops it (a
+        # kernel does that with a request whose type the line damaged):
+        # the client sends it again after --reply-timeout and gets the
+        # answer; only then does it continue the target.
+        ep = Endpoint(self)
+        target = start_target(self, ep.path, "--ignore-requests", "1")
+        res = support.run_example("kd_client.py", "unix:" + ep.path,
+                                  "--get-version", "--go", "--count", "3",
+                                  "--timeout", "10", "--reply-timeout", "0.3",
+                                  timeout=20)
+        rc, out, err = support.stop(target)
+        self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
+        self.assertIn("no reply to GetVersion in 0.3 s: sending it again "
+                      "(1 of 3)", res.stdout)
+        lines = res.stdout.splitlines()
+        version = [i for i, l in enumerate(lines)
+                   if "STATE_MANIPULATE GetVersion reply status=0x00000000"
+                   in l]
+        prints = [i for i, l in enumerate(lines)
+                  if "DEBUG_IO PrintString 'hello from sim_target" in l]
+        self.assertTrue(version and prints, res.stdout)
+        self.assertLess(version[0], prints[0], res.stdout)
+        self.assertIn("sim_target: request ignored", out)
+
     def test_tcp_port_zero(self):
         # No fixed port: the target binds port 0 and says which it got.
         target = support.start_example("sim_target.py", "--tcp",
