@@ -101,14 +101,20 @@ check-e2e: $(EX_PROGS) $(E2E_RESETBOMB) $(E2E_KDLAYOUT) $(E2E_KDPEER)
 	done
 	@echo "check-e2e: all end-to-end tests passed"
 
-# Tools of the lossy-line and decoder tests (tests/e2e/t_lossy.sh,
-# t_decode.sh find them in $(B)/tests/e2e next to $(E2E_BIN)): a proxy that
-# damages a share of the frames it forwards, and a check of the
-# decoded-trace lines.
+# Tools of the lossy-line, replay and decoder tests (tests/e2e/t_lossy.sh,
+# t_replay.sh, t_decode.sh find them in $(B)/tests/e2e next to $(E2E_BIN)):
+# a proxy that damages a share of the frames it forwards, a debugger that
+# replays a recorded session, and a check of the decoded-trace lines.
 E2E_FAULTPROXY := $(B)/tests/e2e/faultproxy
+E2E_KDREPLAY   := $(B)/tests/e2e/kdreplay
 E2E_KDDESCRIBE := $(B)/tests/e2e/kddescribe
 
 $(E2E_FAULTPROXY): tests/e2e/faultproxy.c include/kdcom.h $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iinclude $(CPPFLAGS) $< $(LIB_A) $(LDFLAGS) -o $@
+
+$(E2E_KDREPLAY): tests/e2e/kdreplay.c include/kdcom.h include/kdcom_kd.h \
+                 $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Iinclude $(CPPFLAGS) $< $(LIB_A) $(LDFLAGS) -o $@
 
@@ -118,7 +124,7 @@ $(E2E_KDDESCRIBE): tests/e2e/kddescribe.c $(EX_DIR)/common/wiretrace.o \
 	$(CC) $(ALL_CFLAGS) -Iinclude $(CPPFLAGS) $< \
 	    $(EX_DIR)/common/wiretrace.o $(LIB_A) $(LDFLAGS) -o $@
 
-check-e2e: $(E2E_FAULTPROXY) $(E2E_KDDESCRIBE)
+check-e2e: $(E2E_FAULTPROXY) $(E2E_KDREPLAY) $(E2E_KDDESCRIBE)
 
 # The other side of kdcom-shim --ivshmem-server without QEMU: a client that
 # checks the ivshmem handshake and plays the guest behind the device, and
