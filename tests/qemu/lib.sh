@@ -61,6 +61,17 @@ qemu_wait_exit() {
     wait_exit "$QEMU_WRAP" "$1"
 }
 
+# wait_count FILE PATTERN N SECONDS: waits until N lines match PATTERN.
+wait_count() {
+    i=0
+    while [ $i -lt $(($4 * 20)) ]; do
+        [ "$(grep -c -e "$2" "$1" 2>/dev/null)" -ge "$3" ] && return 0
+        sleep 0.05
+        i=$((i + 1))
+    done
+    return 1
+}
+
 # show_console LOGNAME: the kernel's log, indented, into the test log.
 show_console() {
     sed "s|^|    $1 console: |" "$T/$1.console"
