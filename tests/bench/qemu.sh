@@ -32,7 +32,7 @@ echo_bin=$b/bench/vm_echo
 kd="$(dirname "$0")/../../examples/qemu/qemu-kd.sh"
 size=${BENCH_QEMU_BYTES:-1M}
 reps=${BENCH_QEMU_REPS:-3}
-rtts=${BENCH_QEMU_RTT:-200000}
+rtts=${BENCH_QEMU_RTT:-100000}
 addr=0xfffff80000000000
 qemu=${QEMU:-qemu-system-x86_64}
 accels=${QEMU_ACCELS:-}
@@ -165,7 +165,7 @@ measure() { # accel
         sleep 0.2
         boot rtt kdcom-bm-vm.elf vm-plain "$tmp/rtt.shm" "rtt=$rtts"
         i=0
-        while [ $i -lt 600 ] && ! grep -q "round trips/s" "$tmp/rtt.console" 2>/dev/null; do
+        while [ $i -lt 3000 ] && ! grep -q "round trips/s" "$tmp/rtt.console" 2>/dev/null; do
             sleep 0.1
             i=$((i + 1))
         done
