@@ -10,6 +10,7 @@
 #                      missing ones, via apt-get)
 #   make install / uninstall   honour PREFIX DESTDIR LIBDIR INCLUDEDIR
 #                      PKGCONFIGDIR
+#   make baremetal     the bare-metal test kernels QEMU boots (guest/baremetal/)
 #   make asan valgrind coverage fuzz soak bench python install-python clean
 #
 # CC CFLAGS CPPFLAGS LDFLAGS are honoured.  Warnings are on, -Werror only
