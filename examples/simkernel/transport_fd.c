@@ -26,7 +26,11 @@
  *     one the kernel has not taken yet (docs/protocol.md 5.6).
  * A packet that arrives while we wait for an ACK is kept for the next
  * KdReceivePacket (it is the debugger's answer; the link took it as an
- * implicit ACK).
+ * implicit ACK).  While one is kept, control packets (the ACK the kernel
+ * waits for, RESEND, RESET) and break-ins are still read; reading stops
+ * in front of the next data packet, as in the VM host service.  A RESET
+ * drops the kept packet (the debugger started over), and so does a data
+ * packet waiting behind it for STASH_HOLD_MS (the kernel is not asking).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "transport_fd.h"
@@ -46,6 +50,8 @@
 #include "simep.h"
 
 #define RECEIVE_WAIT_MS 1000
+/* A kept packet blocks the data behind it this long at most. */
+#define STASH_HOLD_MS (2 * RECEIVE_WAIT_MS)
 
 static struct kdcom_link tlink;
 static int lfd = -1, cfd = -1, keep_slave = -1;
@@ -58,6 +64,7 @@ static size_t in_len, in_off;
 /* one packet kept between calls */
 static int stash_full;
 static uint32_t stash_type, stash_len;
+static uint64_t stash_at;
 static uint8_t stash[KDCOM_MAX_PAYLOAD];
 static int resend_seen, breakin_seen;
 /* KdSendPacket is sending a reply; a RESET came meanwhile. */
@@ -103,10 +110,12 @@ static void take_events(void)
                 stash_full = 1;
                 stash_type = ev.type;
                 stash_len = ev.len;
+                stash_at = ex_now_ms();
                 memcpy(stash, ev.payload, ev.len);
             }
             break;
         case KDCOM_EV_RESET:
+            stash_full = 0; /* the debugger started over */
             if (sending_reply) {
                 /* The debugger that asked is gone: its break-in too. */
                 reply_reset = 1;
@@ -141,6 +150,42 @@ static void drop_connection(long n, int err)
         in_len = in_off = 0;
         if (trace != NULL)
             wt_reset(trace);
+    }
+}
+
+/* Gives the bytes read to the link.  While a packet is kept, only what
+ * comes before the next data packet: its leader byte is never fed then,
+ * and inside a packet (a control header) bytes go one at a time, so no
+ * second data packet can complete. */
+static void feed(uint64_t now)
+{
+    while (in_off < in_len) {
+        size_t chunk = in_len - in_off;
+        int used;
+
+        if (stash_full) {
+            if (kdcom_parser_busy(&tlink.rx) == 1) {
+                chunk = 1;
+            } else {
+                size_t k = 0;
+
+                while (k < chunk &&
+                       inbuf[in_off + k] != KDCOM_LEADER_BYTE_DATA)
+                    k++;
+                if (k == 0) {
+                    if (now < stash_at + STASH_HOLD_MS)
+                        break; /* perhaps a data packet: the kernel first */
+                    stash_full = 0; /* the kernel is not asking for it */
+                    continue;
+                }
+                chunk = k;
+            }
+        }
+        used = kdcom_feed(&tlink, now, inbuf + in_off, chunk);
+        if (used <= 0)
+            break; /* control queue full: drained by the next round */
+        in_off += (size_t)used;
+        take_events();
     }
 }
 
@@ -197,8 +242,8 @@ static void pump(int wait_ms)
     p.events = (in_off == in_len ? POLLIN : 0) |
                (out_off < out_len ? POLLOUT : 0);
     p.revents = 0;
-    tmo = stash_full || in_off < in_len
-              ? 0
+    tmo = in_off < in_len
+              ? (stash_full ? 10 : 0)
               : ex_poll_timeout(now, kdcom_next_deadline(&tlink), wait_ms);
     r = poll(&p, 1, tmo);
     now = ex_now_ms();
@@ -214,14 +259,7 @@ static void pump(int wait_ms)
             in_off = 0;
         }
     }
-    /* Feed until the tlink pauses for a packet we cannot stash yet. */
-    while (in_off < in_len && !stash_full) {
-        int used = kdcom_feed(&tlink, now, inbuf + in_off, in_len - in_off);
-        if (used < 0)
-            break;
-        in_off += (size_t)used;
-        take_events();
-    }
+    feed(now);
     kdcom_tick(&tlink, now);
     take_events();
 }

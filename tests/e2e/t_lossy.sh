@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # End to end over a damaged line: a proxy (tests/e2e/faultproxy) between
 # kdcom-client and the target flips one bit in the packet type of 3 % of
-# the data packets, both ways.  A request whose type becomes another data
-# type is acknowledged by the target and dropped (docs/protocol.md 5.3),
+# the packets, both ways: of every packet on the serial path (an ACK
+# becomes a RESEND, a RESET or nothing), of the data packets on the VM
+# path.  A request whose type becomes another data type is acknowledged
+# by the target and dropped (docs/protocol.md 5.3),
 # a reply likewise by the client: the client must send the request again
 # after its reply timeout, as a new packet, and the 1 MiB verified read
 # completes.  On the serial simulated kernel, then on the VM path
@@ -12,10 +14,11 @@
 . "$(dirname "$0")/lib.sh"
 TOOLS=${E2E_TOOLS:-$BIN/../tests/e2e}
 
-# lossy NAME PORT SEED: the client through a proxy to PORT.
+# lossy NAME PORT SEED FRAMES: the client through a proxy to PORT that
+# damages FRAMES (data or all).
 lossy() {
     start "proxy-$1" "$TOOLS/faultproxy" --seed "$3" --rate 3 --damage type \
-        --frames data 127.0.0.1 "$2"
+        --frames "$4" 127.0.0.1 "$2"
     proxy=$LAST
     pport=$(wait_value "$T/proxy-$1.out" FAULTPROXY_PORT) ||
         fail "$1: proxy did not start"
@@ -31,10 +34,10 @@ lossy() {
 
 start sim "$BIN/kdcom-simkernel" -q tcp-listen:127.0.0.1:0
 port=$(wait_value "$T/sim.out" KDCOM_SIM_PORT) || fail "simulated kernel did not start"
-lossy serial "$port" 1
+lossy serial "$port" 1 all
 serial=$resent
 
 shim_up
 kernel_up
-lossy vm "$PORT" 2
-pass "1 MiB verified through 3 % damaged data packets: $serial requests re-sent on the serial path, $resent on the VM path"
+lossy vm "$PORT" 2 data
+pass "1 MiB verified through 3 % damaged packets: $serial requests re-sent on the serial path (all packets), $resent on the VM path (data packets)"
