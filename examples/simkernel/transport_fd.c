@@ -13,8 +13,8 @@
  *     the debugger sent RESEND or RESET, so the caller resends its state
  *     change.  POLL_BREAKIN only looks at bytes already waiting.  The
  *     header buffer's MaximumLength is the shortest packet the link
- *     accepts from then on: a shorter one gets RESEND, not an ACK
- *     (kdcom_expect_header(), docs/protocol.md 5.8).
+ *     accepts while the receive runs: a shorter one gets RESEND, not an
+ *     ACK (kdcom_expect_header(), docs/protocol.md 5.8).
  *   - A RESET while a reply (a STATE_MANIPULATE send) waits for its ACK:
  *     the reply is retransmitted under the new ids, and the next
  *     KdReceivePacket reports RESEND, so the kernel sends its state
@@ -323,25 +323,12 @@ void KdSendPacket(ULONG type, PSTRING head, PSTRING data, PKD_CONTEXT kc)
     }
 }
 
-KDP_STATUS KdReceivePacket(ULONG type, PSTRING head, PSTRING data,
-                           PULONG dlen, PKD_CONTEXT kc)
+/* KdReceivePacket's wait for a packet of the wanted type. */
+static KDP_STATUS receive(ULONG type, PSTRING head, PSTRING data, PULONG dlen,
+                          PKD_CONTEXT kc)
 {
-    uint64_t end;
+    uint64_t end = ex_now_ms() + RECEIVE_WAIT_MS;
 
-    if (type == KDCOM_TYPE_POLL_BREAKIN) {
-        pump(0);
-        if (breakin_seen || kdcom_take_breakin(&tlink) == 1) {
-            breakin_seen = 0;
-            kdcom_take_breakin(&tlink);
-            return KdPacketReceived;
-        }
-        return KdPacketTimedOut;
-    }
-    /* PROTOCOL-FACTS §3.5 step 1: shorter than the header buffer is
-     * refused with RESEND. */
-    if (head != NULL)
-        kdcom_expect_header(&tlink, head->MaximumLength);
-    end = ex_now_ms() + RECEIVE_WAIT_MS;
     for (;;) {
         if (breakin_seen && kc != NULL) {
             kc->KdpControlCPending = 1;
@@ -375,6 +362,31 @@ KDP_STATUS KdReceivePacket(ULONG type, PSTRING head, PSTRING data,
             return KdPacketTimedOut;
         pump((int)(end - ex_now_ms()));
     }
+}
+
+KDP_STATUS KdReceivePacket(ULONG type, PSTRING head, PSTRING data,
+                           PULONG dlen, PKD_CONTEXT kc)
+{
+    KDP_STATUS st;
+
+    if (type == KDCOM_TYPE_POLL_BREAKIN) {
+        pump(0);
+        if (breakin_seen || kdcom_take_breakin(&tlink) == 1) {
+            breakin_seen = 0;
+            kdcom_take_breakin(&tlink);
+            return KdPacketReceived;
+        }
+        return KdPacketTimedOut;
+    }
+    /* PROTOCOL-FACTS §3.5 step 1: shorter than the header buffer is
+     * refused with RESEND.  The minimum belongs to this receive: a packet
+     * that arrives after it (while the kernel sends) is for the next one,
+     * whose header buffer is not known yet. */
+    if (head != NULL)
+        kdcom_expect_header(&tlink, head->MaximumLength);
+    st = receive(type, head, data, dlen, kc);
+    kdcom_expect_header(&tlink, 0);
+    return st;
 }
 
 NTSTATUS KdD0Transition(void)
