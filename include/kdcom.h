@@ -467,11 +467,8 @@ struct kdcom_link {
     uint32_t rx_last_sum;      /* from a new SYNC-id packet */
     uint32_t rx_min_len;       /* TARGET: kdcom_expect_header() */
     /* transmit side: the one outstanding data packet */
-    uint8_t tx_state;
-    uint8_t tx_sent_once;      /* transmitted at least once (stats) */
-    uint8_t tx_on_wire;        /* transmitted under the current tx_id */
+    uint8_t tx_state;          /* where it is (libkdcom/link_tx.dot) */
     uint8_t breakin_on_sync_due;
-    uint8_t tx_again;          /* retransmit once the current drain ends */
     uint32_t tx_id;            /* id our next/outstanding packet carries */
     uint32_t tx_type;
     uint32_t tx_len;           /* frame length in tx_frame */
@@ -479,10 +476,10 @@ struct kdcom_link {
     uint64_t tx_deadline;      /* ACK timeout */
     uint64_t reset_deadline;   /* DEBUGGER: next RESET while syncing */
     uint8_t tx_frame[KDCOM_MAX_FRAME];
-    /* output cursor: the frame being written out by kdcom_drain() */
-    uint8_t out_kind;
+    /* output cursor: the frame being written out by kdcom_drain(),
+     * tx_frame while tx_state has it on the wire, else out_ctl */
     uint8_t out_ctl[KDCOM_CONTROL_FRAME_SIZE];
-    uint32_t out_len;
+    uint32_t out_len;          /* 0: none */
     uint32_t out_off;
     /* control packets waiting to go out */
     uint32_t ctlq_type[KDCOM_CTLQ_LEN];

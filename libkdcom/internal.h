@@ -25,10 +25,6 @@ void *memset(void *dst, int c, size_t n);
 void *memmove(void *dst, const void *src, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 
-/* Marks a struct kdcom_link that kdcom_link_init() prepared. */
-#define KDCOM_LINK_MAGIC 0x4b44434du   /* "KDCM" */
-#define KDCOM_LINK_CLOSED 0x4b44437au  /* "KDCz" */
-
 static inline uint16_t kdcom_ld16(const uint8_t *p)
 {
     return (uint16_t)(p[0] | (p[1] << 8));
@@ -63,25 +59,77 @@ void kdcom_put_header(uint8_t *out, uint32_t leader, uint32_t type,
 uint32_t kdcom_copy_sum(uint8_t *dst, const uint8_t *src, size_t len,
                         uint32_t sum);
 
-#endif /* KDCOM_INTERNAL_H */
+/* Invariant checks.  Built in with KDCOM_DEBUG (the test builds define
+ * it): a broken invariant stops the program where it broke.  A program may
+ * define KDCOM_ASSERT itself (a kernel's own assertion).  Off by default:
+ * the checks then cost nothing. */
+#ifndef KDCOM_ASSERT
+#ifdef KDCOM_DEBUG
+#define KDCOM_ASSERT(x)                                                       \
+    do {                                                                      \
+        if (!(x))                                                             \
+            __builtin_trap();                                                 \
+    } while (0)
+#else
+#define KDCOM_ASSERT(x) ((void)0)
+#endif
+#endif
 
-/* ---- link internals shared by link.c, link_rx.c and link_tx.c ---- */
+/* ---- the link: shared by link.c, link_events.c, link_rx.c, link_tx.c ----
+ *
+ * Who calls whom (no two files call each other):
+ *
+ *   link.c  --> link_rx.c --> link_tx.c --> link_events.c
+ *      |            |                            ^
+ *      +------------+----------------------------+
+ *
+ * link.c: set-up, kdcom_tick() / kdcom_drain() / kdcom_next_deadline()
+ * handing off to both sides, accessors.  link_rx.c: kdcom_feed(), what
+ * each frame means, the byte timer.  link_tx.c: the transmit state
+ * machine (send, cancel, acknowledgement, retransmission, the ACK and
+ * RESET timers), the control queue and writing frames out.
+ * link_events.c: the event queue. */
 
-/* tx_state: where the one outstanding data packet is. */
-enum kdcom_tx_state {
-    KDCOM_TX_IDLE = 0,   /* nothing outstanding; kdcom_send() allowed */
-    KDCOM_TX_PENDING,    /* waiting to be (re)transmitted by drain */
-    KDCOM_TX_SENDING,    /* being drained now (out_kind == OUT_DATA) */
-    KDCOM_TX_WAIT_ACK,   /* fully drained, ACK timer running */
-    KDCOM_TX_DRAIN_ONLY  /* acknowledged or cancelled while being drained:
-                            the rest of the frame still goes out */
-};
+/* Marks a struct kdcom_link that kdcom_link_init() prepared. */
+#define KDCOM_LINK_MAGIC 0x4b44434du   /* "KDCM" */
+#define KDCOM_LINK_CLOSED 0x4b44437au  /* "KDCz" */
 
-/* out_kind: what the output cursor is writing. */
-enum kdcom_out_kind { KDCOM_OUT_NONE = 0, KDCOM_OUT_CTL, KDCOM_OUT_DATA };
+/* Every call on a link starts here: KDCOM_OK, or why it cannot be used. */
+static inline int kdcom_link_check(const struct kdcom_link *l)
+{
+    if (l == NULL)
+        return KDCOM_ERR_INVAL;
+    if (l->magic == KDCOM_LINK_CLOSED)
+        return KDCOM_ERR_CLOSED;
+    if (l->magic != KDCOM_LINK_MAGIC ||
+        (l->role != KDCOM_ROLE_TARGET && l->role != KDCOM_ROLE_DEBUGGER))
+        return KDCOM_ERR_NOT_INIT;
+    return KDCOM_OK;
+}
 
-/* Pseudo control type for a queued break-in byte. */
-#define KDCOM_CTL_BREAKIN 0x100u
+/* The same, for a call that exists in one role only. */
+static inline int kdcom_link_check_role(const struct kdcom_link *l,
+                                        uint32_t role)
+{
+    int rc = kdcom_link_check(l);
+
+    if (rc != KDCOM_OK)
+        return rc;
+    return l->role == role ? KDCOM_OK : KDCOM_ERR_WRONG_ROLE;
+}
+
+/* Time only moves forward: l->now is the largest `now` seen. */
+static inline void kdcom_link_advance(struct kdcom_link *l, uint64_t now)
+{
+    if (now > l->now)
+        l->now = now;
+}
+
+/* Longest timeout a configuration may ask for: one hour. */
+#define KDCOM_MAX_TIMEOUT_MS 3600000u
+/* Defaults of struct kdcom_config and struct kdcom_vm_config. */
+#define KDCOM_DEFAULT_TIMEOUT_MS 1000u /* ACK, byte, RESET and receive */
+#define KDCOM_DEFAULT_RETRIES 20u      /* KdpDefaultRetries */
 
 /* Feeding pauses before the queues could overflow: a single frame adds
  * at most 2 control packets and 3 events, a timer pass at most 2 control
@@ -89,14 +137,69 @@ enum kdcom_out_kind { KDCOM_OUT_NONE = 0, KDCOM_OUT_CTL, KDCOM_OUT_DATA };
 #define KDCOM_CTLQ_HIGH (KDCOM_CTLQ_LEN - 4)
 #define KDCOM_EVQ_HIGH (KDCOM_EVQ_LEN - 4)
 
-int kdcom_link_check(const struct kdcom_link *l);
-void kdcom_link_advance(struct kdcom_link *l, uint64_t now);
+/* Pseudo control type for a queued break-in byte. */
+#define KDCOM_CTL_BREAKIN 0x100u
+
+/* tx_state: the one outstanding data packet (link_tx.c, link_tx.dot).
+ * "Current id" is tx_id; "on the wire" means the output cursor is in the
+ * middle of tx_frame. */
+enum kdcom_tx_state {
+    KDCOM_TX_IDLE = 0,      /* nothing outstanding: kdcom_send() allowed */
+    KDCOM_TX_QUEUED,        /* outstanding, never transmitted */
+    KDCOM_TX_SENDING,       /* on the wire under the current id */
+    KDCOM_TX_SENDING_AGAIN, /* the same, and due again once written out
+                               (a RESEND or a resync came meanwhile) */
+    KDCOM_TX_SENDING_STALE, /* on the wire under an id a RESET replaced:
+                               due again under the new one, and no ACK
+                               counts until then */
+    KDCOM_TX_WAIT_ACK,      /* written out; the ACK timer runs */
+    KDCOM_TX_RESEND,        /* due again; last sent under the current id,
+                               so its ACK still counts */
+    KDCOM_TX_RENUMBERED,    /* due again under a new id (RESET); no ACK
+                               counts until it went out under it */
+    KDCOM_TX_DRAIN_ONLY,    /* acknowledged or cancelled while on the wire:
+                               the rest of the frame still goes out */
+    KDCOM_TX_NSTATES
+};
+
+/* What happens to the outstanding packet. */
+enum kdcom_tx_event {
+    KDCOM_TXE_SEND = 0, /* kdcom_send() */
+    KDCOM_TXE_START,    /* the output cursor takes the frame */
+    KDCOM_TXE_END,      /* its last byte was written out */
+    KDCOM_TXE_ACK,      /* acknowledged, explicitly or implicitly */
+    KDCOM_TXE_CANCEL,   /* kdcom_cancel_send() */
+    KDCOM_TXE_TIMEOUT,  /* the ACK timer expired */
+    KDCOM_TXE_AGAIN,    /* the peer sent RESEND, or kdcom_resync() */
+    KDCOM_TXE_RENUMBER, /* a RESET changed the ids */
+    KDCOM_TXE_NEVENTS
+};
+
+/* link_events.c */
+void kdcom_ev_push(struct kdcom_link *l, uint32_t kind, uint32_t type,
+                   uint32_t id, const uint8_t *payload, uint32_t len);
+
+/* link_tx.c: the transmit machine, as the receive side drives it. */
 int kdcom_tx_outstanding(const struct kdcom_link *l);
-void kdcom_tx_retransmit(struct kdcom_link *l);
-void kdcom_tx_acked(struct kdcom_link *l);
+int kdcom_tx_ackable(const struct kdcom_link *l);
+void kdcom_tx_ack(struct kdcom_link *l);
+void kdcom_tx_again(struct kdcom_link *l);
+void kdcom_tx_renumber(struct kdcom_link *l);
+void kdcom_tx_rebase(struct kdcom_link *l);
+/* link_tx.c: the control queue. */
 void kdcom_ctl_push(struct kdcom_link *l, uint32_t type, uint32_t id);
 void kdcom_ctl_clear(struct kdcom_link *l);
 void kdcom_ctl_remove(struct kdcom_link *l, uint32_t type);
-void kdcom_ev_push(struct kdcom_link *l, uint32_t kind, uint32_t type,
-                   uint32_t id, const uint8_t *payload, uint32_t len);
-void kdcom_run_timers(struct kdcom_link *l);
+/* link_tx.c: for link.c. */
+void kdcom_tx_init(struct kdcom_link *l);
+void kdcom_tx_timers(struct kdcom_link *l);
+uint64_t kdcom_tx_deadline(const struct kdcom_link *l);
+size_t kdcom_tx_write(struct kdcom_link *l, uint8_t *out, size_t cap);
+int kdcom_tx_want_write(const struct kdcom_link *l);
+
+/* link_rx.c: for link.c. */
+void kdcom_rx_init(struct kdcom_link *l);
+void kdcom_rx_timers(struct kdcom_link *l);
+uint64_t kdcom_rx_deadline(const struct kdcom_link *l);
+
+#endif /* KDCOM_INTERNAL_H */

@@ -44,6 +44,15 @@
  *
  *   Feeding pauses while a delivered packet's payload still sits in the
  *   parser buffer, or when a queue nears its bound.
+ *
+ *   The byte timer: a packet whose bytes stop coming for byte_timeout_ms
+ *   (the parser is inside it and no byte came) is abandoned and asked for
+ *   again, as kdcom.dll does.
+ *
+ *   What the outstanding packet becomes (acknowledged, sent again,
+ *   renumbered) is the transmit machine's business: this file tells it
+ *   what arrived (kdcom_tx_ack(), kdcom_tx_again(), kdcom_tx_renumber())
+ *   and never changes its state itself.
  */
 
 #include "internal.h"
@@ -173,8 +182,7 @@ static void rx_data(struct kdcom_link *l, const struct kdcom_frame *f)
         return;
     }
     if (l->role == KDCOM_ROLE_TARGET &&
-        !(l->cfg.flags & KDCOM_CFG_NO_IMPLICIT_ACK) &&
-        kdcom_tx_outstanding(l) && l->tx_on_wire &&
+        !(l->cfg.flags & KDCOM_CFG_NO_IMPLICIT_ACK) && kdcom_tx_ackable(l) &&
         !(l->tx_id & KDCOM_SYNC_BIT) && !repeats_last(l, f)) {
         /* Not while our id carries SYNC: then we do not know the debugger
          * to be in step (we started, or gave up on it), and a packet with
@@ -186,17 +194,10 @@ static void rx_data(struct kdcom_link *l, const struct kdcom_frame *f)
          * proves nothing either.  The debugger's explicit ACK still
          * comes. */
         l->stats.implicit_acks++;
-        kdcom_tx_acked(l);
+        kdcom_tx_ack(l);
     }
-    if (l->role == KDCOM_ROLE_DEBUGGER && is_give_up_id(f->id) &&
-        !kdcom_tx_outstanding(l)) {
-        /* SYNC: the target numbers afresh, receive side included (it gave
-         * up on us and expects INITIAL again).  Our next packet must carry
-         * INITIAL, or it would be taken for a duplicate and dropped.  A
-         * packet still outstanding keeps its id: it may have arrived
-         * before the target gave up. */
-        l->tx_id = KDCOM_INITIAL_ID;
-    }
+    if (l->role == KDCOM_ROLE_DEBUGGER && is_give_up_id(f->id))
+        kdcom_tx_rebase(l); /* the target numbers afresh */
     l->rx_expect = (f->id & ~KDCOM_SYNC_BIT) ^ 1u;
     l->rx_expect_known = RX_EXPECT_KNOWN;
     l->rx_last_id = f->id;
@@ -211,9 +212,9 @@ static void rx_data(struct kdcom_link *l, const struct kdcom_frame *f)
 static void rx_ack(struct kdcom_link *l, const struct kdcom_frame *f)
 {
     l->stats.acks_received++;
-    if (l->synced && kdcom_tx_outstanding(l) && l->tx_on_wire &&
+    if (l->synced && kdcom_tx_ackable(l) &&
         ((f->id ^ l->tx_id) & ~KDCOM_SYNC_BIT) == 0)
-        kdcom_tx_acked(l);
+        kdcom_tx_ack(l);
     else
         l->stats.acks_ignored++;
 }
@@ -223,8 +224,7 @@ static void rx_resend(struct kdcom_link *l)
     l->stats.resends_received++;
     if (!l->synced)
         return;
-    if (kdcom_tx_outstanding(l) && l->tx_on_wire)
-        kdcom_tx_retransmit(l);
+    kdcom_tx_again(l); /* only a packet that went out under its id */
     kdcom_ev_push(l, KDCOM_EV_RESEND, 0, 0, NULL, 0);
 }
 
@@ -245,22 +245,15 @@ static int rx_reset(struct kdcom_link *l, const struct kdcom_frame *f)
         l->stats.resets_ignored++;
         return 0;
     }
-    if (kdcom_tx_outstanding(l)) {
-        /* Same packet, new numbering: only a transmission under the new
-         * id can be acknowledged, implicitly or not. */
-        l->tx_retries = 0;
-        l->tx_on_wire = 0;
-        kdcom_tx_retransmit(l);
-    }
+    /* Same packet, new numbering. */
+    kdcom_tx_renumber(l);
     if (l->role == KDCOM_ROLE_TARGET) {
         kdcom_ctl_clear(l);
         kdcom_ctl_push(l, KDCOM_TYPE_RESET, 0);
-        l->tx_id = KDCOM_INITIAL_ID;
         l->rx_expect = KDCOM_INITIAL_ID;
         kdcom_ev_push(l, KDCOM_EV_RESET, 0, 0, NULL, 0);
         return 1;
     }
-    l->tx_id = KDCOM_INITIAL_ID;
     /* The target answers every RESET by numbering from INITIAL and
      * retransmitting its outstanding packet under that id.  When the echo
      * of a RESET arrives late or twice (WinDbg-style repeats, a duplicating
@@ -342,6 +335,41 @@ static RX_NOINLINE int rx_frame(struct kdcom_link *l,
     return 0;
 }
 
+/* The parser's own counters, mirrored into the link's. */
+static void rx_count(struct kdcom_link *l)
+{
+    l->stats.noise_bytes = l->rx.noise_bytes;
+    l->stats.partial_leaders = l->rx.partial_leaders;
+}
+
+void kdcom_rx_init(struct kdcom_link *l)
+{
+    kdcom_parser_init(&l->rx);
+    l->rx_expect = KDCOM_INITIAL_ID;
+    l->rx_expect_known = RX_EXPECT_ANY;
+}
+
+void kdcom_rx_timers(struct kdcom_link *l)
+{
+    if (kdcom_parser_busy(&l->rx) &&
+        l->now - l->rx_last >= l->cfg.byte_timeout_ms) {
+        /* The rest of the packet is not coming: drop it and ask for it
+         * again, as kdcom.dll does on a byte timeout inside a packet. */
+        kdcom_parser_reset(&l->rx);
+        l->stats.rx_stalls++;
+        if (l->synced)
+            kdcom_ctl_push(l, KDCOM_TYPE_RESEND, 0);
+    }
+    rx_count(l);
+}
+
+uint64_t kdcom_rx_deadline(const struct kdcom_link *l)
+{
+    if (kdcom_parser_busy(&l->rx))
+        return l->rx_last + l->cfg.byte_timeout_ms;
+    return UINT64_MAX;
+}
+
 static int must_pause(const struct kdcom_link *l)
 {
     return l->rx_pkt_pending || l->evq_count >= KDCOM_EVQ_HIGH ||
@@ -377,7 +405,6 @@ KDCOM_API int kdcom_feed(struct kdcom_link *l, uint64_t now,
     if (used > 0)
         l->rx_last = l->now;
     l->stats.bytes_in += used;
-    l->stats.noise_bytes = l->rx.noise_bytes;
-    l->stats.partial_leaders = l->rx.partial_leaders;
+    rx_count(l);
     return (int)used;
 }

@@ -73,6 +73,18 @@ static int link_init(struct kdcom_vm_host *h)
     return kdcom_link_init(&h->link, &lc);
 }
 
+/* Nobody can take a held packet or a pending RESEND any more: drop them,
+ * so the wire is never blocked by a guest that has gone. */
+static void drop_held(struct kdcom_vm_host *h)
+{
+    if (h->slot_full) {
+        h->slot_full = 0;
+        h->stats.rx_dropped++;
+    }
+    h->resend_due = 0;
+    h->reply_reset = 0;
+}
+
 KDCOM_API int kdcom_vm_host_init(struct kdcom_vm_host *h,
                                  const struct kdcom_vm_config *cfg)
 {
@@ -111,7 +123,7 @@ KDCOM_API int kdcom_vm_host_wire_reset(struct kdcom_vm_host *h, uint64_t now)
         h->now = now;
     h->stats.wire_resets++;
     /* The old peer's packet and RESEND: the new one never sent them. */
-    kdcom_vm_drop_held(h);
+    drop_held(h);
     /* A fresh link forgets the parser state, the output cursor, queued
      * control packets and the frame in flight.  A break-in the old peer
      * sent and the guest has not taken yet was that debugger's request:
@@ -137,15 +149,6 @@ KDCOM_API int kdcom_vm_host_wire_reset(struct kdcom_vm_host *h, uint64_t now)
         h->cur_queued = 0;
         kdcom_vm_try_queue(h);
     }
-    return KDCOM_OK;
-}
-
-int kdcom_vm_host_check(const struct kdcom_vm_host *h)
-{
-    if (h == NULL)
-        return KDCOM_ERR_INVAL;
-    if (h->magic != KDCOM_VM_HOST_MAGIC)
-        return KDCOM_ERR_NOT_INIT;
     return KDCOM_OK;
 }
 
@@ -441,23 +444,11 @@ static void publish(struct kdcom_vm_host *h, void *shm)
     vm_st_rel(shm, KDCOM_VM_OFF_HOST_BEAT, h->beat);
 }
 
-/* Nobody can take a held packet or a pending RESEND any more: drop them,
- * so the wire is never blocked by a guest that has gone. */
-void kdcom_vm_drop_held(struct kdcom_vm_host *h)
-{
-    if (h->slot_full) {
-        h->slot_full = 0;
-        h->stats.rx_dropped++;
-    }
-    h->resend_due = 0;
-    h->reply_reset = 0;
-}
-
 static void guest_restarted(struct kdcom_vm_host *h, const void *shm)
 {
     abandon(h);
     h->stats.guest_restarts++;
-    kdcom_vm_drop_held(h);
+    drop_held(h);
     h->breakin = 0;
     /* The new guest numbers its requests on from the RSP_SEQ it found
      * (a fresh region: 0); what the old one was answered means nothing. */
@@ -502,7 +493,7 @@ KDCOM_API int kdcom_vm_host_poll(struct kdcom_vm_host *h, void *shm,
         h->guest_flags = 0;
         if (h->guest_epoch != 0)
             h->guest_gone = 1;
-        kdcom_vm_drop_held(h);
+        drop_held(h);
         publish(h, shm);
         return KDCOM_VM_POLL_NO_GUEST;
     }

@@ -51,12 +51,20 @@ static inline void vm_st_rel(void *shm, uint32_t off, uint32_t v)
     __atomic_store_n(p, kdcom_vm_le32(v), __ATOMIC_RELEASE);
 }
 
-int kdcom_vm_host_check(const struct kdcom_vm_host *h);
-/* Takes every pending link event into the host's request state. */
+/* Every call on a host starts here: KDCOM_OK, or why it cannot be used. */
+static inline int kdcom_vm_host_check(const struct kdcom_vm_host *h)
+{
+    if (h == NULL)
+        return KDCOM_ERR_INVAL;
+    if (h->magic != KDCOM_VM_HOST_MAGIC)
+        return KDCOM_ERR_NOT_INIT;
+    return KDCOM_OK;
+}
+
+/* vm_host_link.c, for vm_host.c (which it never calls back):
+ * takes every pending link event into the host's request state. */
 void kdcom_vm_pump(struct kdcom_vm_host *h);
 /* Hands a validated SEND to the link if it can take it now. */
 void kdcom_vm_try_queue(struct kdcom_vm_host *h);
-/* Drops a held packet (counted) and a pending RESEND. */
-void kdcom_vm_drop_held(struct kdcom_vm_host *h);
 
 #endif /* KDCOM_VM_INTERNAL_H */

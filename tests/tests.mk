@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # C unit and conformance tests: one cmocka executable per tests/test_*.c,
 # each linked with the shared test helpers (tests/util.c, tests/sim.c) and
-# the static library, plus two header compile tests (include/kdcom.h as
+# a copy of the core built with KDCOM_DEBUG (its invariants checked by
+# KDCOM_ASSERT, libkdcom/internal.h), plus two header compile tests (include/kdcom.h as
 # strict C99 and as C++11, always with -Werror).  `make check-c` builds and
 # runs them all; TEST_RUNNER (e.g. valgrind) wraps every run.
 
@@ -12,16 +13,29 @@ TEST_BINS  := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRCS))
 TEST_UTIL  := $(wildcard tests/util.c tests/sim.c)
 TEST_HDRS  := $(wildcard tests/*.h)
 TEST_CFLAGS = $(ALL_CFLAGS) -Iinclude -Itests $(CPPFLAGS) \
-              -DKDCOM_TEST_VECTORS=\"$(abspath tests/vectors)\"
+              -DKDCOM_TEST_VECTORS=\"$(abspath tests/vectors)\" \
+              -DKDCOM_SOURCE_DIR=\"$(abspath libkdcom)\"
 
 .PHONY: check-c tests
 CHECK_TARGETS += check-c
 
 tests: $(TEST_BINS)
 
-$(B)/tests/%: tests/%.c $(TEST_UTIL) $(TEST_HDRS) $(LIB_A)
+# The core with its invariants checked, for every C test.
+TEST_CORE_OBJS := $(patsubst libkdcom/%.c,$(B)/tests/core/%.o,$(CORE_SRCS))
+TEST_LIB_A     := $(B)/tests/libkdcom-debug.a
+
+$(B)/tests/core/%.o: libkdcom/%.c $(CORE_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) $< $(TEST_UTIL) $(LIB_A) $(LDFLAGS) -lcmocka -lm -o $@
+	$(CC) $(CORE_CFLAGS) -DKDCOM_DEBUG -c $< -o $@
+
+$(TEST_LIB_A): $(TEST_CORE_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/tests/%: tests/%.c $(TEST_UTIL) $(TEST_HDRS) $(TEST_LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) $< $(TEST_UTIL) $(TEST_LIB_A) $(LDFLAGS) -lcmocka -lm -o $@
 
 # The header on its own, pedantic, warnings fatal whatever WERROR says.
 # CFLAGS/LDFLAGS still apply (a sanitizer build must link the same way);
@@ -44,3 +58,13 @@ $(B)/tests/header_cxx: tests/header_cxx.cc include/kdcom.h $(LIB_A)
 check-c: $(TEST_BINS) $(HEADER_BINS)
 	@set -e; for t in $(HEADER_BINS) $(TEST_BINS); do echo "== $$t"; \
 	    $(TEST_RUNNER) $$t; done
+
+# The core's layering: no two libkdcom/ files call each other
+# (tests/callgraph.sh prints the call graph; needs ctags).
+DEPS_DEB += universal-ctags
+.PHONY: check-layers
+CHECK_TARGETS += check-layers
+
+check-layers:
+	@if command -v ctags >/dev/null 2>&1; then sh tests/callgraph.sh libkdcom; \
+	else echo "check-layers: skipped (no ctags; make deps installs it)"; fi
