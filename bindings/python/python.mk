@@ -6,7 +6,11 @@
 #   make python            build the package (PYTHONPATH=$(B)/python to use)
 #   make check-python      build it and run tests/python with unittest
 #   make install-python    install it into $(PYTHON)'s site directory
-#                          (or PYTHON_SITEDIR), honouring DESTDIR
+#                          (or PYTHON_SITEDIR), honouring DESTDIR, with
+#                          the dist-info pip would write (pyproject.toml)
+#   make check-python-pip  pip install ./bindings/python into a fresh venv,
+#                          tests/python against it, wheel and sdist
+#                          (bindings/python/check_pip.sh)
 #   make uninstall-python  remove it again
 #
 # Every flag comes from $(PYTHON) itself (sysconfig), the interpreter that
@@ -104,6 +108,27 @@ install-python: $(PY_STAMP)
 	install -d $(DESTDIR)$(PY_SITE)/kdcom
 	install -m 644 $(PY_PKG)/*.py $(DESTDIR)$(PY_SITE)/kdcom/
 	install -m 755 $(PY_PKG)/_kdcom$(call py_var,EXT_SUFFIX) $(DESTDIR)$(PY_SITE)/kdcom/
+	$(PYTHON) bindings/python/dist_info.py $(DESTDIR)$(PY_SITE)
 
 uninstall-python:
-	rm -rf $(DESTDIR)$(PY_SITE)/kdcom
+	rm -rf $(DESTDIR)$(PY_SITE)/kdcom $(DESTDIR)$(PY_SITE)/kdcom-*.dist-info
+
+# The package the usual way (pyproject.toml, setup.py): pip builds it from
+# the sources in the tree into a fresh virtual environment and tests/python
+# runs against it; `make install-python` writes the same metadata.
+.PHONY: check-python-pip
+CHECK_TARGETS += check-python-pip
+DEPS_DEB += python3-venv python3-pip python3-setuptools python3-wheel
+
+check-python-pip:
+	@B="$(abspath $(B))" PYTHON="$(PYTHON)" SWIG="$(SWIG)" PY_ASAN="$(PY_ASAN)" \
+	    sh bindings/python/check_pip.sh
+	@rm -rf $(B)/python-pip/stage
+	@$(MAKE) --no-print-directory install-python B=$(B) \
+	    DESTDIR=$(abspath $(B))/python-pip/stage >/dev/null
+	@cd / && $(PYTHON) -c 'import sys, importlib.metadata as m; \
+	    sys.path.insert(0, sys.argv[1]); v = m.version("kdcom"); \
+	    assert v == sys.argv[2], v; \
+	    assert str(m.files("kdcom")[0]).startswith("kdcom"); \
+	    print("check-python-pip: make install-python wrote the metadata of kdcom", v)' \
+	    $(abspath $(B))/python-pip/stage$(PY_SITE) $(VERSION)
