@@ -326,7 +326,15 @@ enum kdcom_config_flag {
     /* TARGET: do not treat a new data packet that arrives while our packet
      * waits for its ACK as that ACK.  Only for peers that send data packets
      * on their own initiative (never the case in KD). */
-    KDCOM_CFG_NO_IMPLICIT_ACK = 0x4
+    KDCOM_CFG_NO_IMPLICIT_ACK = 0x4,
+    /* Explicit hand-off of received packets: a PACKET's payload stays
+     * valid until kdcom_packet_done(), whatever is called meanwhile, and
+     * until then kdcom_feed() goes on consuming control packets, break-ins
+     * and noise but stops in front of the next data packet (at its
+     * leader), whose bytes wait with the caller as they would wait in a
+     * UART's FIFO.  Without it, feeding pauses from the PACKET event until
+     * it is taken, and the payload is valid until the next kdcom_feed(). */
+    KDCOM_CFG_HOLD_PACKETS = 0x8
 };
 
 /* Link configuration.  Fill it with kdcom_config_init(), then change what
@@ -391,7 +399,9 @@ struct kdcom_event {
     uint32_t retries;
     const uint8_t *payload; /* PACKET only; points into the link, valid
                                until the next kdcom_feed(), kdcom_next_event()
-                               or kdcom_link_init() on this link */
+                               or kdcom_link_init() on this link (with
+                               KDCOM_CFG_HOLD_PACKETS: until
+                               kdcom_packet_done() or kdcom_link_init()) */
     uint32_t len;
 };
 
@@ -459,9 +469,13 @@ struct kdcom_link {
                                   a (re)sync fixes the expectation; 2: the
                                   same, but a repeat of the last accepted
                                   packet is a duplicate */
-    uint8_t rx_pkt_pending;    /* a PACKET event refers to rx.payload */
+    uint8_t rx_hold;           /* rx.payload is a delivered packet's: its
+                                  PACKET event is queued (1) or was taken
+                                  and awaits kdcom_packet_done() (2) */
     uint8_t synced;            /* DEBUGGER: handshake complete */
     uint8_t breakin_pending;   /* TARGET: sticky break-in request */
+    uint8_t rx_blocked;        /* the last feed stopped in front of a data
+                                  packet while one was held */
     uint32_t rx_last_id;       /* DEBUGGER: last accepted id, length and */
     uint32_t rx_last_len;      /* checksum, to tell a SYNC-id duplicate */
     uint32_t rx_last_sum;      /* from a new SYNC-id packet */
@@ -509,6 +523,9 @@ KDCOM_API int kdcom_link_close(struct kdcom_link *link);
  * must act first: a PACKET event is waiting (its payload lives in the
  * link), the event queue is nearly full, or the control queue is full
  * (kdcom_drain() empties it).  Take the events, drain, and feed the rest.
+ * With KDCOM_CFG_HOLD_PACKETS a PACKET does not stop the feed: a held
+ * packet stops it in front of the next data packet's leader only (see
+ * kdcom_packet_done(), kdcom_packet_held()).
  * At most INT32_MAX bytes are consumed per call.
  * A TARGET that receives a RESET consumes and discards the rest of `in`:
  * those bytes were buffered before the RESET was answered and are stale
@@ -555,6 +572,21 @@ KDCOM_API int kdcom_cancel_send(struct kdcom_link *link);
  * (0) when there is none, or a negative error.  *ev is always written. */
 KDCOM_API int kdcom_next_event(struct kdcom_link *link,
                                struct kdcom_event *ev);
+
+/* KDCOM_CFG_HOLD_PACKETS: the upper layer is done with the packet of the
+ * PACKET event it took (its payload is no longer valid): the next data
+ * packet may be received.  Returns KDCOM_OK, KDCOM_ERR_NO_PACKET (no
+ * taken packet is held, also without the flag) or a fatal error. */
+KDCOM_API int kdcom_packet_done(struct kdcom_link *link);
+
+/* 0 when no received packet is held; 1 while one is (its PACKET event
+ * queued or taken, and with KDCOM_CFG_HOLD_PACKETS until
+ * kdcom_packet_done()); 2 when, moreover, the last kdcom_feed() stopped in
+ * front of the next data packet's complete leader (the peer has more to
+ * say, and waits); or a fatal error.  Leader bytes at the end of the input
+ * that may or may not start a data packet are not consumed while a packet
+ * is held: offer them again with the bytes that follow. */
+KDCOM_API int kdcom_packet_held(const struct kdcom_link *link);
 
 /* The time at which kdcom_tick() has work to do (a retransmission, a
  * RESET repeat, an abandoned packet), UINT64_MAX when no timer runs, or 0

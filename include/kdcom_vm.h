@@ -350,7 +350,7 @@ struct kdcom_vm_stats {
                                   handed to the guest */
 };
 
-/* The host service.  About 17 KiB; caller-allocated; initialise with
+/* The host service.  About 13 KiB; caller-allocated; initialise with
  * kdcom_vm_host_init().  One host serves one region and one debugger
  * connection. */
 struct kdcom_vm_host {
@@ -395,7 +395,8 @@ struct kdcom_vm_host {
                               link's kdcom_expect_header() */
     uint8_t reply_reset;   /* a RESET came while a reply waited for its
                               ACK: the next RECEIVE answers RESEND */
-    uint8_t slot[KDCOM_MAX_PAYLOAD];  /* received packet, host copy */
+    const uint8_t *slot_data; /* received packet: the link holds it
+                                 (KDCOM_CFG_HOLD_PACKETS) */
     uint8_t stage[KDCOM_MAX_PAYLOAD]; /* SEND payload, host copy */
     struct kdcom_vm_stats stats;
 };

@@ -175,6 +175,18 @@ enum kdcom_tx_event {
     KDCOM_TXE_NEVENTS
 };
 
+/* rx_hold: whose the parser's payload buffer is. */
+enum kdcom_rx_hold {
+    KDCOM_RX_FREE = 0, /* the parser's: the next data packet may land */
+    KDCOM_RX_QUEUED,   /* a delivered packet's, its PACKET event queued */
+    KDCOM_RX_HELD      /* taken, until kdcom_packet_done()
+                          (KDCOM_CFG_HOLD_PACKETS) */
+};
+
+/* parser.c: the bytes the parser may take while a packet is held. */
+size_t kdcom_parser_span_to_data(const struct kdcom_parser *p,
+                                 const uint8_t *in, size_t len, int *at_data);
+
 /* link_events.c */
 void kdcom_ev_push(struct kdcom_link *l, uint32_t kind, uint32_t type,
                    uint32_t id, const uint8_t *payload, uint32_t len);

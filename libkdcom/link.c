@@ -54,7 +54,7 @@ KDCOM_API int kdcom_link_init(struct kdcom_link *l,
 {
     struct kdcom_config def;
     const uint32_t known = KDCOM_CFG_BREAKIN_ON_SYNC | KDCOM_CFG_PASSIVE |
-                           KDCOM_CFG_NO_IMPLICIT_ACK;
+                           KDCOM_CFG_NO_IMPLICIT_ACK | KDCOM_CFG_HOLD_PACKETS;
 
     if (l == NULL)
         return KDCOM_ERR_INVAL;

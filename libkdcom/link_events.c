@@ -14,7 +14,8 @@
  *   so memory stays safe whatever the state.
  *
  *   Taking a PACKET event ends its hold on the parser's payload buffer
- *   (rx_pkt_pending): the next kdcom_feed() may reuse it, not before.
+ *   (rx_hold): the next kdcom_feed() may reuse it, not before; with
+ *   KDCOM_CFG_HOLD_PACKETS the hold lasts until kdcom_packet_done().
  */
 #include "internal.h"
 
@@ -69,6 +70,7 @@ KDCOM_API int kdcom_next_event(struct kdcom_link *l, struct kdcom_event *ev)
     l->evq_head = (l->evq_head + 1) % KDCOM_EVQ_LEN;
     l->evq_count--;
     if (ev->kind == KDCOM_EV_PACKET)
-        l->rx_pkt_pending = 0;
+        l->rx_hold = (l->cfg.flags & KDCOM_CFG_HOLD_PACKETS) ? KDCOM_RX_HELD
+                                                              : KDCOM_RX_FREE;
     return (int)ev->kind;
 }

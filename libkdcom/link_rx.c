@@ -42,8 +42,14 @@
  *   bad packet    count it and ask for a resend (once synced).
  *   'b'           TARGET: sticky break-in request.  DEBUGGER: noise.
  *
- *   Feeding pauses while a delivered packet's payload still sits in the
- *   parser buffer, or when a queue nears its bound.
+ *   A delivered packet's payload lives in the parser's buffer (rx_hold).
+ *   Feeding pauses while its PACKET event waits to be taken or, with
+ *   KDCOM_CFG_HOLD_PACKETS, goes on until kdcom_packet_done() over
+ *   everything but the next data packet: the parser takes only the bytes
+ *   in front of its leader (kdcom_parser_span_to_data()), so no data
+ *   packet can complete while the buffer is held, and control packets
+ *   (the ACK a sender waits for, RESET) are never held back.  Feeding
+ *   also pauses when a queue nears its bound.
  *
  *   The byte timer: a packet whose bytes stop coming for byte_timeout_ms
  *   (the parser is inside it and no byte came) is abandoned and asked for
@@ -204,7 +210,8 @@ static void rx_data(struct kdcom_link *l, const struct kdcom_frame *f)
     l->rx_last_len = f->byte_count;
     l->rx_last_sum = f->checksum;
     l->stats.packets_received++;
-    l->rx_pkt_pending = 1;
+    KDCOM_ASSERT(l->rx_hold == KDCOM_RX_FREE);
+    l->rx_hold = KDCOM_RX_QUEUED;
     kdcom_ev_push(l, KDCOM_EV_PACKET, f->type, f->id, f->payload,
                   f->payload_len);
 }
@@ -370,9 +377,15 @@ uint64_t kdcom_rx_deadline(const struct kdcom_link *l)
     return UINT64_MAX;
 }
 
+static int hold_mode(const struct kdcom_link *l)
+{
+    return (l->cfg.flags & KDCOM_CFG_HOLD_PACKETS) != 0;
+}
+
 static int must_pause(const struct kdcom_link *l)
 {
-    return l->rx_pkt_pending || l->evq_count >= KDCOM_EVQ_HIGH ||
+    return (l->rx_hold != KDCOM_RX_FREE && !hold_mode(l)) ||
+           l->evq_count >= KDCOM_EVQ_HIGH ||
            l->ctlq_count >= KDCOM_CTLQ_HIGH;
 }
 
@@ -390,9 +403,24 @@ KDCOM_API int kdcom_feed(struct kdcom_link *l, uint64_t now,
     if (len > (size_t)INT32_MAX)
         len = (size_t)INT32_MAX;
 
+    l->rx_blocked = 0;
     while (used < len && !must_pause(l)) {
         struct kdcom_frame f;
-        int n = kdcom_parse(&l->rx, in + used, len - used, &f);
+        size_t room = len - used;
+        int n;
+
+        if (l->rx_hold != KDCOM_RX_FREE) {
+            int at_data;
+
+            room = kdcom_parser_span_to_data(&l->rx, in + used, room,
+                                             &at_data);
+            if (room == 0) {
+                /* a data packet (or perhaps one): after the held one */
+                l->rx_blocked = (uint8_t)at_data;
+                break;
+            }
+        }
+        n = kdcom_parse(&l->rx, in + used, room, &f);
 
         if (n < 0)
             return n; /* cannot happen: arguments were checked */
@@ -407,4 +435,26 @@ KDCOM_API int kdcom_feed(struct kdcom_link *l, uint64_t now,
     l->stats.bytes_in += used;
     rx_count(l);
     return (int)used;
+}
+
+KDCOM_API int kdcom_packet_held(const struct kdcom_link *l)
+{
+    int rc = kdcom_link_check(l);
+
+    if (rc != KDCOM_OK)
+        return rc;
+    return l->rx_hold == KDCOM_RX_FREE ? 0 : 1 + l->rx_blocked;
+}
+
+KDCOM_API int kdcom_packet_done(struct kdcom_link *l)
+{
+    int held = kdcom_packet_held(l);
+
+    if (held < 0)
+        return held;
+    if (l->rx_hold != KDCOM_RX_HELD)
+        return KDCOM_ERR_NO_PACKET; /* none, or its event not taken yet */
+    l->rx_hold = KDCOM_RX_FREE;
+    l->rx_blocked = 0;
+    return KDCOM_OK;
 }

@@ -70,6 +70,8 @@ static int link_init(struct kdcom_vm_host *h)
     /* Report every ACK timeout: the retry budget is the guest's
      * (KdpDefaultRetries, per SEND), counted in vm_host_link.c. */
     lc.retry_limit = 1;
+    /* A received packet stays in the link until a RECEIVE takes it. */
+    lc.flags = KDCOM_CFG_HOLD_PACKETS;
     return kdcom_link_init(&h->link, &lc);
 }
 
@@ -77,10 +79,7 @@ static int link_init(struct kdcom_vm_host *h)
  * so the wire is never blocked by a guest that has gone. */
 static void drop_held(struct kdcom_vm_host *h)
 {
-    if (h->slot_full) {
-        h->slot_full = 0;
-        h->stats.rx_dropped++;
-    }
+    kdcom_vm_slot_release(h, &h->stats.rx_dropped);
     h->resend_due = 0;
     h->reply_reset = 0;
 }
@@ -122,14 +121,15 @@ KDCOM_API int kdcom_vm_host_wire_reset(struct kdcom_vm_host *h, uint64_t now)
     if (now > h->now)
         h->now = now;
     h->stats.wire_resets++;
-    /* The old peer's packet and RESEND: the new one never sent them. */
-    drop_held(h);
     /* A fresh link forgets the parser state, the output cursor, queued
-     * control packets and the frame in flight.  A break-in the old peer
-     * sent and the guest has not taken yet was that debugger's request:
-     * a new session starts without one, or the new debugger's first
-     * continue would stop the kernel again (docs/vm-channel.md 7). */
+     * control packets and the frame in flight.  The old peer's packet and
+     * RESEND go too (the new one never sent them), and so does a break-in
+     * the old peer sent and the guest has not taken yet: that was that
+     * debugger's request, and a new session starts without one, or the
+     * new debugger's first continue would stop the kernel again
+     * (docs/vm-channel.md 7). */
     kdcom_vm_pump(h);
+    drop_held(h);
     if (h->breakin) {
         h->breakin = 0;
         h->stats.breakins_dropped++;
@@ -253,10 +253,7 @@ static void start(struct kdcom_vm_host *h)
         h->stats.breakin_polls++;
         /* The kernel runs: whatever the debugger sent meanwhile would have
          * been read and lost by kdcom.dll's poll (§3.9). */
-        if (h->slot_full) {
-            h->slot_full = 0;
-            h->stats.rx_while_idle++;
-        }
+        kdcom_vm_slot_release(h, &h->stats.rx_while_idle);
         /* The kernel runs: no state change to send again. */
         h->resend_due = 0;
         h->reply_reset = 0;
@@ -355,14 +352,11 @@ static void advance_receive(struct kdcom_vm_host *h)
          * header buffer and fit the data buffer; the link ACKed it
          * already, so a misfit is dropped, as kdcom.dll drops it. */
         if (h->slot_type != h->cur_type) {
-            h->stats.rx_wrong_type++;
-            h->slot_full = 0;
+            kdcom_vm_slot_release(h, &h->stats.rx_wrong_type);
         } else if (h->slot_len < h->cur_head_len) {
-            h->stats.rx_too_short++;
-            h->slot_full = 0;
+            kdcom_vm_slot_release(h, &h->stats.rx_too_short);
         } else if (h->slot_len - h->cur_head_len > h->cur_data_len) {
-            h->stats.rx_too_long++;
-            h->slot_full = 0;
+            kdcom_vm_slot_release(h, &h->stats.rx_too_long);
         } else {
             finish(h, KDCOM_VM_ST_RECEIVED);
             return;
@@ -406,11 +400,10 @@ static void answer(struct kdcom_vm_host *h, void *shm)
         /* Offsets and capacities were checked against the region (those
          * of empty buffers were not, so they are not used). */
         if (head != 0)
-            memcpy(base + h->cur_head_off, h->slot, head);
+            memcpy(base + h->cur_head_off, h->slot_data, head);
         if (data != 0)
-            memcpy(base + h->cur_data_off, h->slot + head, data);
-        h->slot_full = 0;
-        h->stats.received++;
+            memcpy(base + h->cur_data_off, h->slot_data + head, data);
+        kdcom_vm_slot_release(h, &h->stats.received);
     }
     if (h->dbg_present)
         flags |= KDCOM_VM_RF_DEBUGGER_PRESENT;

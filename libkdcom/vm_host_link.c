@@ -10,23 +10,22 @@
  *   KdSendPacket/KdReceivePacket (PROTOCOL-FACTS §3) are decided here,
  *   from the link's events:
  *
- *   PACKET       copied into the host's one-packet slot, where a RECEIVE
- *                (now or later) picks it up.  While the slot is full the
- *                host feeds no data packet: feeding stops in front of a
- *                data leader byte ('0') seen between frames, and the bytes
- *                wait where the caller keeps them, as they would wait in a
- *                UART FIFO while the kernel is not listening.  Everything
- *                else (control packets, break-ins, noise) is still fed,
- *                so a RESET is always answered: inside a control header
- *                byte by byte, between frames up to the next '0'.  A data
- *                frame needs a run of four '0' started between frames, so
- *                no PACKET can complete while the slot is full
- *                (rx_overrun counts it if one ever did).  A packet held
- *                for twice receive_timeout_ms (2 s at least) while a data
- *                packet waits behind it is dropped: the guest that should
- *                have asked for it is gone or hung.  With no valid
- *                guest in the region a PACKET is dropped at once
- *                (rx_dropped): nobody could take it.
+ *   PACKET       held by the link (KDCOM_CFG_HOLD_PACKETS) as the host's
+ *                one-packet slot, where a RECEIVE (now or later) picks it
+ *                up and copies it to the guest; then kdcom_packet_done()
+ *                gives it back.  While it is held the link feeds no data
+ *                packet: feeding stops in front of the next one's leader,
+ *                and its bytes wait where the caller keeps them, as they
+ *                would wait in a UART FIFO while the kernel is not
+ *                listening.  Everything else (control packets, break-ins,
+ *                noise) is still fed, so a RESET is always answered.  No
+ *                PACKET can complete while the slot is full (rx_overrun
+ *                counts it if one ever did).  A packet held for twice
+ *                receive_timeout_ms (2 s at least) while a data packet
+ *                waits behind it (kdcom_packet_held() == 2) is dropped:
+ *                the guest that should have asked for it is gone or hung.
+ *                With no valid guest in the region a PACKET is dropped at
+ *                once (rx_dropped): nobody could take it.
  *   ACKED        completes a SEND (OK).
  *   RETRIES_EXHAUSTED
  *                the link reports every ACK timeout (retry_limit 1);
@@ -130,13 +129,14 @@ static void on_packet(struct kdcom_vm_host *h, const struct kdcom_event *ev)
     h->dbg_present = 1;
     if (h->guest_absent) {
         h->stats.rx_dropped++;
+        kdcom_packet_done(&h->link);
         return;
     }
     if (h->slot_full || ev->len > KDCOM_MAX_PAYLOAD) {
         h->stats.rx_overrun++;
         return;
     }
-    memcpy(h->slot, ev->payload, ev->len);
+    h->slot_data = ev->payload;
     h->slot_at = h->now;
     h->slot_type = ev->type;
     h->slot_len = ev->len;
@@ -202,10 +202,7 @@ void kdcom_vm_pump(struct kdcom_vm_host *h)
             break;
         case KDCOM_EV_RESET:
             h->dbg_present = 1;
-            if (h->slot_full) {
-                h->slot_full = 0;
-                h->stats.rx_dropped++;
-            }
+            kdcom_vm_slot_release(h, &h->stats.rx_dropped);
             if (cur_is(h, KDCOM_VM_OP_SEND) &&
                 h->cur_type == KDCOM_TYPE_STATE_MANIPULATE)
                 on_reply_reset(h);
@@ -245,35 +242,24 @@ KDCOM_API int kdcom_vm_host_feed(struct kdcom_vm_host *h, uint64_t now,
     if (len > (size_t)INT32_MAX)
         len = (size_t)INT32_MAX;
     while (used < len) {
-        size_t chunk = len - used;
-        int n;
+        int n = kdcom_feed(&h->link, now, in + used, len - used);
 
-        if (h->slot_full) {
-            /* Control traffic only (see the theory of operation). */
-            if (kdcom_parser_busy(&h->link.rx) == 1) {
-                chunk = 1;
-            } else {
-                size_t k = 0;
-
-                while (k < chunk && in[used + k] != KDCOM_LEADER_BYTE_DATA)
-                    k++;
-                if (k == 0 && !held_too_long(h))
-                    break; /* perhaps a data packet: the guest first */
-                if (k == 0) {
-                    h->slot_full = 0; /* the guest is gone or hung */
-                    h->stats.rx_dropped++;
-                    continue;
-                }
-                chunk = k;
-            }
-        }
-        n = kdcom_feed(&h->link, now, in + used, chunk);
         if (n < 0)
             return n;
         used += (size_t)n;
         kdcom_vm_pump(h);
-        if (n == 0)
-            break; /* control queue full: the caller drains first */
+        if (n > 0)
+            continue;
+        /* Nothing taken: a data packet waits behind the held one (see the
+         * theory of operation), or the control queue is full (the caller
+         * drains first). */
+        if (h->slot_full && kdcom_packet_held(&h->link) == 2 &&
+            held_too_long(h)) {
+            /* the guest is gone or hung */
+            kdcom_vm_slot_release(h, &h->stats.rx_dropped);
+            continue;
+        }
+        break;
     }
     return (int)used;
 }

@@ -61,6 +61,20 @@ static inline int kdcom_vm_host_check(const struct kdcom_vm_host *h)
     return KDCOM_OK;
 }
 
+/* The received packet the host holds for a RECEIVE is given back to the
+ * link (dropped, or copied to the guest); counter, if any, says why. */
+static inline void kdcom_vm_slot_release(struct kdcom_vm_host *h,
+                                         uint64_t *counter)
+{
+    if (!h->slot_full)
+        return;
+    h->slot_full = 0;
+    h->slot_data = NULL;
+    if (counter != NULL)
+        (*counter)++;
+    kdcom_packet_done(&h->link);
+}
+
 /* vm_host_link.c, for vm_host.c (which it never calls back):
  * takes every pending link event into the host's request state. */
 void kdcom_vm_pump(struct kdcom_vm_host *h);

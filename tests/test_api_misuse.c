@@ -257,8 +257,9 @@ static void test_config_ranges(void **state)
     CHECK_FIELD(reset_interval_ms, 0xffffffffu, 3600000);
     CHECK_FIELD(byte_timeout_ms, 0, 1);
     CHECK_FIELD(byte_timeout_ms, 3600001, 3600000);
-    CHECK_FIELD(flags, 0x8, KDCOM_CFG_BREAKIN_ON_SYNC | KDCOM_CFG_PASSIVE |
-                                KDCOM_CFG_NO_IMPLICIT_ACK);
+    CHECK_FIELD(flags, 0x10, KDCOM_CFG_BREAKIN_ON_SYNC | KDCOM_CFG_PASSIVE |
+                                 KDCOM_CFG_NO_IMPLICIT_ACK |
+                                 KDCOM_CFG_HOLD_PACKETS);
     CHECK_FIELD(flags, 0x80000000u, 0);
 #undef CHECK_FIELD
     /* Any retry_limit is valid; 0 means "never report". */

@@ -1048,6 +1048,59 @@ static void test_feed_pauses_on_packet(void **state)
     assert_null(ev.payload);
 }
 
+/* KDCOM_CFG_HOLD_PACKETS: a delivered packet stays valid until
+ * kdcom_packet_done(); meanwhile a stray '0', control packets and
+ * break-ins are still taken, and the feed stops at the next data packet's
+ * leader, whatever the split of the input. */
+static void hold_scenario(size_t chunk)
+{
+    size_t a, b, n, used = 0, have;
+    struct kdcom_event ev;
+    int k;
+
+    lc_init(T, KDCOM_CFG_HOLD_PACKETS);
+    a = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT, "first");
+    F[a] = KDCOM_LEADER_BYTE_DATA; /* noise that is no leader */
+    F[a + 1] = KDCOM_BREAKIN_BYTE;
+    b = a + 2 + lc_ctl(F + a + 2, KDCOM_TYPE_RESEND, 0);
+    n = b + lc_data(F + b, KDCOM_TYPE_STATE_MANIPULATE, INIT + 1, "second");
+    assert_int_equal(kdcom_packet_held(&L), 0);
+    assert_int_equal(kdcom_packet_done(&L), KDCOM_ERR_NO_PACKET);
+    /* Bytes arrive `chunk` at a time; what the link leaves is offered
+     * again with the next ones, as a caller keeps them. */
+    for (have = 0; have < n || used < have;) {
+        have = chunk == 0 || chunk > n - have ? n : have + chunk;
+        k = kdcom_feed(&L, 0, F + used, have - used);
+        assert_true(k >= 0);
+        used += (size_t)k;
+        if (k == 0 && have == n)
+            break;
+    }
+    assert_int_equal(used, b);
+    assert_int_equal(kdcom_packet_held(&L), 2);
+    assert_int_equal(kdcom_next_event(&L, &ev), KDCOM_EV_PACKET);
+    assert_memory_equal(ev.payload, "first", 5);
+    assert_int_equal(kdcom_next_event(&L, &ev), KDCOM_EV_BREAKIN);
+    assert_int_equal(kdcom_next_event(&L, &ev), KDCOM_EV_RESEND);
+    assert_int_equal(kdcom_packet_done(&L), KDCOM_OK);
+    assert_int_equal(kdcom_packet_held(&L), 0);
+    assert_int_equal(kdcom_packet_done(&L), KDCOM_ERR_NO_PACKET);
+    assert_int_equal(kdcom_feed(&L, 0, F + b, n - b), (int)(n - b));
+    assert_int_equal(kdcom_packet_held(&L), 1);
+    assert_int_equal(kdcom_next_event(&L, &ev), KDCOM_EV_PACKET);
+    assert_memory_equal(ev.payload, "second", 6);
+    assert_int_equal(kdcom_packet_held(&L), 1);
+    assert_int_equal(kdcom_packet_done(&L), KDCOM_OK);
+    assert_int_equal(lc_stats()->noise_bytes, 1);
+    assert_int_equal(lc_stats()->packets_received, 2);
+}
+
+static void test_hold_packets(void **state)
+{
+    (void)state;
+    run_chunks(hold_scenario);
+}
+
 /* A long run of packets with nobody draining: the feed pauses before the
  * control queue overflows, and nothing is lost once drained. */
 static void test_feed_pauses_when_queue_full(void **state)
@@ -1117,6 +1170,7 @@ int main(void)
         cmocka_unit_test(test_short_packet_resend),
         cmocka_unit_test(test_feed_pauses_on_packet),
         cmocka_unit_test(test_feed_pauses_when_queue_full),
+        cmocka_unit_test(test_hold_packets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,11 +26,12 @@
  *     one the kernel has not taken yet (docs/protocol.md 5.6).
  * A packet that arrives while we wait for an ACK is kept for the next
  * KdReceivePacket (it is the debugger's answer; the link took it as an
- * implicit ACK).  While one is kept, control packets (the ACK the kernel
- * waits for, RESEND, RESET) and break-ins are still read; reading stops
+ * implicit ACK): the link holds it (KDCOM_CFG_HOLD_PACKETS) until
+ * kdcom_packet_done().  Meanwhile the link still reads control packets
+ * (the ACK the kernel waits for, RESEND, RESET) and break-ins, and stops
  * in front of the next data packet, as in the VM host service.  A RESET
  * drops the kept packet (the debugger started over), and so does a data
- * packet waiting behind it for STASH_HOLD_MS (the kernel is not asking).
+ * packet waiting behind it for HOLD_MS (the kernel is not asking).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "transport_fd.h"
@@ -51,7 +52,7 @@
 
 #define RECEIVE_WAIT_MS 1000
 /* A kept packet blocks the data behind it this long at most. */
-#define STASH_HOLD_MS (2 * RECEIVE_WAIT_MS)
+#define HOLD_MS (2 * RECEIVE_WAIT_MS)
 
 static struct kdcom_link tlink;
 static int lfd = -1, cfd = -1, keep_slave = -1;
@@ -61,11 +62,10 @@ static uint8_t outbuf[4096];
 static size_t out_len, out_off;
 static uint8_t inbuf[4096]; /* read but not yet consumed by the link */
 static size_t in_len, in_off;
-/* one packet kept between calls */
-static int stash_full;
-static uint32_t stash_type, stash_len;
-static uint64_t stash_at;
-static uint8_t stash[KDCOM_MAX_PAYLOAD];
+/* the packet the link holds for the next KdReceivePacket */
+static const uint8_t *kept;
+static uint32_t kept_type, kept_len;
+static uint64_t kept_at;
 static int resend_seen, breakin_seen;
 /* KdSendPacket is sending a reply; a RESET came meanwhile. */
 static int sending_reply, reply_reset;
@@ -77,6 +77,7 @@ int fdtr_setup(const struct ep_spec *sp, struct wiretrace *wt)
 
     trace = wt;
     kdcom_config_init(&cfg, KDCOM_ROLE_TARGET);
+    cfg.flags |= KDCOM_CFG_HOLD_PACKETS;
     kdcom_link_init(&tlink, &cfg);
     if (simep_open(sp, &lfd, &cfd, &keep_slave, err, sizeof err) != 0) {
         fprintf(stderr, "kdcom-simkernel: %s\n", err);
@@ -89,6 +90,15 @@ int fdtr_setup(const struct ep_spec *sp, struct wiretrace *wt)
 void fdtr_close(void)
 {
     simep_close(&lfd, &cfd, &keep_slave);
+}
+
+/* Gives the kept packet back to the link. */
+static void drop_kept(void)
+{
+    if (kept != NULL) {
+        kept = NULL;
+        kdcom_packet_done(&tlink);
+    }
 }
 
 /* Forgets a pending break-in: handed to the kernel, or left by a
@@ -106,16 +116,13 @@ static void take_events(void)
     while (kdcom_next_event(&tlink, &ev) > 0) {
         switch (ev.kind) {
         case KDCOM_EV_PACKET:
-            if (!stash_full) {
-                stash_full = 1;
-                stash_type = ev.type;
-                stash_len = ev.len;
-                stash_at = ex_now_ms();
-                memcpy(stash, ev.payload, ev.len);
-            }
+            kept = ev.payload; /* the link holds one at a time */
+            kept_type = ev.type;
+            kept_len = ev.len;
+            kept_at = ex_now_ms();
             break;
         case KDCOM_EV_RESET:
-            stash_full = 0; /* the debugger started over */
+            drop_kept(); /* the debugger started over */
             if (sending_reply) {
                 /* The debugger that asked is gone: its break-in too. */
                 reply_reset = 1;
@@ -153,39 +160,25 @@ static void drop_connection(long n, int err)
     }
 }
 
-/* Gives the bytes read to the link.  While a packet is kept, only what
- * comes before the next data packet: its leader byte is never fed then,
- * and inside a packet (a control header) bytes go one at a time, so no
- * second data packet can complete. */
+/* Gives the bytes read to the link, up to the next data packet while one
+ * is kept. */
 static void feed(uint64_t now)
 {
     while (in_off < in_len) {
-        size_t chunk = in_len - in_off;
-        int used;
+        int used = kdcom_feed(&tlink, now, inbuf + in_off, in_len - in_off);
 
-        if (stash_full) {
-            if (kdcom_parser_busy(&tlink.rx) == 1) {
-                chunk = 1;
-            } else {
-                size_t k = 0;
-
-                while (k < chunk &&
-                       inbuf[in_off + k] != KDCOM_LEADER_BYTE_DATA)
-                    k++;
-                if (k == 0) {
-                    if (now < stash_at + STASH_HOLD_MS)
-                        break; /* perhaps a data packet: the kernel first */
-                    stash_full = 0; /* the kernel is not asking for it */
-                    continue;
-                }
-                chunk = k;
-            }
-        }
-        used = kdcom_feed(&tlink, now, inbuf + in_off, chunk);
-        if (used <= 0)
-            break; /* control queue full: drained by the next round */
+        if (used < 0)
+            break;
         in_off += (size_t)used;
         take_events();
+        if (used > 0)
+            continue;
+        if (kept != NULL && kdcom_packet_held(&tlink) == 2 &&
+            now >= kept_at + HOLD_MS) {
+            drop_kept(); /* the kernel is not asking for it */
+            continue;
+        }
+        break; /* a data packet waits, or the control queue is full */
     }
 }
 
@@ -238,25 +231,32 @@ static void pump(int wait_ms)
     }
     if (cfd < 0)
         return;
+    /* Bytes the link left (a data packet behind the kept one, or leader
+     * bytes it must see more of) move to the front; more are read behind
+     * them. */
+    memmove(inbuf, inbuf + in_off, in_len - in_off);
+    in_len -= in_off;
+    in_off = 0;
     p.fd = cfd;
-    p.events = (in_off == in_len ? POLLIN : 0) |
+    p.events = (in_len < sizeof inbuf ? POLLIN : 0) |
                (out_off < out_len ? POLLOUT : 0);
     p.revents = 0;
-    tmo = in_off < in_len
-              ? (stash_full ? 10 : 0)
+    /* Left bytes wait for the kernel only while a packet is kept; else
+     * the link paused for its control queue, drained above. */
+    tmo = in_len != 0 && kept == NULL
+              ? 0
               : ex_poll_timeout(now, kdcom_next_deadline(&tlink), wait_ms);
     r = poll(&p, 1, tmo);
     now = ex_now_ms();
-    if (r > 0 && in_off == in_len &&
+    if (r > 0 && in_len < sizeof inbuf &&
         (p.revents & (POLLIN | POLLHUP | POLLERR))) {
-        n = read(cfd, inbuf, sizeof inbuf);
+        n = read(cfd, inbuf + in_len, sizeof inbuf - in_len);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR &&
                        errno != EWOULDBLOCK)) {
             drop_connection((long)n, n < 0 ? errno : 0);
         } else if (n > 0) {
-            wt_bytes(trace, 1, inbuf, (size_t)n);
-            in_len = (size_t)n;
-            in_off = 0;
+            wt_bytes(trace, 1, inbuf + in_len, (size_t)n);
+            in_len += (size_t)n;
         }
     }
     feed(now);
@@ -339,24 +339,28 @@ static KDP_STATUS receive(ULONG type, PSTRING head, PSTRING data, PULONG dlen,
             resend_seen = 0;
             return KdPacketNeedsResend;
         }
-        if (stash_full) {
-            stash_full = 0;
-            if (stash_type == type && head != NULL &&
-                stash_len >= head->MaximumLength &&
-                stash_len - head->MaximumLength <=
-                    (data != NULL ? data->MaximumLength : 0u)) {
+        if (kept != NULL) {
+            int fits = kept_type == type && head != NULL &&
+                       kept_len >= head->MaximumLength &&
+                       kept_len - head->MaximumLength <=
+                           (data != NULL ? data->MaximumLength : 0u);
+
+            if (fits) {
                 size_t hl = head->MaximumLength;
-                memcpy(head->Buffer, stash, hl);
+                memcpy(head->Buffer, kept, hl);
                 head->Length = (USHORT)hl;
                 if (data != NULL) {
-                    memcpy(data->Buffer, stash + hl, stash_len - hl);
-                    data->Length = (USHORT)(stash_len - hl);
+                    memcpy(data->Buffer, kept + hl, kept_len - hl);
+                    data->Length = (USHORT)(kept_len - hl);
                 }
                 if (dlen != NULL)
-                    *dlen = (ULONG)(stash_len - hl);
-                return KdPacketReceived;
+                    *dlen = (ULONG)(kept_len - hl);
             }
-            continue; /* wrong type or size: acknowledged and dropped */
+            drop_kept(); /* copied, or of the wrong type or size:
+                            acknowledged and dropped */
+            if (fits)
+                return KdPacketReceived;
+            continue;
         }
         if (ex_now_ms() >= end || ex_stop_requested())
             return KdPacketTimedOut;
