@@ -323,9 +323,9 @@ static void do_poll(uint32_t size, int misalign)
              "deadline %llu not after now %llu after a poll (seq %u op %u "
              "done %u queued %u slot %u resend %u can_send %d)",
              (unsigned long long)d, (unsigned long long)now,
-             (unsigned)host.cur_seq, (unsigned)host.cur_op,
-             (unsigned)host.cur_done, (unsigned)host.cur_queued,
-             (unsigned)host.slot_full, (unsigned)host.resend_due,
+             (unsigned)host.cur.seq, (unsigned)host.cur.op,
+             (unsigned)host.cur.done, (unsigned)host.cur.queued,
+             (unsigned)host.slot.full, (unsigned)host.resend_due,
              kdcom_can_send(&host.link));
     check_stats();
 }

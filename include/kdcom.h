@@ -109,6 +109,7 @@ extern "C" {
 #define KDCOM_LEADER_BYTE_CONTROL 0x69 /* 'i': "iiii" starts a control packet */
 #define KDCOM_LEADER_DATA 0x30303030
 #define KDCOM_LEADER_CONTROL 0x69696969
+#define KDCOM_LEADER_LEN 4 /* leader bytes, the first field of a header */
 
 /* Sent alone, outside any packet, by the debugger to stop the target. */
 #define KDCOM_BREAKIN_BYTE 0x62 /* 'b' */
@@ -542,8 +543,11 @@ KDCOM_API int kdcom_feed(struct kdcom_link *link, uint64_t now,
 KDCOM_API int kdcom_drain(struct kdcom_link *link, uint64_t now, uint8_t *out,
                           size_t cap);
 
-/* 1 if kdcom_drain() would write something now, else 0 (or a fatal
- * error).  For poll loops that wait for "writable" only when needed. */
+/* 1 if kdcom_drain() would write something at the latest `now` the link
+ * has seen (a frame, a queued control packet, a due data packet, or what a
+ * timer expired by then produces), else 0 (or a fatal error).  For poll
+ * loops that wait for "writable" only when needed; timers that expire
+ * later are kdcom_next_deadline()'s business. */
 KDCOM_API int kdcom_want_write(const struct kdcom_link *link);
 
 /* Queues a data packet: payload = head then data, as KdSendPacket gets
@@ -630,11 +634,13 @@ KDCOM_API int kdcom_take_breakin(struct kdcom_link *link);
  * Or a fatal error. */
 KDCOM_API int kdcom_is_synced(const struct kdcom_link *link);
 
-/* The link's counters (NULL for NULL).  Valid as long as the link. */
+/* The link's counters (NULL for NULL or a link never initialised; a
+ * closed link keeps them).  Valid as long as the link. */
 KDCOM_API const struct kdcom_stats *kdcom_get_stats(
     const struct kdcom_link *link);
 
-/* Id the next data packet we send will carry (for tests and tracing). */
+/* Id the next data packet we send will carry (for tests and tracing); 0
+ * for NULL or a link never initialised. */
 KDCOM_API uint32_t kdcom_tx_id(const struct kdcom_link *link);
 
 #ifdef __cplusplus

@@ -232,7 +232,10 @@ enum kdcom_vm_status {
                                        past the region, or (RECEIVE) the
                                        two buffers overlap */
     KDCOM_VM_ST_ERR_VERSION = 0x85, /* HELLO with another ABI major */
-    KDCOM_VM_ST_ERR_RESERVED = 0x86 /* REQ_RESERVED not zero */
+    KDCOM_VM_ST_ERR_RESERVED = 0x86, /* REQ_RESERVED not zero */
+    KDCOM_VM_ST_ERR_HOST = 0x87 /* the host's link cannot take the SEND
+                                   (its memory was overwritten): nothing
+                                   the guest did */
 };
 
 /* HOST_FLAGS: the host's view, refreshed on every poll. */
@@ -350,6 +353,36 @@ struct kdcom_vm_stats {
                                   handed to the guest */
 };
 
+/* PRIVATE parts of struct kdcom_vm_host. */
+
+/* The guest request being served, copied out of the region once. */
+struct kdcom_vm_request {
+    uint32_t seq;       /* 0: none */
+    uint32_t op;
+    uint32_t type;
+    uint32_t head_off;
+    uint32_t head_len;
+    uint32_t data_off;
+    uint32_t data_len;
+    uint32_t arg;
+    uint32_t timeouts;  /* SEND: ACK timeouts so far */
+    uint32_t status;    /* the answer, once done */
+    uint64_t deadline;  /* RECEIVE: TIMEOUT at this time */
+    uint8_t queued;     /* SEND: handed to the link */
+    uint8_t droppable;  /* SEND: may be given up (PROTOCOL-FACTS §3.7) */
+    uint8_t done;       /* status is set: answer at the next poll */
+};
+
+/* A received packet held for the next RECEIVE. */
+struct kdcom_vm_slot {
+    const uint8_t *data; /* in the link, which holds it
+                            (KDCOM_CFG_HOLD_PACKETS) */
+    uint64_t at;         /* when it arrived */
+    uint32_t type;
+    uint32_t len;
+    uint8_t full;
+};
+
 /* The host service.  About 13 KiB; caller-allocated; initialise with
  * kdcom_vm_host_init().  One host serves one region and one debugger
  * connection. */
@@ -367,36 +400,17 @@ struct kdcom_vm_host {
     uint8_t dbg_present;
     uint8_t breakin;       /* break-in taken from the link, not yet told */
     uint8_t resend_due;    /* RESEND/RESET while no request listened */
-    uint8_t slot_full;     /* a received packet waits for a RECEIVE */
-    /* the request being served, copied out of the region once */
-    uint32_t cur_seq;      /* 0: none */
-    uint32_t cur_op;
-    uint32_t cur_type;
-    uint32_t cur_head_off;
-    uint32_t cur_head_len;
-    uint32_t cur_data_off;
-    uint32_t cur_data_len;
-    uint32_t cur_arg;
-    uint32_t cur_timeouts; /* SEND: ACK timeouts so far */
-    uint8_t cur_queued;    /* SEND: handed to the link */
-    uint8_t cur_droppable;
-    uint8_t cur_done;
+    uint8_t reply_reset;   /* a RESET came while a reply waited for its
+                              ACK: the next RECEIVE answers RESEND */
     uint8_t guest_gone;    /* a poll found no valid guest after one was
                               seen: the next valid guest is a new one */
-    uint32_t cur_status;
-    uint64_t cur_deadline; /* RECEIVE: TIMEOUT at this time */
-    uint32_t slot_type;
-    uint32_t slot_len;
-    uint64_t slot_at;      /* when the held packet arrived */
+    struct kdcom_vm_request cur;
+    struct kdcom_vm_slot slot;
     uint32_t guest_flags;  /* GUEST_FLAGS of the valid guest, else 0 */
     uint32_t guest_absent; /* the last poll found no valid guest */
     uint32_t kick_due;     /* an answer was published since take_kick */
     uint32_t head_min;     /* header capacity of the last RECEIVE: the
                               link's kdcom_expect_header() */
-    uint8_t reply_reset;   /* a RESET came while a reply waited for its
-                              ACK: the next RECEIVE answers RESEND */
-    const uint8_t *slot_data; /* received packet: the link holds it
-                                 (KDCOM_CFG_HOLD_PACKETS) */
     uint8_t stage[KDCOM_MAX_PAYLOAD]; /* SEND payload, host copy */
     struct kdcom_vm_stats stats;
 };
@@ -479,11 +493,12 @@ KDCOM_API uint64_t kdcom_vm_host_next_deadline(const struct kdcom_vm_host *h);
 /* 1 when the debugger answered and has not been given up on. */
 KDCOM_API int kdcom_vm_host_debugger_present(const struct kdcom_vm_host *h);
 
-/* Counters of the service (NULL for NULL). */
+/* Counters of the service (NULL for NULL or a host not initialised). */
 KDCOM_API const struct kdcom_vm_stats *kdcom_vm_host_stats(
     const struct kdcom_vm_host *h);
 
-/* The embedded TARGET link, read-only: for kdcom_get_stats() and the like.
+/* The embedded TARGET link, read-only: for kdcom_get_stats() and the like
+ * (NULL for NULL or a host not initialised).
  * Do not feed, drain or send on it directly. */
 KDCOM_API const struct kdcom_link *kdcom_vm_host_link(
     const struct kdcom_vm_host *h);

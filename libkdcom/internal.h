@@ -50,6 +50,13 @@ static inline void kdcom_st32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)(v >> 24);
 }
 
+/* Calls that return a byte count as int handle at most INT32_MAX bytes
+ * at a time. */
+static inline size_t kdcom_clamp_len(size_t len)
+{
+    return len > (size_t)INT32_MAX ? (size_t)INT32_MAX : len;
+}
+
 /* Writes a 16-byte header; no argument checks (callers did them). */
 void kdcom_put_header(uint8_t *out, uint32_t leader, uint32_t type,
                       uint32_t byte_count, uint32_t id, uint32_t checksum);

@@ -131,8 +131,7 @@ KDCOM_API int kdcom_drain(struct kdcom_link *l, uint64_t now, uint8_t *out,
         return KDCOM_ERR_INVAL;
     kdcom_link_advance(l, now);
     run_timers(l);
-    if (cap > (size_t)INT32_MAX)
-        cap = (size_t)INT32_MAX;
+    cap = kdcom_clamp_len(cap);
     return (int)kdcom_tx_write(l, out, cap);
 }
 
@@ -142,7 +141,10 @@ KDCOM_API int kdcom_want_write(const struct kdcom_link *l)
 
     if (rc != KDCOM_OK)
         return rc;
-    return kdcom_tx_want_write(l);
+    /* The transmit timers (an ACK timeout, a RESET repeat) always write
+     * when they expire; the byte timer only once synced (a RESEND). */
+    return kdcom_tx_want_write(l) || kdcom_tx_deadline(l) <= l->now ||
+           (l->synced && kdcom_rx_deadline(l) <= l->now);
 }
 
 KDCOM_API int kdcom_expect_header(struct kdcom_link *l, uint32_t len)
@@ -180,13 +182,21 @@ KDCOM_API int kdcom_is_synced(const struct kdcom_link *l)
     return l->synced;
 }
 
+/* Open or closed: its contents were initialised. */
+static int initialised(const struct kdcom_link *l)
+{
+    int rc = kdcom_link_check(l);
+
+    return rc == KDCOM_OK || rc == KDCOM_ERR_CLOSED;
+}
+
 KDCOM_API const struct kdcom_stats *kdcom_get_stats(
     const struct kdcom_link *l)
 {
-    return l != NULL ? &l->stats : NULL;
+    return initialised(l) ? &l->stats : NULL;
 }
 
 KDCOM_API uint32_t kdcom_tx_id(const struct kdcom_link *l)
 {
-    return l != NULL ? l->tx_id : 0;
+    return initialised(l) ? l->tx_id : 0;
 }

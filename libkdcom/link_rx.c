@@ -400,8 +400,7 @@ KDCOM_API int kdcom_feed(struct kdcom_link *l, uint64_t now,
     if (in == NULL && len != 0)
         return KDCOM_ERR_INVAL;
     kdcom_link_advance(l, now);
-    if (len > (size_t)INT32_MAX)
-        len = (size_t)INT32_MAX;
+    len = kdcom_clamp_len(len);
 
     l->rx_blocked = 0;
     while (used < len && !must_pause(l)) {

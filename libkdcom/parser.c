@@ -27,7 +27,8 @@
  *   State only depends on bytes already consumed, which is why any split of
  *   the input yields the same items.
  *
- *   Invariants: hdr_have <= 16; pay_have <= byte_count <= 4000; run_len < 4.
+ *   Invariants: hdr_have <= 16; pay_have <= byte_count <= 4000;
+ *   run_len < KDCOM_LEADER_LEN.
  */
 #include "internal.h"
 
@@ -104,11 +105,11 @@ static size_t st_hunt(struct kdcom_parser *p, const uint8_t *in, size_t len,
                 drop_run(p);
                 p->run_byte = b;
             }
-            if (++p->run_len == 4) {
+            if (++p->run_len == KDCOM_LEADER_LEN) {
                 /* Four stores, not memset(): a real call when built
                  * freestanding, once per packet. */
                 p->hdr[0] = p->hdr[1] = p->hdr[2] = p->hdr[3] = b;
-                p->hdr_have = 4;
+                p->hdr_have = KDCOM_LEADER_LEN;
                 p->run_len = 0;
                 p->state = ST_HEADER;
                 return i + 1;
@@ -230,7 +231,7 @@ size_t kdcom_parser_span_to_data(const struct kdcom_parser *p,
         }
         if (run++ == 0)
             start = i;
-        if (run == 4) {
+        if (run == KDCOM_LEADER_LEN) {
             *at_data = 1;
             return start;
         }
@@ -300,8 +301,7 @@ KDCOM_API int kdcom_parse(struct kdcom_parser *p, const uint8_t *in,
         p->bytes_in++;
         return 1;
     }
-    if (len > (size_t)INT32_MAX)
-        len = (size_t)INT32_MAX;
+    len = kdcom_clamp_len(len);
     used = parse_items(p, in, len, frame);
     p->bytes_in += used;
     return (int)used;

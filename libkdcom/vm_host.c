@@ -31,8 +31,8 @@
  *   valid one: both a re-initialisation and a fresh zeroed region pass
  *   through "invalid" or a new epoch, whichever the host happens to see.
  *
- *   Request states: none (cur_seq 0) -> in progress -> done (cur_done,
- *   answer pending) -> answered (`answered` = seq, cur_seq 0).  A new
+ *   Request states: none (cur.seq 0) -> in progress -> done (cur.done,
+ *   answer pending) -> answered (`answered` = seq, cur.seq 0).  A new
  *   REQ_SEQ while a request is in progress abandons it (a SEND is
  *   cancelled on the link).  A new GUEST_EPOCH means the guest rebooted or
  *   re-initialised the region: the request is abandoned, and the link is
@@ -45,18 +45,16 @@
  */
 #include "vm_internal.h"
 
-#define KDCOM_VM_MAX_TIMEOUT_MS 3600000u
-
 KDCOM_API int kdcom_vm_config_init(struct kdcom_vm_config *cfg)
 {
     if (cfg == NULL)
         return KDCOM_ERR_INVAL;
     memset(cfg, 0, sizeof(*cfg));
-    cfg->ack_timeout_ms = 1000;
-    cfg->byte_timeout_ms = 1000;
+    cfg->ack_timeout_ms = KDCOM_DEFAULT_TIMEOUT_MS;
+    cfg->byte_timeout_ms = KDCOM_DEFAULT_TIMEOUT_MS;
     /* kdcom.dll answers TIMEOUT when no byte came for about a second
      * (PROTOCOL-FACTS §3.1); the kernel's wait loop just asks again. */
-    cfg->receive_timeout_ms = 1000;
+    cfg->receive_timeout_ms = KDCOM_DEFAULT_TIMEOUT_MS;
     return KDCOM_OK;
 }
 
@@ -98,7 +96,7 @@ KDCOM_API int kdcom_vm_host_init(struct kdcom_vm_host *h,
     }
     if ((cfg->flags & ~(uint32_t)KDCOM_VM_CFG_KICKS_GUEST) != 0 ||
         cfg->receive_timeout_ms == 0 ||
-        cfg->receive_timeout_ms > KDCOM_VM_MAX_TIMEOUT_MS)
+        cfg->receive_timeout_ms > KDCOM_MAX_TIMEOUT_MS)
         return KDCOM_ERR_CONFIG;
     memset(h, 0, sizeof(*h));
     h->cfg = *cfg;
@@ -130,10 +128,7 @@ KDCOM_API int kdcom_vm_host_wire_reset(struct kdcom_vm_host *h, uint64_t now)
      * (docs/vm-channel.md 7). */
     kdcom_vm_pump(h);
     drop_held(h);
-    if (h->breakin) {
-        h->breakin = 0;
-        h->stats.breakins_dropped++;
-    }
+    kdcom_vm_take_breakin(h, &h->stats.breakins_dropped);
     keep = h->link.stats;
     link_init(h); /* cannot fail: the configuration was accepted before */
     h->link.stats = keep;
@@ -145,8 +140,8 @@ KDCOM_API int kdcom_vm_host_wire_reset(struct kdcom_vm_host *h, uint64_t now)
     /* The guest still receives into the same header buffer. */
     kdcom_expect_header(&h->link, h->head_min);
     h->dbg_present = 0;
-    if (h->cur_seq != 0 && !h->cur_done && h->cur_op == KDCOM_VM_OP_SEND) {
-        h->cur_queued = 0;
+    if (h->cur.seq != 0 && !h->cur.done && h->cur.op == KDCOM_VM_OP_SEND) {
+        h->cur.queued = 0;
         kdcom_vm_try_queue(h);
     }
     return KDCOM_OK;
@@ -192,31 +187,31 @@ static uint32_t validate(const struct kdcom_vm_host *h, uint32_t reserved,
 {
     if (reserved != 0)
         return KDCOM_VM_ST_ERR_RESERVED;
-    switch (h->cur_op) {
+    switch (h->cur.op) {
     case KDCOM_VM_OP_HELLO:
-        return (h->cur_arg >> 16) == KDCOM_VM_ABI_MAJOR
+        return (h->cur.arg >> 16) == KDCOM_VM_ABI_MAJOR
                    ? 0
                    : KDCOM_VM_ST_ERR_VERSION;
     case KDCOM_VM_OP_POLL_BREAKIN:
         return 0;
     case KDCOM_VM_OP_SEND:
-        if (!kdcom_is_data_type(h->cur_type))
+        if (!kdcom_is_data_type(h->cur.type))
             return KDCOM_VM_ST_ERR_TYPE;
-        if (h->cur_head_len > KDCOM_MAX_PAYLOAD ||
-            h->cur_data_len > KDCOM_MAX_PAYLOAD ||
-            h->cur_head_len + h->cur_data_len > KDCOM_MAX_PAYLOAD)
+        if (h->cur.head_len > KDCOM_MAX_PAYLOAD ||
+            h->cur.data_len > KDCOM_MAX_PAYLOAD ||
+            h->cur.head_len + h->cur.data_len > KDCOM_MAX_PAYLOAD)
             return KDCOM_VM_ST_ERR_LENGTH;
-        if (!buf_ok(h->cur_head_off, h->cur_head_len, bound) ||
-            !buf_ok(h->cur_data_off, h->cur_data_len, bound))
+        if (!buf_ok(h->cur.head_off, h->cur.head_len, bound) ||
+            !buf_ok(h->cur.data_off, h->cur.data_len, bound))
             return KDCOM_VM_ST_ERR_BUFFER;
         return 0;
     case KDCOM_VM_OP_RECEIVE:
-        if (!kdcom_is_data_type(h->cur_type))
+        if (!kdcom_is_data_type(h->cur.type))
             return KDCOM_VM_ST_ERR_TYPE;
-        if (!buf_ok(h->cur_head_off, h->cur_head_len, bound) ||
-            !buf_ok(h->cur_data_off, h->cur_data_len, bound) ||
-            overlap(h->cur_head_off, h->cur_head_len, h->cur_data_off,
-                    h->cur_data_len))
+        if (!buf_ok(h->cur.head_off, h->cur.head_len, bound) ||
+            !buf_ok(h->cur.data_off, h->cur.data_len, bound) ||
+            overlap(h->cur.head_off, h->cur.head_len, h->cur.data_off,
+                    h->cur.data_len))
             return KDCOM_VM_ST_ERR_BUFFER;
         return 0;
     default:
@@ -224,30 +219,24 @@ static uint32_t validate(const struct kdcom_vm_host *h, uint32_t reserved,
     }
 }
 
-static void finish(struct kdcom_vm_host *h, uint32_t status)
-{
-    h->cur_done = 1;
-    h->cur_status = status;
-}
-
 /* The guest replaced or forgot the request in progress. */
 static void abandon(struct kdcom_vm_host *h)
 {
-    if (h->cur_seq == 0)
+    if (h->cur.seq == 0)
         return;
-    if (h->cur_op == KDCOM_VM_OP_SEND && h->cur_queued && !h->cur_done)
+    if (h->cur.op == KDCOM_VM_OP_SEND && h->cur.queued && !h->cur.done)
         kdcom_cancel_send(&h->link);
     h->stats.abandoned++;
-    h->cur_seq = 0;
-    h->cur_done = 0;
+    h->cur.seq = 0;
+    h->cur.done = 0;
 }
 
 static void start(struct kdcom_vm_host *h)
 {
-    switch (h->cur_op) {
+    switch (h->cur.op) {
     case KDCOM_VM_OP_HELLO:
         h->stats.hellos++;
-        finish(h, KDCOM_VM_ST_OK);
+        kdcom_vm_finish(h, KDCOM_VM_ST_OK);
         break;
     case KDCOM_VM_OP_POLL_BREAKIN:
         h->stats.breakin_polls++;
@@ -257,33 +246,29 @@ static void start(struct kdcom_vm_host *h)
         /* The kernel runs: no state change to send again. */
         h->resend_due = 0;
         h->reply_reset = 0;
-        if (h->breakin) {
-            h->breakin = 0;
-            h->stats.breakins++;
-            finish(h, KDCOM_VM_ST_RECEIVED);
-        } else {
-            finish(h, KDCOM_VM_ST_TIMEOUT);
-        }
+        kdcom_vm_finish(h, kdcom_vm_take_breakin(h, &h->stats.breakins)
+                               ? KDCOM_VM_ST_RECEIVED
+                               : KDCOM_VM_ST_TIMEOUT);
         break;
     case KDCOM_VM_OP_SEND:
         h->stats.sends++;
         h->resend_due = 0; /* the kernel is sending anew anyway */
-        if (h->cur_type == KDCOM_TYPE_STATE_CHANGE64 ||
-            h->cur_type == KDCOM_TYPE_STATE_CHANGE32)
+        if (h->cur.type == KDCOM_TYPE_STATE_CHANGE64 ||
+            h->cur.type == KDCOM_TYPE_STATE_CHANGE32)
             h->reply_reset = 0; /* what the RESET asked for */
-        h->cur_queued = 0;
+        h->cur.queued = 0;
         kdcom_vm_try_queue(h);
         break;
     default: /* RECEIVE */
         h->stats.receives++;
-        h->cur_deadline = h->now + h->cfg.receive_timeout_ms;
+        h->cur.deadline = h->now + h->cfg.receive_timeout_ms;
         /* The header capacity is the shortest packet the kernel takes:
          * kdcom.dll refuses shorter ones with RESEND before it ACKs
          * (PROTOCOL-FACTS §3.5 step 1, §3.6, §7).  It stays the link's
          * minimum until the next RECEIVE: a packet arriving between two
          * (while a reply waits for its ACK) is most likely the next
          * request of the same kind. */
-        h->head_min = h->cur_head_len;
+        h->head_min = h->cur.head_len;
         kdcom_expect_header(&h->link, h->head_min);
         break;
     }
@@ -296,27 +281,27 @@ static void take_request(struct kdcom_vm_host *h, const void *shm,
     uint32_t seq = vm_ld_acq(shm, KDCOM_VM_OFF_REQ_SEQ);
     uint32_t reserved, err;
 
-    if (seq == 0 || seq == h->answered || seq == h->cur_seq)
+    if (seq == 0 || seq == h->answered || seq == h->cur.seq)
         return;
     abandon(h);
-    h->cur_op = vm_ld(shm, KDCOM_VM_OFF_REQ_OP);
-    h->cur_type = vm_ld(shm, KDCOM_VM_OFF_REQ_TYPE);
-    h->cur_head_off = vm_ld(shm, KDCOM_VM_OFF_REQ_HEAD_OFF);
-    h->cur_head_len = vm_ld(shm, KDCOM_VM_OFF_REQ_HEAD_LEN);
-    h->cur_data_off = vm_ld(shm, KDCOM_VM_OFF_REQ_DATA_OFF);
-    h->cur_data_len = vm_ld(shm, KDCOM_VM_OFF_REQ_DATA_LEN);
-    h->cur_arg = vm_ld(shm, KDCOM_VM_OFF_REQ_ARG);
+    h->cur.op = vm_ld(shm, KDCOM_VM_OFF_REQ_OP);
+    h->cur.type = vm_ld(shm, KDCOM_VM_OFF_REQ_TYPE);
+    h->cur.head_off = vm_ld(shm, KDCOM_VM_OFF_REQ_HEAD_OFF);
+    h->cur.head_len = vm_ld(shm, KDCOM_VM_OFF_REQ_HEAD_LEN);
+    h->cur.data_off = vm_ld(shm, KDCOM_VM_OFF_REQ_DATA_OFF);
+    h->cur.data_len = vm_ld(shm, KDCOM_VM_OFF_REQ_DATA_LEN);
+    h->cur.arg = vm_ld(shm, KDCOM_VM_OFF_REQ_ARG);
     reserved = vm_ld(shm, KDCOM_VM_OFF_REQ_RESERVED);
     err = validate(h, reserved, bound);
-    if (err == 0 && h->cur_op == KDCOM_VM_OP_SEND) {
+    if (err == 0 && h->cur.op == KDCOM_VM_OP_SEND) {
         /* Lengths are bounded by KDCOM_MAX_PAYLOAD and the region.  The
          * offset of an empty buffer is unchecked: never form a pointer
          * from it. */
-        if (h->cur_head_len != 0)
-            memcpy(h->stage, base + h->cur_head_off, h->cur_head_len);
-        if (h->cur_data_len != 0)
-            memcpy(h->stage + h->cur_head_len, base + h->cur_data_off,
-                   h->cur_data_len);
+        if (h->cur.head_len != 0)
+            memcpy(h->stage, base + h->cur.head_off, h->cur.head_len);
+        if (h->cur.data_len != 0)
+            memcpy(h->stage + h->cur.head_len, base + h->cur.data_off,
+                   h->cur.data_len);
     }
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
     if (vm_ld(shm, KDCOM_VM_OFF_REQ_SEQ) != seq) {
@@ -324,15 +309,14 @@ static void take_request(struct kdcom_vm_host *h, const void *shm,
         return; /* the next poll sees the new sequence number */
     }
     h->stats.requests++;
-    h->cur_seq = seq;
-    h->cur_done = 0;
-    h->cur_queued = 0;
-    h->cur_droppable = 0;
-    h->cur_timeouts = 0;
-    h->cur_status = KDCOM_VM_ST_NONE;
+    h->cur.seq = seq;
+    h->cur.done = 0;
+    h->cur.queued = 0;
+    h->cur.droppable = 0;
+    h->cur.timeouts = 0;
+    h->cur.status = KDCOM_VM_ST_NONE;
     if (err != 0) {
-        h->stats.errors++;
-        finish(h, err);
+        kdcom_vm_finish(h, err);
         return;
     }
     start(h);
@@ -343,28 +327,26 @@ static void advance_receive(struct kdcom_vm_host *h)
     if (h->resend_due || h->reply_reset) {
         h->resend_due = 0;
         h->reply_reset = 0;
-        h->stats.resends++;
-        finish(h, KDCOM_VM_ST_RESEND);
+        kdcom_vm_finish(h, KDCOM_VM_ST_RESEND);
         return;
     }
-    if (h->slot_full) {
+    if (h->slot.full) {
         /* §3.5/§3.6: the type must match and the payload must fill the
          * header buffer and fit the data buffer; the link ACKed it
          * already, so a misfit is dropped, as kdcom.dll drops it. */
-        if (h->slot_type != h->cur_type) {
+        if (h->slot.type != h->cur.type) {
             kdcom_vm_slot_release(h, &h->stats.rx_wrong_type);
-        } else if (h->slot_len < h->cur_head_len) {
+        } else if (h->slot.len < h->cur.head_len) {
             kdcom_vm_slot_release(h, &h->stats.rx_too_short);
-        } else if (h->slot_len - h->cur_head_len > h->cur_data_len) {
+        } else if (h->slot.len - h->cur.head_len > h->cur.data_len) {
             kdcom_vm_slot_release(h, &h->stats.rx_too_long);
         } else {
-            finish(h, KDCOM_VM_ST_RECEIVED);
+            kdcom_vm_finish(h, KDCOM_VM_ST_RECEIVED);
             return;
         }
     }
-    if (h->now >= h->cur_deadline) {
-        h->stats.timeouts++;
-        finish(h, KDCOM_VM_ST_TIMEOUT);
+    if (h->now >= h->cur.deadline) {
+        kdcom_vm_finish(h, KDCOM_VM_ST_TIMEOUT);
     }
 }
 
@@ -373,50 +355,48 @@ static void answer(struct kdcom_vm_host *h, void *shm)
     uint8_t *base = (uint8_t *)shm;
     uint32_t head = 0, data = 0, type = 0, flags = 0;
 
-    if (vm_ld_acq(shm, KDCOM_VM_OFF_REQ_SEQ) != h->cur_seq) {
+    if (vm_ld_acq(shm, KDCOM_VM_OFF_REQ_SEQ) != h->cur.seq) {
         /* The guest gave up on this request and may be writing the next
          * one into the same buffers.  A received packet stays in the slot
          * for the next RECEIVE. */
         h->stats.late_answers++;
-        h->answered = h->cur_seq;
-        h->cur_seq = 0;
-        h->cur_done = 0;
+        h->answered = h->cur.seq;
+        h->cur.seq = 0;
+        h->cur.done = 0;
         return;
     }
-    if (h->cur_op == KDCOM_VM_OP_SEND || h->cur_op == KDCOM_VM_OP_RECEIVE) {
-        if (h->breakin && h->cur_status < KDCOM_VM_ST_ERR) {
-            /* §3.2: a break-in seen during a packet exchange becomes
-             * KdpControlCPending; the kernel polls it later. */
-            h->breakin = 0;
-            h->stats.breakins++;
+    if (h->cur.op == KDCOM_VM_OP_SEND || h->cur.op == KDCOM_VM_OP_RECEIVE) {
+        /* §3.2: a break-in seen during a packet exchange becomes
+         * KdpControlCPending; the kernel polls it later. */
+        if (h->cur.status < KDCOM_VM_ST_ERR &&
+            kdcom_vm_take_breakin(h, &h->stats.breakins))
             flags |= KDCOM_VM_RF_CONTROL_C_PENDING;
-        }
     }
-    if (h->cur_status == KDCOM_VM_ST_RECEIVED &&
-        h->cur_op == KDCOM_VM_OP_RECEIVE) {
-        head = h->cur_head_len;
-        data = h->slot_len - head;
-        type = h->slot_type;
+    if (h->cur.status == KDCOM_VM_ST_RECEIVED &&
+        h->cur.op == KDCOM_VM_OP_RECEIVE) {
+        head = h->cur.head_len;
+        data = h->slot.len - head;
+        type = h->slot.type;
         /* Offsets and capacities were checked against the region (those
          * of empty buffers were not, so they are not used). */
         if (head != 0)
-            memcpy(base + h->cur_head_off, h->slot_data, head);
+            memcpy(base + h->cur.head_off, h->slot.data, head);
         if (data != 0)
-            memcpy(base + h->cur_data_off, h->slot_data + head, data);
+            memcpy(base + h->cur.data_off, h->slot.data + head, data);
         kdcom_vm_slot_release(h, &h->stats.received);
     }
     if (h->dbg_present)
         flags |= KDCOM_VM_RF_DEBUGGER_PRESENT;
-    vm_st(shm, KDCOM_VM_OFF_RSP_STATUS, h->cur_status);
+    vm_st(shm, KDCOM_VM_OFF_RSP_STATUS, h->cur.status);
     vm_st(shm, KDCOM_VM_OFF_RSP_TYPE, type);
     vm_st(shm, KDCOM_VM_OFF_RSP_HEAD_LEN, head);
     vm_st(shm, KDCOM_VM_OFF_RSP_DATA_LEN, data);
     vm_st(shm, KDCOM_VM_OFF_RSP_FLAGS, flags);
     vm_st(shm, KDCOM_VM_OFF_RSP_EPOCH, h->guest_epoch);
-    vm_st_rel(shm, KDCOM_VM_OFF_RSP_SEQ, h->cur_seq);
-    h->answered = h->cur_seq;
-    h->cur_seq = 0;
-    h->cur_done = 0;
+    vm_st_rel(shm, KDCOM_VM_OFF_RSP_SEQ, h->cur.seq);
+    h->answered = h->cur.seq;
+    h->cur.seq = 0;
+    h->cur.done = 0;
     h->kick_due = 1;
     h->stats.kicks++;
 }
@@ -442,7 +422,7 @@ static void guest_restarted(struct kdcom_vm_host *h, const void *shm)
     abandon(h);
     h->stats.guest_restarts++;
     drop_held(h);
-    h->breakin = 0;
+    kdcom_vm_take_breakin(h, NULL);
     /* The new guest numbers its requests on from the RSP_SEQ it found
      * (a fresh region: 0); what the old one was answered means nothing. */
     h->answered = vm_ld(shm, KDCOM_VM_OFF_RSP_SEQ);
@@ -503,14 +483,14 @@ KDCOM_API int kdcom_vm_host_poll(struct kdcom_vm_host *h, void *shm,
         h->guest_gone = 0;
     }
     take_request(h, shm, bound);
-    if (h->cur_seq != 0 && !h->cur_done) {
-        if (h->cur_op == KDCOM_VM_OP_SEND)
+    if (h->cur.seq != 0 && !h->cur.done) {
+        if (h->cur.op == KDCOM_VM_OP_SEND)
             kdcom_vm_try_queue(h);
-        else if (h->cur_op == KDCOM_VM_OP_RECEIVE)
+        else if (h->cur.op == KDCOM_VM_OP_RECEIVE)
             advance_receive(h);
     }
-    if (h->cur_seq != 0 && h->cur_done)
+    if (h->cur.seq != 0 && h->cur.done)
         answer(h, shm);
     publish(h, shm);
-    return h->cur_seq != 0 ? KDCOM_VM_POLL_BUSY : KDCOM_VM_POLL_IDLE;
+    return h->cur.seq != 0 ? KDCOM_VM_POLL_BUSY : KDCOM_VM_POLL_IDLE;
 }

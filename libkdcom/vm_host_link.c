@@ -85,43 +85,43 @@ void kdcom_vm_try_queue(struct kdcom_vm_host *h)
 {
     int rc;
 
-    if (h->cur_seq == 0 || h->cur_op != KDCOM_VM_OP_SEND || h->cur_queued ||
-        h->cur_done)
+    if (h->cur.seq == 0 || h->cur.op != KDCOM_VM_OP_SEND || h->cur.queued ||
+        h->cur.done)
         return;
-    h->cur_droppable =
-        (uint8_t)is_droppable(h->cur_type, h->stage, h->cur_head_len);
-    rc = kdcom_send(&h->link, h->now, h->cur_type, h->stage, h->cur_head_len,
-                    h->stage + h->cur_head_len, h->cur_data_len);
+    h->cur.droppable =
+        (uint8_t)is_droppable(h->cur.type, h->stage, h->cur.head_len);
+    rc = kdcom_send(&h->link, h->now, h->cur.type, h->stage, h->cur.head_len,
+                    h->stage + h->cur.head_len, h->cur.data_len);
     if (rc == KDCOM_OK) {
-        h->cur_queued = 1;
-        h->cur_timeouts = 0;
+        h->cur.queued = 1;
+        h->cur.timeouts = 0;
     } else if (rc != KDCOM_ERR_BUSY) {
         /* The request was validated, so this means the link is unusable;
          * answer rather than keep the guest waiting. */
-        h->cur_done = 1;
-        h->cur_status = KDCOM_VM_ST_ERR_LENGTH;
-        h->stats.errors++;
+        kdcom_vm_finish(h, KDCOM_VM_ST_ERR_HOST);
     }
     /* BUSY: the frame of an abandoned SEND is still being drained; the
      * next poll or drain tries again. */
 }
 
 /* A stopped kernel asks again at least every receive_timeout_ms, so a
- * packet held for twice that (2 s at least) with more data behind it was
- * sent to a guest that is gone or hung: it must not block the wire for
- * good. */
+ * packet held for twice that (HOLD_MIN_MS at least) with more data behind
+ * it was sent to a guest that is gone or hung: it must not block the wire
+ * for good. */
+#define HOLD_MIN_MS (2 * KDCOM_DEFAULT_TIMEOUT_MS)
+
 static int held_too_long(const struct kdcom_vm_host *h)
 {
     uint64_t limit = 2 * (uint64_t)h->cfg.receive_timeout_ms;
 
-    if (limit < 2000)
-        limit = 2000;
-    return h->now - h->slot_at >= limit;
+    if (limit < HOLD_MIN_MS)
+        limit = HOLD_MIN_MS;
+    return h->now - h->slot.at >= limit;
 }
 
 static int cur_is(const struct kdcom_vm_host *h, uint32_t op)
 {
-    return h->cur_seq != 0 && h->cur_op == op && !h->cur_done;
+    return h->cur.seq != 0 && h->cur.op == op && !h->cur.done;
 }
 
 static void on_packet(struct kdcom_vm_host *h, const struct kdcom_event *ev)
@@ -132,28 +132,26 @@ static void on_packet(struct kdcom_vm_host *h, const struct kdcom_event *ev)
         kdcom_packet_done(&h->link);
         return;
     }
-    if (h->slot_full || ev->len > KDCOM_MAX_PAYLOAD) {
+    if (h->slot.full || ev->len > KDCOM_MAX_PAYLOAD) {
         h->stats.rx_overrun++;
         return;
     }
-    h->slot_data = ev->payload;
-    h->slot_at = h->now;
-    h->slot_type = ev->type;
-    h->slot_len = ev->len;
-    h->slot_full = 1;
+    h->slot.data = ev->payload;
+    h->slot.at = h->now;
+    h->slot.type = ev->type;
+    h->slot.len = ev->len;
+    h->slot.full = 1;
 }
 
 static void on_exhausted(struct kdcom_vm_host *h, const struct kdcom_event *ev)
 {
-    if (!cur_is(h, KDCOM_VM_OP_SEND) || !h->cur_queued)
+    if (!cur_is(h, KDCOM_VM_OP_SEND) || !h->cur.queued)
         return;
-    h->cur_timeouts += ev->retries ? ev->retries : 1;
-    if (h->cur_droppable && h->cur_timeouts >= h->cur_arg) {
+    h->cur.timeouts += ev->retries ? ev->retries : 1;
+    if (h->cur.droppable && h->cur.timeouts >= h->cur.arg) {
         kdcom_cancel_send(&h->link);
         h->dbg_present = 0; /* §3.7: give-up marks the debugger absent */
-        h->cur_done = 1;
-        h->cur_status = KDCOM_VM_ST_DROPPED;
-        h->stats.sends_dropped++;
+        kdcom_vm_finish(h, KDCOM_VM_ST_DROPPED);
     }
 }
 
@@ -166,18 +164,13 @@ static void on_reply_reset(struct kdcom_vm_host *h)
 {
     h->reply_reset = 1;
     h->stats.reply_resets++;
-    if (h->breakin) {
-        h->breakin = 0;
-        h->stats.breakins_dropped++;
-    }
+    kdcom_vm_take_breakin(h, &h->stats.breakins_dropped);
 }
 
 static void on_resend(struct kdcom_vm_host *h)
 {
     if (cur_is(h, KDCOM_VM_OP_RECEIVE)) {
-        h->cur_done = 1;
-        h->cur_status = KDCOM_VM_ST_RESEND;
-        h->stats.resends++;
+        kdcom_vm_finish(h, KDCOM_VM_ST_RESEND);
     } else if (!cur_is(h, KDCOM_VM_OP_SEND)) {
         h->resend_due = 1;
     }
@@ -194,17 +187,14 @@ void kdcom_vm_pump(struct kdcom_vm_host *h)
             break;
         case KDCOM_EV_ACKED:
             h->dbg_present = 1;
-            if (cur_is(h, KDCOM_VM_OP_SEND) && h->cur_queued) {
-                h->cur_done = 1;
-                h->cur_status = KDCOM_VM_ST_OK;
-                h->stats.sends_acked++;
-            }
+            if (cur_is(h, KDCOM_VM_OP_SEND) && h->cur.queued)
+                kdcom_vm_finish(h, KDCOM_VM_ST_OK);
             break;
         case KDCOM_EV_RESET:
             h->dbg_present = 1;
             kdcom_vm_slot_release(h, &h->stats.rx_dropped);
             if (cur_is(h, KDCOM_VM_OP_SEND) &&
-                h->cur_type == KDCOM_TYPE_STATE_MANIPULATE)
+                h->cur.type == KDCOM_TYPE_STATE_MANIPULATE)
                 on_reply_reset(h);
             on_resend(h);
             break;
@@ -239,8 +229,7 @@ KDCOM_API int kdcom_vm_host_feed(struct kdcom_vm_host *h, uint64_t now,
         return KDCOM_ERR_INVAL;
     if (now > h->now)
         h->now = now;
-    if (len > (size_t)INT32_MAX)
-        len = (size_t)INT32_MAX;
+    len = kdcom_clamp_len(len);
     while (used < len) {
         int n = kdcom_feed(&h->link, now, in + used, len - used);
 
@@ -253,7 +242,7 @@ KDCOM_API int kdcom_vm_host_feed(struct kdcom_vm_host *h, uint64_t now,
         /* Nothing taken: a data packet waits behind the held one (see the
          * theory of operation), or the control queue is full (the caller
          * drains first). */
-        if (h->slot_full && kdcom_packet_held(&h->link) == 2 &&
+        if (h->slot.full && kdcom_packet_held(&h->link) == 2 &&
             held_too_long(h)) {
             /* the guest is gone or hung */
             kdcom_vm_slot_release(h, &h->stats.rx_dropped);
@@ -298,7 +287,7 @@ KDCOM_API int kdcom_vm_host_guest_flags(const struct kdcom_vm_host *h)
 
     if (rc != KDCOM_OK)
         return rc;
-    return (int)(h->guest_flags & 0x7fffffffu);
+    return (int)(h->guest_flags & INT32_MAX); /* never negative */
 }
 
 KDCOM_API int kdcom_vm_host_want_write(const struct kdcom_vm_host *h)
@@ -316,7 +305,7 @@ KDCOM_API int kdcom_vm_host_want_read(const struct kdcom_vm_host *h)
 
     if (rc != KDCOM_OK)
         return rc;
-    return !h->slot_full;
+    return !h->slot.full;
 }
 
 KDCOM_API uint64_t kdcom_vm_host_next_deadline(const struct kdcom_vm_host *h)
@@ -330,18 +319,18 @@ KDCOM_API uint64_t kdcom_vm_host_next_deadline(const struct kdcom_vm_host *h)
      * the request can move until the guest repairs it or posts anew, and
      * both come with a poll of their own), only the link's timers count:
      * a "poll now" here would let a broken guest spin the host. */
-    if (h->cur_seq == 0 || h->guest_absent)
+    if (h->cur.seq == 0 || h->guest_absent)
         return d;
     /* An answer is ready, or a RECEIVE can be answered: poll at once. */
-    if (h->cur_done ||
-        (h->cur_op == KDCOM_VM_OP_RECEIVE &&
-         (h->slot_full || h->resend_due || h->reply_reset)))
+    if (h->cur.done ||
+        (h->cur.op == KDCOM_VM_OP_RECEIVE &&
+         (h->slot.full || h->resend_due || h->reply_reset)))
         return h->now;
-    if (h->cur_op == KDCOM_VM_OP_SEND && !h->cur_queued &&
+    if (h->cur.op == KDCOM_VM_OP_SEND && !h->cur.queued &&
         kdcom_can_send(&h->link) == 1)
         return h->now;
-    if (h->cur_op == KDCOM_VM_OP_RECEIVE && h->cur_deadline < d)
-        d = h->cur_deadline;
+    if (h->cur.op == KDCOM_VM_OP_RECEIVE && h->cur.deadline < d)
+        d = h->cur.deadline;
     return d;
 }
 
@@ -357,13 +346,13 @@ KDCOM_API int kdcom_vm_host_debugger_present(const struct kdcom_vm_host *h)
 KDCOM_API const struct kdcom_vm_stats *kdcom_vm_host_stats(
     const struct kdcom_vm_host *h)
 {
-    return h != NULL ? &h->stats : NULL;
+    return kdcom_vm_host_check(h) == KDCOM_OK ? &h->stats : NULL;
 }
 
 KDCOM_API const struct kdcom_link *kdcom_vm_host_link(
     const struct kdcom_vm_host *h)
 {
-    return h != NULL ? &h->link : NULL;
+    return kdcom_vm_host_check(h) == KDCOM_OK ? &h->link : NULL;
 }
 
 KDCOM_API const char *kdcom_vm_status_name(uint32_t status)
@@ -381,6 +370,7 @@ KDCOM_API const char *kdcom_vm_status_name(uint32_t status)
     case KDCOM_VM_ST_ERR_BUFFER: return "ERR_BUFFER";
     case KDCOM_VM_ST_ERR_VERSION: return "ERR_VERSION";
     case KDCOM_VM_ST_ERR_RESERVED: return "ERR_RESERVED";
+    case KDCOM_VM_ST_ERR_HOST: return "ERR_HOST";
     default: return "UNKNOWN";
     }
 }

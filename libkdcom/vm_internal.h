@@ -61,15 +61,46 @@ static inline int kdcom_vm_host_check(const struct kdcom_vm_host *h)
     return KDCOM_OK;
 }
 
+/* Every completion of the request in progress: its answer goes out at the
+ * next poll, and the counters that name outcomes are counted here. */
+static inline void kdcom_vm_finish(struct kdcom_vm_host *h, uint32_t status)
+{
+    h->cur.done = 1;
+    h->cur.status = status;
+    if (status >= KDCOM_VM_ST_ERR)
+        h->stats.errors++;
+    else if (h->cur.op == KDCOM_VM_OP_SEND && status == KDCOM_VM_ST_OK)
+        h->stats.sends_acked++;
+    else if (h->cur.op == KDCOM_VM_OP_SEND && status == KDCOM_VM_ST_DROPPED)
+        h->stats.sends_dropped++;
+    else if (h->cur.op == KDCOM_VM_OP_RECEIVE && status == KDCOM_VM_ST_RESEND)
+        h->stats.resends++;
+    else if (h->cur.op == KDCOM_VM_OP_RECEIVE && status == KDCOM_VM_ST_TIMEOUT)
+        h->stats.timeouts++;
+}
+
+/* Takes the pending break-in, if any (handed to the guest, or dropped);
+ * counter, if any, counts it.  Returns 1 if there was one. */
+static inline int kdcom_vm_take_breakin(struct kdcom_vm_host *h,
+                                        uint64_t *counter)
+{
+    if (!h->breakin)
+        return 0;
+    h->breakin = 0;
+    if (counter != NULL)
+        (*counter)++;
+    return 1;
+}
+
 /* The received packet the host holds for a RECEIVE is given back to the
  * link (dropped, or copied to the guest); counter, if any, says why. */
 static inline void kdcom_vm_slot_release(struct kdcom_vm_host *h,
                                          uint64_t *counter)
 {
-    if (!h->slot_full)
+    if (!h->slot.full)
         return;
-    h->slot_full = 0;
-    h->slot_data = NULL;
+    h->slot.full = 0;
+    h->slot.data = NULL;
     if (counter != NULL)
         (*counter)++;
     kdcom_packet_done(&h->link);

@@ -101,6 +101,7 @@ static void test_abi_constants(void **state)
     assert_int_equal(KDCOM_VM_ST_TIMEOUT, 4);
     assert_int_equal(KDCOM_VM_ST_RESEND, 5);
     assert_int_equal(KDCOM_VM_ST_ERR_RESERVED, 0x86);
+    assert_int_equal(KDCOM_VM_ST_ERR_HOST, 0x87);
     assert_int_equal(KDCOM_VM_HF_BREAKIN_PENDING, 4);
     assert_int_equal(KDCOM_VM_RF_CONTROL_C_PENDING, 1);
 }
@@ -139,7 +140,7 @@ static void test_config_and_names(void **state)
     for (st = 0; st < 0x100; st++) {
         const char *n = kdcom_vm_status_name(st);
         assert_non_null(n);
-        if ((st >= 1 && st <= 5) || (st >= 0x81 && st <= 0x86) || st == 0)
+        if ((st >= 1 && st <= 5) || (st >= 0x81 && st <= 0x87) || st == 0)
             assert_string_not_equal(n, "UNKNOWN");
         else
             assert_string_equal(n, "UNKNOWN");

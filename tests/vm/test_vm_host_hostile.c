@@ -299,7 +299,7 @@ static void test_fields_change_in_flight(void **state)
     seq = vmh_post(V, KDCOM_VM_OP_RECEIVE, KDCOM_TYPE_STATE_MANIPULATE, H_OFF,
                    56, D_OFF, 300, 0);
     vmh_step(V, 1);
-    assert_int_equal(V->host.cur_seq, seq);
+    assert_int_equal(V->host.cur.seq, seq);
     /* Now the guest rewrites everything but the sequence number. */
     vmh_st(V, KDCOM_VM_OFF_REQ_OP, KDCOM_VM_OP_SEND);
     vmh_st(V, KDCOM_VM_OFF_REQ_TYPE, 0xFFFF);
