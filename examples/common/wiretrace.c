@@ -5,6 +5,7 @@
  * trace shows exactly the frames a link would see, damaged ones included.
  */
 #include "wiretrace.h"
+#include "pcapng.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -26,6 +27,7 @@ void wt_init(struct wiretrace *wt, int mode, FILE *out)
 {
     wt->mode = mode;
     wt->out = out;
+    wt->pcap = NULL;
     wt_reset(wt);
 }
 
@@ -449,6 +451,8 @@ void wt_bytes(struct wiretrace *wt, int to_target, const uint8_t *b,
 {
     size_t i;
 
+    if (wt != NULL && wt->pcap != NULL)
+        pcapng_bytes(wt->pcap, to_target, b, n); /* whatever the mode */
     if (wt == NULL || wt->mode == WT_OFF || n == 0)
         return;
     if (wt->mode == WT_DECODE) {

@@ -15,10 +15,14 @@
 
 enum wt_mode { WT_OFF = 0, WT_HEX = 1, WT_DECODE = 2 };
 
+struct pcapng_writer;
+
 struct wiretrace {
     int mode;
     FILE *out;
     struct kdcom_parser p[2]; /* [0] debugger->target, [1] target->debugger */
+    struct pcapng_writer *pcap; /* --pcap: every byte also goes there, or
+                                   NULL */
 };
 
 /* Parses "hex" / "decode" / "off".  Returns the mode or -1. */
