@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 #
-# guest.mk - the VM channel: the freestanding guest transport (guest/) and
-# the VM channel tests (tests/vm/).  The host service itself is part of
-# libkdcom (libkdcom/vm_*.c) and is built by the top-level Makefile.
+# guest.mk - the VM channel's freestanding guest transport (guest/).  The
+# host service itself is part of libkdcom (libkdcom/vm_*.c) and is built by
+# the top-level Makefile; the VM channel tests by tests/vm.mk.
 #
 # Reusable by other fragments (objects built -ffreestanding under
 # $(B)/guest/):
@@ -41,7 +41,7 @@ GUEST_NM_COMMON := KdPlatformMilliseconds memcpy memset memmove memcmp \
 GUEST_NM_VM     := $(GUEST_NM_COMMON) KdVmPlatformChannel KdVmPlatformNotify
 GUEST_NM_UART   := $(GUEST_NM_COMMON) KdUartPlatformRead KdUartPlatformWrite
 
-.PHONY: guest check-guest check-guest-nm check-vm
+.PHONY: guest check-guest check-guest-nm
 CHECK_TARGETS += check-guest
 
 guest: $(GUEST_VM_OBJS) $(GUEST_UART_OBJS) $(GUEST_MEM_OBJ)
@@ -71,39 +71,6 @@ check-guest-nm: $(GUEST_VM_OBJS) $(GUEST_UART_OBJS) $(GUEST_MEM_OBJ)
 	    echo "guest nm check FAILED: the vm back end contains KDCOM code"; \
 	    exit 1; fi
 
-# ---------------------------------------------------------------------------
-# Tests (tests/vm/): cmocka, one executable per tests/vm/test_*.c.
-#   test_vm_host*   the host service driven by a hand-written guest
-#   test_vm_guest*  the vm back end against the host service (threads,
-#                   shared file)
-#   test_vm_uart*   the uart back end against a DEBUGGER link
-
-DEPS_DEB += libcmocka-dev
-
-VMT_HOST_SRCS  := $(sort $(wildcard tests/vm/test_vm_host*.c))
-VMT_GUEST_SRCS := $(sort $(wildcard tests/vm/test_vm_guest*.c))
-VMT_UART_SRCS  := $(sort $(wildcard tests/vm/test_vm_uart*.c))
-VMT_HOST_BINS  := $(patsubst tests/vm/%.c,$(B)/tests/vm/%,$(VMT_HOST_SRCS))
-VMT_GUEST_BINS := $(patsubst tests/vm/%.c,$(B)/tests/vm/%,$(VMT_GUEST_SRCS))
-VMT_UART_BINS  := $(patsubst tests/vm/%.c,$(B)/tests/vm/%,$(VMT_UART_SRCS))
-VMT_BINS       := $(VMT_HOST_BINS) $(VMT_GUEST_BINS) $(VMT_UART_BINS)
-VMT_HDRS       := $(wildcard tests/vm/*.h)
-VMT_CFLAGS      = $(ALL_CFLAGS) -Iinclude -Iguest -Itests/vm $(CPPFLAGS)
-
-$(VMT_HOST_BINS): $(B)/tests/vm/%: tests/vm/%.c tests/vm/vmh.c $(VMT_HDRS) $(LIB_A)
-	@mkdir -p $(@D)
-	$(CC) $(VMT_CFLAGS) $< tests/vm/vmh.c $(LIB_A) $(LDFLAGS) -lcmocka -lpthread -o $@
-
-$(VMT_GUEST_BINS): $(B)/tests/vm/%: tests/vm/%.c tests/vm/vmt.c tests/vm/vmt_scenario.c $(VMT_HDRS) $(GUEST_VM_OBJS) $(LIB_A)
-	@mkdir -p $(@D)
-	$(CC) $(VMT_CFLAGS) $< tests/vm/vmt.c tests/vm/vmt_scenario.c $(GUEST_VM_OBJS) $(LIB_A) $(LDFLAGS) -lcmocka -lpthread -o $@
-
-$(VMT_UART_BINS): $(B)/tests/vm/%: tests/vm/%.c tests/vm/vmt.c tests/vm/vmt_scenario.c $(VMT_HDRS) $(GUEST_UART_OBJS)
-	@mkdir -p $(@D)
-	$(CC) $(VMT_CFLAGS) $< tests/vm/vmt.c tests/vm/vmt_scenario.c $(GUEST_UART_OBJS) $(LDFLAGS) -lcmocka -lpthread -o $@
-
-check-vm: $(VMT_BINS)
-	@set -e; for t in $(VMT_BINS); do echo "== $$t"; $(TEST_RUNNER) $$t; done
-
+# The VM channel tests (check-vm) are built by tests/vm.mk.
 check-guest: check-guest-nm check-vm
 	@echo "check-guest: guest objects and VM channel tests passed"

@@ -2,7 +2,9 @@
 /*
  * header_c99.c - include/kdcom.h compiles as strict C99 (-std=c99
  * -pedantic -Werror), twice (include guard), on its own (no prior
- * includes), and its wire constants are what PROTOCOL-FACTS §1 says.
+ * includes), its wire constants are what PROTOCOL-FACTS §1 says, and the
+ * structures have the sizes the header promises (a link "about 9 KiB", a
+ * parser "about 4.1 KiB", whatever the build).
  * Checked at compile time; the program then calls the library once to
  * prove the declarations link.
  */
@@ -29,6 +31,16 @@ CHECK(fatal_band, KDCOM_ERR_NOT_INIT <= KDCOM_ERR_FATAL &&
 CHECK(version, KDCOM_VERSION_NUM == ((KDCOM_VERSION_MAJOR << 16) |
                                      (KDCOM_VERSION_MINOR << 8) |
                                      KDCOM_VERSION_PATCH));
+
+CHECK(link_size, sizeof(struct kdcom_link) >= 8 * 1024 &&
+                     sizeof(struct kdcom_link) <= 10 * 1024);
+CHECK(parser_size, sizeof(struct kdcom_parser) > KDCOM_MAX_PAYLOAD &&
+                       sizeof(struct kdcom_parser) <= 4200);
+CHECK(parser_in_link, sizeof(struct kdcom_link) >
+                          sizeof(struct kdcom_parser) + KDCOM_MAX_FRAME);
+/* Counters are 64-bit, all of them, and nothing else. */
+CHECK(stats_size, sizeof(struct kdcom_stats) % sizeof(uint64_t) == 0);
+CHECK(queues, KDCOM_CTLQ_LEN == 8 && KDCOM_EVQ_LEN == 16);
 
 static struct kdcom_link link_static; /* caller-owned, static storage */
 
