@@ -47,6 +47,7 @@
  *   channel (the region may have been reset across a sleep).
  */
 #include "kd_backend.h"
+#include "kdcom_kd.h"
 
 static struct {
     uint8_t opened;
@@ -60,24 +61,6 @@ static int is_data_type(ULONG t)
            t == KDCOM_TYPE_STATE_MANIPULATE || t == KDCOM_TYPE_DEBUG_IO ||
            t == KDCOM_TYPE_STATE_CHANGE64 || t == KDCOM_TYPE_TRACE_IO ||
            t == KDCOM_TYPE_CONTROL_REQUEST || t == KDCOM_TYPE_FILE_IO;
-}
-
-/* PROTOCOL-FACTS §3.7: what kdcom.dll gives up when nobody answers. */
-static int is_droppable(ULONG type, const uint8_t *head, uint32_t len)
-{
-    uint32_t api;
-
-    if (len < 4)
-        return 0;
-    api = (uint32_t)head[0] | ((uint32_t)head[1] << 8) |
-          ((uint32_t)head[2] << 16) | ((uint32_t)head[3] << 24);
-    if (type == KDCOM_TYPE_DEBUG_IO)
-        return api == 0x3230; /* PrintString */
-    if (type == KDCOM_TYPE_STATE_CHANGE32 || type == KDCOM_TYPE_STATE_CHANGE64)
-        return api == 0x3031; /* LoadSymbols */
-    if (type == KDCOM_TYPE_FILE_IO)
-        return api == 0x3430; /* CreateFile */
-    return 0;
 }
 
 static void copy_bytes(uint8_t *dst, const uint8_t *src, uint32_t n)
@@ -165,8 +148,8 @@ void KdSendPacket(ULONG PacketType, PSTRING MessageHeader,
     KdGuestStats.sends++;
     kdg.resend_due = 0;
     droppable = hlen != 0 &&
-                is_droppable(PacketType, (const uint8_t *)MessageHeader->Buffer,
-                             hlen);
+                kdcom_kd_droppable(PacketType,
+                                   (const uint8_t *)MessageHeader->Buffer, hlen);
     if (droppable && kdg_chan_host_dead()) {
         /* The host was found dead and has not beaten since: do not spend
          * KdpDefaultRetries host timeouts on every DbgPrint. */

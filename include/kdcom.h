@@ -335,7 +335,9 @@ enum kdcom_config_flag {
      * leader), whose bytes wait with the caller as they would wait in a
      * UART's FIFO.  Without it, feeding pauses from the PACKET event until
      * it is taken, and the payload is valid until the next kdcom_feed(). */
-    KDCOM_CFG_HOLD_PACKETS = 0x8
+    KDCOM_CFG_HOLD_PACKETS = 0x8,
+    /* DEBUGGER: report KDCOM_EV_PEER_RESTARTED. */
+    KDCOM_CFG_REPORT_RESTARTS = 0x10
 };
 
 /* Link configuration.  Fill it with kdcom_config_init(), then change what
@@ -390,7 +392,16 @@ enum kdcom_event_kind {
     /* The outstanding packet timed out retry_limit times in a row.  It is
      * still outstanding and still being retried; the upper layer decides
      * whether to kdcom_cancel_send() it.  retries holds the count. */
-    KDCOM_EV_RETRIES_EXHAUSTED = 7
+    KDCOM_EV_RETRIES_EXHAUSTED = 7,
+    /* DEBUGGER, with KDCOM_CFG_REPORT_RESTARTS: the target numbers its
+     * packets afresh (a new packet under INITIAL|SYNC: it gave up on us,
+     * or it was restarted); the PACKET that follows is its first.  type
+     * and id are that packet's.  With nothing outstanding our next packet
+     * goes out under INITIAL, as the target expects; a packet still
+     * outstanding (kdcom_can_send() == 0) keeps its id, which the target
+     * takes for a duplicate: the upper layer resynchronises
+     * (kdcom_resync()) or cancels it. */
+    KDCOM_EV_PEER_RESTARTED = 8
 };
 
 struct kdcom_event {
@@ -449,6 +460,33 @@ struct kdcom_stats {
                                    receiver expects (RESEND), see
                                    kdcom_expect_header() */
 };
+
+/* Every counter of struct kdcom_stats, in order, as X(name): for code
+ * that prints or copies them all, e.g.
+ *     #define SHOW(n) printf(" " #n "=%llu", (unsigned long long)s->n);
+ *     KDCOM_STATS_FIELDS(SHOW)
+ * kdcom_stats_name() and kdcom_stats_value() give the same by index (for
+ * bindings).  A counter added to the structure is added here too; the
+ * tests check that the two agree. */
+#define KDCOM_STATS_FIELDS(X) \
+    X(bytes_in) X(bytes_out) X(packets_sent) X(packets_acked) \
+    X(packets_received) X(retransmits) X(ack_timeouts) X(retries_exhausted) \
+    X(packets_cancelled) X(implicit_acks) X(duplicates) X(acks_sent) \
+    X(acks_received) X(acks_ignored) X(resends_sent) X(resends_received) \
+    X(resets_sent) X(resets_received) X(resets_ignored) X(syncs) \
+    X(breakins_sent) X(breakins_received) X(bad_checksum) X(bad_trailer) \
+    X(bad_size) X(bad_type) X(bad_id) X(unknown_control) X(noise_bytes) \
+    X(partial_leaders) X(rx_stalls) X(dropped_unsynced) X(stale_bytes) \
+    X(bad_short)
+
+/* Name of counter `index` of struct kdcom_stats ("bytes_in", ...), in
+ * the order of KDCOM_STATS_FIELDS, or NULL past the last. */
+KDCOM_API const char *kdcom_stats_name(uint32_t index);
+
+/* Value of counter `index` of *s, or 0 past the last or for NULL. */
+KDCOM_API uint64_t kdcom_stats_value(const struct kdcom_stats *s,
+                                     uint32_t index);
+
 
 /* Sizes of the private queues (part of the ABI, never configurable). */
 #define KDCOM_CTLQ_LEN 8
@@ -514,6 +552,13 @@ struct kdcom_link {
  * Returns KDCOM_OK, KDCOM_ERR_INVAL, KDCOM_ERR_ROLE or KDCOM_ERR_CONFIG. */
 KDCOM_API int kdcom_link_init(struct kdcom_link *link,
                               const struct kdcom_config *cfg);
+
+/* Initialises the link again from its own configuration, as
+ * kdcom_link_init() would, but keeps its counters (struct kdcom_stats): for
+ * a new peer on the same line (a debugger reconnecting).  Works on a
+ * closed link too.  Returns KDCOM_OK or KDCOM_ERR_INVAL / KDCOM_ERR_NOT_INIT
+ * (never initialised). */
+KDCOM_API int kdcom_link_restart(struct kdcom_link *link);
 
 /* Marks the link closed: every later call returns KDCOM_ERR_CLOSED until
  * kdcom_link_init().  Returns KDCOM_OK or a fatal code. */

@@ -630,8 +630,10 @@ static inline const char *kdcom_kd_api_name(uint32_t api)
 
 /* 1 if the target may give up on a packet of this type and first message
  * number when nobody acknowledges it (kdcom.dll drops DbgPrint,
- * LoadSymbols and CreateFile), else 0.  head is the message header,
- * head_len its length. */
+ * LoadSymbols, from a 32- or a 64-bit kernel, and CreateFile:
+ * PROTOCOL-FACTS §3.7), else 0.  head is the message header, head_len its
+ * length.  The one definition of the rule: libkdcom's VM host service and
+ * the guest transport use it too. */
 static inline int kdcom_kd_droppable(uint32_t type, const uint8_t *head,
                                      size_t head_len)
 {
@@ -641,7 +643,8 @@ static inline int kdcom_kd_droppable(uint32_t type, const uint8_t *head,
         return 0;
     api = kdcom_kd_ld32(head);
     return (type == KDCOM_TYPE_DEBUG_IO && api == KDCOM_KD_PRINT_STRING) ||
-           (type == KDCOM_TYPE_STATE_CHANGE64 &&
+           ((type == KDCOM_TYPE_STATE_CHANGE64 ||
+             type == KDCOM_TYPE_STATE_CHANGE32) &&
             api == KDCOM_KD_STATE_LOAD_SYMBOLS) ||
            (type == KDCOM_TYPE_FILE_IO && api == KDCOM_KD_CREATE_FILE);
 }

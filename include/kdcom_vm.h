@@ -353,6 +353,26 @@ struct kdcom_vm_stats {
                                   handed to the guest */
 };
 
+/* Every counter of struct kdcom_vm_stats, in order, as X(name) (see
+ * KDCOM_STATS_FIELDS in kdcom.h); kdcom_vm_stats_name() and
+ * kdcom_vm_stats_value() give the same by index. */
+#define KDCOM_VM_STATS_FIELDS(X) \
+    X(polls) X(requests) X(hellos) X(sends) X(sends_acked) X(sends_dropped) \
+    X(receives) X(received) X(timeouts) X(resends) X(breakin_polls) \
+    X(breakins) X(errors) X(no_guest) X(torn_requests) X(abandoned) \
+    X(late_answers) X(guest_restarts) X(rx_wrong_type) X(rx_too_short) \
+    X(rx_too_long) X(rx_while_idle) X(rx_overrun) X(rx_dropped) \
+    X(wire_resets) X(kicks) X(reply_resets) X(breakins_dropped)
+
+/* Name of counter `index` of struct kdcom_vm_stats ("polls", ...), or
+ * NULL past the last. */
+KDCOM_API const char *kdcom_vm_stats_name(uint32_t index);
+
+/* Value of counter `index` of *s, or 0 past the last or for NULL. */
+KDCOM_API uint64_t kdcom_vm_stats_value(const struct kdcom_vm_stats *s,
+                                        uint32_t index);
+
+
 /* PRIVATE parts of struct kdcom_vm_host. */
 
 /* The guest request being served, copied out of the region once. */

@@ -54,7 +54,8 @@ KDCOM_API int kdcom_link_init(struct kdcom_link *l,
 {
     struct kdcom_config def;
     const uint32_t known = KDCOM_CFG_BREAKIN_ON_SYNC | KDCOM_CFG_PASSIVE |
-                           KDCOM_CFG_NO_IMPLICIT_ACK | KDCOM_CFG_HOLD_PACKETS;
+                           KDCOM_CFG_NO_IMPLICIT_ACK | KDCOM_CFG_HOLD_PACKETS |
+                           KDCOM_CFG_REPORT_RESTARTS;
 
     if (l == NULL)
         return KDCOM_ERR_INVAL;
@@ -80,6 +81,25 @@ KDCOM_API int kdcom_link_init(struct kdcom_link *l,
     kdcom_tx_init(l);
     l->magic = KDCOM_LINK_MAGIC;
     return KDCOM_OK;
+}
+
+KDCOM_API int kdcom_link_restart(struct kdcom_link *l)
+{
+    struct kdcom_config cfg;
+    struct kdcom_stats keep;
+    int rc = kdcom_link_check(l);
+
+    if (rc != KDCOM_OK && rc != KDCOM_ERR_CLOSED)
+        return rc;
+    cfg = l->cfg;
+    keep = l->stats;
+    rc = kdcom_link_init(l, &cfg); /* accepted once: cannot fail */
+    l->stats = keep;
+    /* noise_bytes and partial_leaders mirror the parser's own counters:
+     * carry those over too, or the next feed would make them go down. */
+    l->rx.noise_bytes = keep.noise_bytes;
+    l->rx.partial_leaders = keep.partial_leaders;
+    return rc;
 }
 
 KDCOM_API int kdcom_link_close(struct kdcom_link *l)

@@ -202,8 +202,12 @@ static void rx_data(struct kdcom_link *l, const struct kdcom_frame *f)
         l->stats.implicit_acks++;
         kdcom_tx_ack(l);
     }
-    if (l->role == KDCOM_ROLE_DEBUGGER && is_give_up_id(f->id))
+    if (l->role == KDCOM_ROLE_DEBUGGER && is_give_up_id(f->id)) {
         kdcom_tx_rebase(l); /* the target numbers afresh */
+        if (l->cfg.flags & KDCOM_CFG_REPORT_RESTARTS)
+            kdcom_ev_push(l, KDCOM_EV_PEER_RESTARTED, f->type, f->id, NULL,
+                          0);
+    }
     l->rx_expect = (f->id & ~KDCOM_SYNC_BIT) ^ 1u;
     l->rx_expect_known = RX_EXPECT_KNOWN;
     l->rx_last_id = f->id;

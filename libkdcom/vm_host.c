@@ -111,7 +111,6 @@ KDCOM_API int kdcom_vm_host_init(struct kdcom_vm_host *h,
 
 KDCOM_API int kdcom_vm_host_wire_reset(struct kdcom_vm_host *h, uint64_t now)
 {
-    struct kdcom_stats keep;
     int rc = kdcom_vm_host_check(h);
 
     if (rc != KDCOM_OK)
@@ -129,14 +128,7 @@ KDCOM_API int kdcom_vm_host_wire_reset(struct kdcom_vm_host *h, uint64_t now)
     kdcom_vm_pump(h);
     drop_held(h);
     kdcom_vm_take_breakin(h, &h->stats.breakins_dropped);
-    keep = h->link.stats;
-    link_init(h); /* cannot fail: the configuration was accepted before */
-    h->link.stats = keep;
-    /* stats.noise_bytes and partial_leaders mirror the parser's own
-     * counters: carry those over too, or the next feed would make the
-     * kept counters go down. */
-    h->link.rx.noise_bytes = keep.noise_bytes;
-    h->link.rx.partial_leaders = keep.partial_leaders;
+    kdcom_link_restart(&h->link); /* counters kept */
     /* The guest still receives into the same header buffer. */
     kdcom_expect_header(&h->link, h->head_min);
     h->dbg_present = 0;

@@ -31,8 +31,9 @@
  *                the link reports every ACK timeout (retry_limit 1);
  *                the host counts them against the guest's
  *                KdpDefaultRetries and gives up droppable packets only
- *                (§3.7: DbgPrint 0x3230, LoadSymbols 0x3031, CreateFile
- *                0x3430), with kdcom_cancel_send(), which re-arms SYNC.
+ *                (§3.7: DbgPrint, LoadSymbols, CreateFile, as
+ *                kdcom_kd_droppable() says), with kdcom_cancel_send(),
+ *                which re-arms SYNC.
  *                Other packets are retried for as long as it takes.
  *   RESET        also drops a held packet: the debugger started over and
  *                will not expect an answer to it.  While a reply (a
@@ -58,28 +59,8 @@
  *                Windows behaviour, §3.2 and §7: sticky, also when a
  *                packet follows).
  */
+#include "kdcom_kd.h"
 #include "vm_internal.h"
-
-static int is_droppable(uint32_t type, const uint8_t *head, uint32_t len)
-{
-    uint32_t api;
-
-    if (len < 4)
-        return 0;
-    api = kdcom_ld32(head);
-    /* PROTOCOL-FACTS §3.7: the three packets kdcom.dll gives up. */
-    switch (type) {
-    case KDCOM_TYPE_DEBUG_IO:
-        return api == 0x3230; /* DbgKdPrintStringApi */
-    case KDCOM_TYPE_STATE_CHANGE32:
-    case KDCOM_TYPE_STATE_CHANGE64:
-        return api == 0x3031; /* DbgKdLoadSymbolsStateChange */
-    case KDCOM_TYPE_FILE_IO:
-        return api == 0x3430; /* DbgKdCreateFileApi */
-    default:
-        return 0;
-    }
-}
 
 void kdcom_vm_try_queue(struct kdcom_vm_host *h)
 {
@@ -89,7 +70,7 @@ void kdcom_vm_try_queue(struct kdcom_vm_host *h)
         h->cur.done)
         return;
     h->cur.droppable =
-        (uint8_t)is_droppable(h->cur.type, h->stage, h->cur.head_len);
+        (uint8_t)kdcom_kd_droppable(h->cur.type, h->stage, h->cur.head_len);
     rc = kdcom_send(&h->link, h->now, h->cur.type, h->stage, h->cur.head_len,
                     h->stage + h->cur.head_len, h->cur.data_len);
     if (rc == KDCOM_OK) {
@@ -353,24 +334,4 @@ KDCOM_API const struct kdcom_link *kdcom_vm_host_link(
     const struct kdcom_vm_host *h)
 {
     return kdcom_vm_host_check(h) == KDCOM_OK ? &h->link : NULL;
-}
-
-KDCOM_API const char *kdcom_vm_status_name(uint32_t status)
-{
-    switch (status) {
-    case KDCOM_VM_ST_NONE: return "NONE";
-    case KDCOM_VM_ST_OK: return "OK";
-    case KDCOM_VM_ST_DROPPED: return "DROPPED";
-    case KDCOM_VM_ST_RECEIVED: return "RECEIVED";
-    case KDCOM_VM_ST_TIMEOUT: return "TIMEOUT";
-    case KDCOM_VM_ST_RESEND: return "RESEND";
-    case KDCOM_VM_ST_ERR_OP: return "ERR_OP";
-    case KDCOM_VM_ST_ERR_TYPE: return "ERR_TYPE";
-    case KDCOM_VM_ST_ERR_LENGTH: return "ERR_LENGTH";
-    case KDCOM_VM_ST_ERR_BUFFER: return "ERR_BUFFER";
-    case KDCOM_VM_ST_ERR_VERSION: return "ERR_VERSION";
-    case KDCOM_VM_ST_ERR_RESERVED: return "ERR_RESERVED";
-    case KDCOM_VM_ST_ERR_HOST: return "ERR_HOST";
-    default: return "UNKNOWN";
-    }
 }

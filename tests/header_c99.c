@@ -12,6 +12,7 @@
 #include "kdcom.h"
 
 #define CHECK(name, cond) typedef char kdcom_check_##name[(cond) ? 1 : -1]
+#define STAT_INDEX_(n) STAT_INDEX_##n,
 
 CHECK(header, KDCOM_HEADER_SIZE == 16);
 CHECK(max_payload, KDCOM_MAX_PAYLOAD == 4000);
@@ -41,6 +42,17 @@ CHECK(parser_in_link, sizeof(struct kdcom_link) >
 /* Counters are 64-bit, all of them, and nothing else. */
 CHECK(stats_size, sizeof(struct kdcom_stats) % sizeof(uint64_t) == 0);
 CHECK(queues, KDCOM_CTLQ_LEN == 8 && KDCOM_EVQ_LEN == 16);
+
+/* KDCOM_STATS_FIELDS names every counter, in order. */
+#define STAT_ONE(n) +1
+CHECK(stats_list_count,
+      sizeof(struct kdcom_stats) ==
+          (0 KDCOM_STATS_FIELDS(STAT_ONE)) * sizeof(uint64_t));
+enum { KDCOM_STATS_FIELDS(STAT_INDEX_) STAT_COUNT_ };
+#define STAT_AT(n)                                                            \
+    CHECK(stat_##n, offsetof(struct kdcom_stats, n) ==                        \
+                        STAT_INDEX_##n * sizeof(uint64_t));
+KDCOM_STATS_FIELDS(STAT_AT)
 
 static struct kdcom_link link_static; /* caller-owned, static storage */
 

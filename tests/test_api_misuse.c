@@ -191,6 +191,50 @@ static void test_closed(void **state)
     assert_int_equal(kdcom_can_send(&L), 1);
 }
 
+/* The counters by index agree with the structure and its X-macro list. */
+static void test_stats_by_index(void **state)
+{
+    (void)state;
+    CHECK_COUNTER_TABLE(struct kdcom_stats, KDCOM_STATS_FIELDS,
+                        kdcom_stats_name, kdcom_stats_value);
+}
+
+static void lc_debugger_init(uint32_t flags)
+{
+    struct kdcom_config cfg;
+
+    assert_int_equal(kdcom_config_init(&cfg, KDCOM_ROLE_DEBUGGER), KDCOM_OK);
+    cfg.flags = flags;
+    assert_int_equal(kdcom_link_init(&L, &cfg), KDCOM_OK);
+}
+
+/* kdcom_link_restart(): a fresh link with the counters kept. */
+static void test_restart_keeps_counters(void **state)
+{
+    uint8_t out[64], noise[3] = {1, 2, 3};
+    uint64_t sent;
+
+    (void)state;
+    memset(&L, 0xA5, sizeof L);
+    assert_int_equal(kdcom_link_restart(&L), KDCOM_ERR_NOT_INIT);
+    assert_int_equal(kdcom_link_restart(NULL), KDCOM_ERR_INVAL);
+    lc_debugger_init(KDCOM_CFG_BREAKIN_ON_SYNC);
+    assert_true(kdcom_drain(&L, 0, out, sizeof out) > 0);
+    assert_int_equal(kdcom_feed(&L, 0, noise, sizeof noise), 3);
+    sent = kdcom_get_stats(&L)->bytes_out;
+    assert_int_equal(kdcom_link_close(&L), KDCOM_OK);
+    assert_int_equal(kdcom_link_restart(&L), KDCOM_OK);
+    assert_int_equal(kdcom_is_synced(&L), 0);
+    assert_int_equal(kdcom_get_stats(&L)->bytes_out, sent);
+    assert_int_equal(kdcom_get_stats(&L)->noise_bytes, 3);
+    /* The configuration too: break-in, then RESET again. */
+    assert_int_equal(kdcom_drain(&L, 0, out, sizeof out), 17);
+    assert_int_equal(out[0], KDCOM_BREAKIN_BYTE);
+    assert_int_equal(kdcom_get_stats(&L)->bytes_out, sent + 17);
+    assert_int_equal(kdcom_feed(&L, 0, noise, 1), 1);
+    assert_int_equal(kdcom_get_stats(&L)->noise_bytes, 4);
+}
+
 static void test_strerror_every_code(void **state)
 {
     size_t i, j;
@@ -257,9 +301,10 @@ static void test_config_ranges(void **state)
     CHECK_FIELD(reset_interval_ms, 0xffffffffu, 3600000);
     CHECK_FIELD(byte_timeout_ms, 0, 1);
     CHECK_FIELD(byte_timeout_ms, 3600001, 3600000);
-    CHECK_FIELD(flags, 0x10, KDCOM_CFG_BREAKIN_ON_SYNC | KDCOM_CFG_PASSIVE |
+    CHECK_FIELD(flags, 0x20, KDCOM_CFG_BREAKIN_ON_SYNC | KDCOM_CFG_PASSIVE |
                                  KDCOM_CFG_NO_IMPLICIT_ACK |
-                                 KDCOM_CFG_HOLD_PACKETS);
+                                 KDCOM_CFG_HOLD_PACKETS |
+                                 KDCOM_CFG_REPORT_RESTARTS);
     CHECK_FIELD(flags, 0x80000000u, 0);
 #undef CHECK_FIELD
     /* Any retry_limit is valid; 0 means "never report". */
@@ -340,6 +385,8 @@ int main(void)
         cmocka_unit_test(test_wrong_role),
         cmocka_unit_test(test_uninitialised_and_garbage),
         cmocka_unit_test(test_closed),
+        cmocka_unit_test(test_stats_by_index),
+        cmocka_unit_test(test_restart_keeps_counters),
         cmocka_unit_test(test_strerror_every_code),
         cmocka_unit_test(test_version),
         cmocka_unit_test(test_config_ranges),

@@ -211,6 +211,44 @@ static void test_duplicate_filtering(void **state)
     run_chunks(sc_duplicates);
 }
 
+/* KDCOM_CFG_REPORT_RESTARTS: a new packet under INITIAL|SYNC is announced
+ * before it is delivered, with nothing outstanding (our next packet goes
+ * out under INITIAL) or with our packet outstanding (it keeps its id);
+ * its retransmission and the packets that follow are not. */
+static void sc_peer_restarted(size_t chunk)
+{
+    size_t n;
+
+    synced_debugger(KDCOM_CFG_REPORT_RESTARTS, chunk);
+    n = lc_data(F, KDCOM_TYPE_DEBUG_IO, INIT, "zero");
+    lc_feed(1, F, n, chunk);
+    n = lc_data(F, KDCOM_TYPE_DEBUG_IO, INIT | SYNC, "after give-up");
+    lc_feed(2, F, n, chunk);
+    lc_feed(3, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PEER_RESTARTED), 1);
+    assert_int_equal(lc_ev(KDCOM_EV_PEER_RESTARTED, 0)->id, INIT | SYNC);
+    assert_int_equal(lc_ev(KDCOM_EV_PEER_RESTARTED, 0)->type,
+                     KDCOM_TYPE_DEBUG_IO);
+    assert_true(ev_find(&E, KDCOM_EV_PEER_RESTARTED, 0) <
+                ev_find(&E, KDCOM_EV_PACKET, 1));
+    assert_int_equal(kdcom_tx_id(&L), INIT);
+    lc_send(4, KDCOM_TYPE_STATE_MANIPULATE, "request");
+    lc_drain(4, 0);
+    n = lc_data(F, KDCOM_TYPE_DEBUG_IO, INIT + 1, "one");
+    lc_feed(5, F, n, chunk);
+    n = lc_data(F, KDCOM_TYPE_DEBUG_IO, INIT | SYNC, "again");
+    lc_feed(6, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PEER_RESTARTED), 2);
+    assert_int_equal(kdcom_can_send(&L), 0);
+    assert_int_equal(kdcom_tx_id(&L), INIT); /* kept */
+}
+
+static void test_peer_restarted(void **state)
+{
+    (void)state;
+    run_chunks(sc_peer_restarted);
+}
+
 /* A TARGET that gave up (its DbgPrint went unacknowledged, the debugger
  * presumed gone) numbers afresh: send id INITIAL|SYNC, receive id INITIAL.
  * When its next packet, under INITIAL|SYNC, reaches a debugger that was
@@ -892,6 +930,7 @@ int main(void)
         cmocka_unit_test(test_silent_peer),
         cmocka_unit_test(test_passive),
         cmocka_unit_test(test_drain_caps_never_interleave),
+        cmocka_unit_test(test_peer_restarted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -153,4 +153,29 @@ int mk_data(uint8_t *out, size_t cap, uint32_t type, uint32_t id,
             const uint8_t *payload, size_t len);
 int mk_control(uint8_t *out, size_t cap, uint32_t type, uint32_t id);
 
+/* Checks a counter structure against its X-macro list and its by-index
+ * accessors: every field named, in order, read back, nothing past the
+ * last.  FIELDS is the list (KDCOM_STATS_FIELDS), name_fn and value_fn the
+ * accessors. */
+#define CHECK_COUNTER_TABLE(type, FIELDS, name_fn, value_fn)                  \
+    do {                                                                      \
+        type st_;                                                             \
+        uint32_t i_ = 0;                                                      \
+        const char *(*cct_name_)(uint32_t) = name_fn;                         \
+        uint64_t (*cct_value_)(const type *, uint32_t) = value_fn;            \
+        memset(&st_, 0, sizeof st_);                                          \
+        FIELDS(CCT_SET_)                                                      \
+        i_ = 0;                                                               \
+        FIELDS(CCT_CHECK_)                                                    \
+        assert_int_equal(i_ * sizeof(uint64_t), sizeof st_);                  \
+        assert_null(cct_name_(i_));                                           \
+        assert_int_equal(cct_value_(&st_, i_), 0);                            \
+        assert_int_equal(cct_value_(NULL, 0), 0);                             \
+    } while (0)
+#define CCT_SET_(n) st_.n = 1000 + i_++;
+#define CCT_CHECK_(n)                                                         \
+    assert_string_equal(cct_name_(i_), #n);                                   \
+    assert_int_equal(cct_value_(&st_, i_), st_.n);                            \
+    i_++;
+
 #endif /* KDCOM_TEST_UTIL_H */

@@ -19,7 +19,7 @@ VMT_HOST_BINS  := $(patsubst tests/vm/%.c,$(B)/tests/vm/%,$(VMT_HOST_SRCS))
 VMT_GUEST_BINS := $(patsubst tests/vm/%.c,$(B)/tests/vm/%,$(VMT_GUEST_SRCS))
 VMT_UART_BINS  := $(patsubst tests/vm/%.c,$(B)/tests/vm/%,$(VMT_UART_SRCS))
 VMT_BINS       := $(VMT_HOST_BINS) $(VMT_GUEST_BINS) $(VMT_UART_BINS)
-VMT_HDRS       := $(wildcard tests/vm/*.h)
+VMT_HDRS       := $(wildcard tests/vm/*.h) tests/util.h
 VMT_CFLAGS      = $(ALL_CFLAGS) -Iinclude -Iguest -Itests/vm $(CPPFLAGS)
 
 $(VMT_HOST_BINS): $(B)/tests/vm/%: tests/vm/%.c tests/vm/vmh.c $(VMT_HDRS) $(TEST_LIB_A)

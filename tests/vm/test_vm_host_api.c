@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util.h"
 #include "vmh.h"
 
 #define H_OFF KDCOM_VM_DEF_HEAD_OFF
@@ -56,6 +57,15 @@ typedef char vm_host_size_check[sizeof(struct kdcom_vm_host) >= 12 * 1024 &&
                                             14 * 1024
                                     ? 1
                                     : -1];
+
+/* The VM counters by index agree with the structure and its X-macro
+ * list. */
+static void test_vm_stats_by_index(void **state)
+{
+    (void)state;
+    CHECK_COUNTER_TABLE(struct kdcom_vm_stats, KDCOM_VM_STATS_FIELDS,
+                        kdcom_vm_stats_name, kdcom_vm_stats_value);
+}
 
 static void test_abi_constants(void **state)
 {
@@ -321,6 +331,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_abi_constants),
+        cmocka_unit_test(test_vm_stats_by_index),
         cmocka_unit_test_setup_teardown(test_config_and_names, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_deadlines_and_flow, setup,
