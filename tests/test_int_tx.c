@@ -30,22 +30,13 @@ static const char *const event_name[KDCOM_TXE_NEVENTS] = {
     "send", "start", "end", "ack", "cancel", "timeout", "again", "renumber",
 };
 
-static int state_index(const char *name)
+/* Index of name in names[0..n), or -1. */
+static int index_of(const char *const *names, int n, const char *name)
 {
     int i;
 
-    for (i = 0; i < KDCOM_TX_NSTATES; i++)
-        if (strcmp(state_name[i], name) == 0)
-            return i;
-    return -1;
-}
-
-static int event_index(const char *name)
-{
-    int i;
-
-    for (i = 0; i < KDCOM_TXE_NEVENTS; i++)
-        if (strcmp(event_name[i], name) == 0)
+    for (i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
             return i;
     return -1;
 }
@@ -68,13 +59,13 @@ static void read_dot(int dot[KDCOM_TX_NSTATES][KDCOM_TXE_NEVENTS])
         if (sscanf(line, " %31s -> %31s [label=\"%63[^\"]\"];", from, to,
                    labels) != 3)
             continue;
-        fs = state_index(from);
-        ts = state_index(to);
+        fs = index_of(state_name, KDCOM_TX_NSTATES, from);
+        ts = index_of(state_name, KDCOM_TX_NSTATES, to);
         if (fs < 0 || ts < 0)
             fail_msg("link_tx.dot: unknown state in \"%s\"", line);
         for (tok = strtok_r(labels, ", ", &save); tok != NULL;
              tok = strtok_r(NULL, ", ", &save)) {
-            e = event_index(tok);
+            e = index_of(event_name, KDCOM_TXE_NEVENTS, tok);
             if (e < 0)
                 fail_msg("link_tx.dot: unknown event \"%s\"", tok);
             if (dot[fs][e] != -1)
