@@ -437,6 +437,10 @@ KDCOM_API int kdcom_feed(struct kdcom_link *l, uint64_t now,
         l->rx_last = l->now;
     l->stats.bytes_in += used;
     rx_count(l);
+    /* Only a held packet blocks the feed; the queues keep their bounds. */
+    KDCOM_ASSERT(!l->rx_blocked || l->rx_hold != KDCOM_RX_FREE);
+    KDCOM_ASSERT(l->ctlq_count <= KDCOM_CTLQ_LEN &&
+                 l->evq_count <= KDCOM_EVQ_LEN);
     return (int)used;
 }
 

@@ -11,6 +11,10 @@
  *     object with the buffer protocol (bytes, bytearray, memoryview, ...);
  *   - byte-out pairs (uint8_t *out, size_t cap) take a capacity and return
  *     a new bytes object of the length the call reported;
+ *   - integer arguments name themselves when they are wrong: a non-int is
+ *     a TypeError, a value outside the C type a ValueError, both saying
+ *     "kdcom_encode_data() argument 'id' ..." (SWIG alone raises an
+ *     OverflowError about "argument 4 of type 'uint32_t'");
  *   - negative kdcom_err returns raise kdcom.errors.KdcomError(code, text);
  *   - pointers the library hands out (event and frame payloads, the stats
  *     block) live inside the link or parser and die with the next call, so
@@ -27,6 +31,7 @@
 
 %{
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,6 +110,64 @@ static int kdcom_py_getcap(PyObject *obj, size_t *cap)
     return 0;
 }
 
+/* An integer argument of a C function: an int (bool included, as SWIG
+ * takes it) in [0, max].  Anything else raises TypeError or ValueError
+ * naming the function and the C parameter.  Returns 0 on success, -1
+ * with a Python error set. */
+static int kdcom_py_getuint(PyObject *obj, const char *func, const char *arg,
+                            unsigned long long max, unsigned long long *out)
+{
+    unsigned long long v;
+    char bound[24];
+
+    if (!PyLong_Check(obj)) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() argument '%s' must be an int, not %.100s", func,
+                     arg, Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    v = PyLong_AsUnsignedLongLong(obj);
+    if (v == (unsigned long long)-1 && PyErr_Occurred()) {
+        if (!PyErr_ExceptionMatches(PyExc_OverflowError))
+            return -1;
+        PyErr_Clear();          /* negative or above 2**64-1 */
+    } else if (v <= max) {
+        *out = v;
+        return 0;
+    }
+    /* PyErr_Format has no %llx. */
+    snprintf(bound, sizeof(bound), "0x%llx", max);
+    PyErr_Format(PyExc_ValueError, "%s() argument '%s' must be in 0..%s, "
+                 "got %R", func, arg, bound, obj);
+    return -1;
+}
+
+/* The same for a C int argument: [INT_MIN, INT_MAX]. */
+static int kdcom_py_getint(PyObject *obj, const char *func, const char *arg,
+                           int *out)
+{
+    long v;
+
+    if (!PyLong_Check(obj)) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() argument '%s' must be an int, not %.100s", func,
+                     arg, Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    v = PyLong_AsLong(obj);
+    if (v == -1 && PyErr_Occurred()) {
+        if (!PyErr_ExceptionMatches(PyExc_OverflowError))
+            return -1;
+        PyErr_Clear();
+    } else if (v >= INT_MIN && v <= INT_MAX) {
+        *out = (int)v;
+        return 0;
+    }
+    PyErr_Format(PyExc_ValueError, "%s() argument '%s' must be in %d..%d, "
+                 "got %R", func, arg, INT_MIN, INT_MAX, obj);
+    return -1;
+}
+
 /* Copies len bytes at p into a new bytes object (b"" for none). */
 static PyObject *kdcom_py_bytes(const uint8_t *p, uint32_t len)
 {
@@ -115,6 +178,32 @@ static PyObject *kdcom_py_bytes(const uint8_t *p, uint32_t len)
 %}
 
 %include <stdint.i>
+
+/* ---- integer arguments ------------------------------------------------- */
+
+/* After stdint.i, so these replace its conversions: the error names the
+ * function and the parameter ($symname, $1_name) instead of SWIG's
+ * "argument N of type 'uint32_t'" OverflowError. */
+%define KDCOM_UINT_IN(TYPE, MAX)
+%typemap(in) TYPE (unsigned long long uval_) {
+    if (kdcom_py_getuint($input, "$symname", "$1_name", MAX, &uval_) != 0)
+        SWIG_fail;
+    $1 = (TYPE)uval_;
+}
+%typemap(typecheck, precedence=SWIG_TYPECHECK_UINT64) TYPE {
+    $1 = PyLong_Check($input);
+}
+%enddef
+
+KDCOM_UINT_IN(uint16_t, 0xFFFFULL)
+KDCOM_UINT_IN(uint32_t, 0xFFFFFFFFULL)
+KDCOM_UINT_IN(uint64_t, 0xFFFFFFFFFFFFFFFFULL)
+
+%typemap(in) int err (int ival_) {
+    if (kdcom_py_getint($input, "$symname", "$1_name", &ival_) != 0)
+        SWIG_fail;
+    $1 = ival_;
+}
 
 /* ---- byte-in pairs ---------------------------------------------------- */
 

@@ -21,9 +21,12 @@ change, as kdcom-client does.
 
 Exit status: 0 done (peer closed, or --count packets seen), 1 connection
 or I/O error, 2 bad arguments, 3 timeout (no handshake within --timeout,
-or nothing received for --idle seconds).  It never waits forever.
+nothing received for --idle seconds, or still running after --max-time
+seconds, 30 unless given).  It never waits forever: only --max-time 0
+lets it run until the peer closes or Ctrl-C.
 """
 import argparse
+import math
 import os
 import select
 import struct
@@ -160,7 +163,14 @@ class Client:
             if a.idle and now - last_rx > a.idle * 1000:
                 self.say("error: nothing received for %g s" % a.idle)
                 return 3
+            if a.max_time and now - start > a.max_time * 1000:
+                self.say("error: still running after %g s (--max-time; 0 "
+                         "for no limit)" % a.max_time)
+                return 3
             wait = 0.05 if self.waiting is not None else 0.1
+            if a.max_time:
+                wait = max(0.0, min(wait, start / 1000.0 + a.max_time -
+                                    now / 1000.0))
             deadline = self.link.next_deadline
             if deadline is not None:
                 wait = max(0.0, min(wait, (deadline - now) / 1000.0))
@@ -210,6 +220,10 @@ def main(argv=None):
     ap.add_argument("--idle", type=float, default=0.0, metavar="S",
                     help="exit with status 3 after S seconds without data "
                          "(default: no limit)")
+    ap.add_argument("--max-time", type=float, default=30.0, metavar="S",
+                    help="exit with status 3 when still running after S "
+                         "seconds (default 30; 0: no limit, run until the "
+                         "peer closes or Ctrl-C)")
     ap.add_argument("--reply-timeout", type=float, default=1.0, metavar="S",
                     help="send a request again when it was acknowledged "
                          "but not answered for S seconds (default 1)")
@@ -217,10 +231,14 @@ def main(argv=None):
                     help="re-sends of an unanswered request before the "
                          "link is resynchronised (default 3)")
     args = ap.parse_args(argv)
+    times = (args.timeout, args.idle, args.reply_timeout, args.max_time)
+    if not all(math.isfinite(t) for t in times):
+        ap.error("times must be finite numbers of seconds")
     if args.timeout <= 0 or args.idle < 0 or args.count < 0 or \
-            args.reply_timeout <= 0 or args.retries < 0:
+            args.reply_timeout <= 0 or args.retries < 0 or \
+            args.max_time < 0:
         ap.error("--timeout and --reply-timeout must be > 0, --idle, "
-                 "--count and --retries >= 0")
+                 "--max-time, --count and --retries >= 0")
     try:
         parse_endpoint(args.endpoint)
     except ValueError as e:

@@ -174,7 +174,9 @@ class TestCheckPeer(unittest.TestCase):
         support.stop(target)
         self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
         self.assertIn("PASS: answers RESET with RESET", res.stdout)
-        self.assertIn("PASS: state change carries id 0x80800000",
+        self.assertIn("PASS: first packet after RESET carries id "
+                      "0x80800000", res.stdout)
+        self.assertIn("PASS: reports a state change (re-sent after RESET)",
                       res.stdout)
         self.assertNotIn("FAIL", res.stdout)
 

@@ -12,6 +12,8 @@ re-implements the protocol.  Layers:
   Role, FrameKind, Error,
   ConfigFlag
   kdcom.KdcomError               every negative return code
+  kdcom.InvalidArgument          an impossible argument (a ValueError
+                                 and a KdcomError, naming it)
   kdcom.kd                       KD message helpers for decoding
   kdcom.capi                     the raw SWIG module (kdcom.h as is)
 
@@ -23,7 +25,7 @@ from .codec import (BREAKIN_BYTE, HEADER_SIZE, INITIAL_ID, LEADER_CONTROL,
                     TRAILER_BYTE, Frame, Parser, checksum, encode_control,
                     encode_data, parse)
 from .enums import ConfigFlag, Error, EventKind, FrameKind, PacketType, Role
-from .errors import KdcomError
+from .errors import InvalidArgument, KdcomError, check_int, check_u32
 from .link import STATS_FIELDS, Event, Link, Stats, monotonic_ms
 
 __version__ = capi.kdcom_version_string()
@@ -34,23 +36,27 @@ PROTOCOL_REVISION = capi.KDCOM_PROTOCOL_REVISION
 
 def strerror(code):
     """The library's text for an error code (kdcom_strerror())."""
-    return capi.kdcom_strerror(int(code))
+    return capi.kdcom_strerror(check_int(code, "code", -2 ** 31, 2 ** 31 - 1,
+                                         func="strerror"))
 
 
 def packet_type_name(type):
     """The library's name for a packet type ("STATE_MANIPULATE", ...)."""
-    return capi.kdcom_packet_type_name(int(type))
+    return capi.kdcom_packet_type_name(
+        check_u32(type, "type", func="packet_type_name"))
 
 
 def is_data_type(type):
     """True if packets of this type travel with the "0000" leader."""
-    return bool(capi.kdcom_is_data_type(int(type)))
+    return bool(capi.kdcom_is_data_type(
+        check_u32(type, "type", func="is_data_type")))
 
 
 __all__ = ["capi", "kd", "Link", "Event", "Stats", "STATS_FIELDS",
            "monotonic_ms", "Frame", "Parser", "parse", "checksum",
            "encode_data", "encode_control", "ConfigFlag", "Error",
            "EventKind", "FrameKind", "PacketType", "Role", "KdcomError",
+           "InvalidArgument",
            "strerror", "packet_type_name", "is_data_type", "__version__",
            "version_info", "PROTOCOL_REVISION", "HEADER_SIZE", "MAX_PAYLOAD",
            "MAX_FRAME", "INITIAL_ID", "SYNC_BIT", "TRAILER_BYTE",

@@ -6,8 +6,8 @@ want to build or read exact bytes (PROTOCOL-FACTS §1).
 import dataclasses
 
 from . import capi
-from .enums import FrameKind, PacketType
-from .errors import KdcomError
+from .enums import Error, FrameKind, PacketType
+from .errors import (InvalidArgument, KdcomError, check_bytes, check_u32)
 
 HEADER_SIZE = capi.KDCOM_HEADER_SIZE
 MAX_PAYLOAD = capi.KDCOM_MAX_PAYLOAD
@@ -31,10 +31,40 @@ def enum_or_int(cls, value):
 def checksum(data, initial=0):
     """The KDCOM checksum of a bytes-like object: the sum of its bytes
     modulo 2**32 (PROTOCOL-FACTS §1.4).  ``initial`` continues an earlier
-    sum, so ``checksum(b, checksum(a)) == checksum(a + b)``."""
+    sum, so ``checksum(b, checksum(a)) == checksum(a + b)``.  TypeError
+    for data that is no bytes-like object (None counts as no bytes),
+    ValueError (InvalidArgument) for ``initial`` outside 0..2**32-1."""
+    check_bytes(data, "data", "checksum")
+    initial = check_u32(initial, "initial", func="checksum")
     if initial:
         return capi.kdcom_checksum_update(initial, data)
     return capi.kdcom_checksum(data)
+
+
+def check_data_type(type, func, argument="type"):
+    """A packet type a data packet can carry, as an int; else
+    InvalidArgument (a ValueError and KdcomError(BAD_TYPE)) naming it."""
+    value = check_u32(type, argument, Error.BAD_TYPE, func)
+    if not capi.kdcom_is_data_type(value):
+        raise InvalidArgument(
+            Error.BAD_TYPE, "%s() argument '%s': %s is not a data packet "
+            "type" % (func, argument, enum_or_int(PacketType, value)),
+            argument)
+    return value
+
+
+def check_payload(header, data, func):
+    """Lengths of a data packet's header and data (bytes-like or None);
+    TypeError naming the wrong one, InvalidArgument (TOO_BIG) when they
+    add up to more than MAX_PAYLOAD."""
+    hl = check_bytes(header, "header", func)
+    dl = check_bytes(data, "data", func)
+    if hl + dl > MAX_PAYLOAD:
+        raise InvalidArgument(
+            Error.TOO_BIG, "%s() arguments 'header' and 'data': %d + %d = "
+            "%d bytes, more than a packet carries (%d)" %
+            (func, hl, dl, hl + dl, MAX_PAYLOAD), "data")
+    return hl, dl
 
 
 def encode_data(type, id, header=b"", data=b""):
@@ -42,20 +72,34 @@ def encode_data(type, id, header=b"", data=b""):
     message header and data bytes (the payload, whose checksum the header
     carries) and the 0xAA trailer.
 
-    Raises KdcomError (BAD_TYPE for a non-data type, TOO_BIG when the
-    payload exceeds 4000 bytes), TypeError for a non-bytes header/data,
-    OverflowError for a type or id outside 0..2**32-1."""
-    hl = 0 if header is None else memoryview(header).nbytes
-    dl = 0 if data is None else memoryview(data).nbytes
-    cap = min(HEADER_SIZE + hl + dl + 1, MAX_FRAME)
-    return capi.kdcom_encode_data(cap, type, id, header, data)
+    Raises TypeError for a non-bytes header/data (None is no bytes) or a
+    non-int type/id, and InvalidArgument, which is a ValueError naming
+    the argument and a KdcomError: BAD_TYPE for a type that is no data
+    type, TOO_BIG when the payload exceeds 4000 bytes, INVAL for an id
+    outside 0..2**32-1."""
+    type = check_data_type(type, "encode_data")
+    id = check_u32(id, "id", func="encode_data")
+    hl, dl = check_payload(header, data, "encode_data")
+    return capi.kdcom_encode_data(HEADER_SIZE + hl + dl + 1, type, id,
+                                  header, data)
 
 
 def encode_control(type, id=0):
     """Returns a 16-byte control packet (ACKNOWLEDGE, RESEND or RESET)
-    carrying ``id``; ByteCount and Checksum are 0.  Raises KdcomError
-    (BAD_TYPE) for any other type."""
-    return capi.kdcom_encode_control(HEADER_SIZE, type, id)
+    carrying ``id``; ByteCount and Checksum are 0.  Raises
+    InvalidArgument (a ValueError and KdcomError(BAD_TYPE)) for any other
+    type, InvalidArgument (INVAL) for an id outside 0..2**32-1."""
+    type = check_u32(type, "type", Error.BAD_TYPE, "encode_control")
+    id = check_u32(id, "id", func="encode_control")
+    try:
+        return capi.kdcom_encode_control(HEADER_SIZE, type, id)
+    except KdcomError as e:
+        if e.code != Error.BAD_TYPE:
+            raise
+        raise InvalidArgument(
+            Error.BAD_TYPE, "encode_control() argument 'type': %s is not "
+            "a control packet type (ACKNOWLEDGE, RESEND, RESET)" %
+            enum_or_int(PacketType, type), "type") from None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,10 +9,12 @@ the size of the message header it expects for the packet type
 (PROTOCOL-FACTS §3.6): 56 for STATE_MANIPULATE, 16 for DEBUG_IO, 0xF0 for
 STATE_CHANGE64, 64 for FILE_IO, ...
 """
+import collections.abc
 import struct
 
 from . import capi
-from .enums import PacketType
+from .enums import Error, PacketType
+from .errors import InvalidArgument, check_int
 
 # {PacketType: message-header size} for every type kdcom_kd.h describes.
 # Types not listed have no known split: the whole payload is the header.
@@ -25,10 +27,39 @@ STATE_EXCEPTION = capi.KDCOM_KD_STATE_EXCEPTION
 GET_VERSION = capi.KDCOM_KD_GET_VERSION
 
 
+def check_header_sizes(header_sizes, name="header_sizes"):
+    """Checks a {packet type: message-header size} mapping such as
+    HEADER_SIZES and returns it as a new dict keyed by PacketType.  Every
+    key must be a data packet type (a PacketType or its int value), every
+    size an int in 0..4000 (KDCOM_MAX_PAYLOAD: no payload is longer).
+    Raises TypeError for something that is no mapping or a key or size
+    that is no int, InvalidArgument (a ValueError) for an unknown or
+    non-data packet type or a size out of range; the text names the
+    argument and the entry."""
+    if not isinstance(header_sizes, collections.abc.Mapping):
+        raise TypeError("argument '%s' must be a mapping {packet type: "
+                        "header size}, not %s" %
+                        (name, type(header_sizes).__name__))
+    out = {}
+    for key, size in header_sizes.items():
+        ptype = check_int(key, name, 0, 2 ** 32 - 1, Error.BAD_TYPE)
+        if not capi.kdcom_is_data_type(ptype):
+            raise InvalidArgument(
+                Error.BAD_TYPE, "argument '%s': %s is not a data packet "
+                "type (%s)" % (name, key, ", ".join(
+                    t.name for t in PacketType
+                    if capi.kdcom_is_data_type(int(t)))), name)
+        ptype = PacketType(ptype)
+        out[ptype] = check_int(size, "%s[%s]" % (name, ptype), 0,
+                               capi.KDCOM_MAX_PAYLOAD)
+    return out
+
+
 def split_payload(type, payload, header_sizes=None):
     """Splits a payload into (message header, message data) at the header
-    size for ``type`` (HEADER_SIZES, or the mapping given).  A payload
-    shorter than the header size is all header."""
+    size for ``type`` (HEADER_SIZES, or the mapping given, which
+    check_header_sizes() accepts).  A payload shorter than the header
+    size is all header."""
     sizes = HEADER_SIZES if header_sizes is None else header_sizes
     size = sizes.get(type)
     if size is None:
@@ -317,6 +348,6 @@ def droppable(type, header):
     return bool(capi.kdcom_kd_droppable(int(type), header))
 
 
-__all__ = ["HEADER_SIZES", "split_payload", "api_number", "api_name",
+__all__ = ["HEADER_SIZES", "check_header_sizes", "split_payload", "api_number", "api_name",
            "describe", "droppable", "status_name", "major_type_name", "PRINT_STRING", "STATE_LOAD_SYMBOLS",
            "STATE_EXCEPTION", "GET_VERSION"]

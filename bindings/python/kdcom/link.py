@@ -23,10 +23,11 @@ import dataclasses
 import time
 
 from . import capi
-from .codec import enum_or_int
+from .codec import check_data_type, check_payload, enum_or_int
 from .enums import ConfigFlag, Error, EventKind, PacketType, Role
-from .errors import KdcomError
-from .kd import split_payload
+from .errors import (InvalidArgument, KdcomError, check_bytes, check_int,
+                     check_u32, check_u64)
+from .kd import check_header_sizes, split_payload
 
 U32 = 2 ** 32
 U64 = 2 ** 64
@@ -96,13 +97,19 @@ one int per counter, named as in include/kdcom.h (bytes_in, acks_sent,
 retransmits, bad_checksum, stale_bytes, ...).  as_dict() gives a dict."""
 
 
-def _u32(value, what, err):
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError("%s must be an int, not %s" %
-                        (what, type(value).__name__))
-    if not 0 <= value < U32:
-        raise KdcomError(err)
-    return value
+def _bad_config(role, values):
+    """The name of the configuration value the library refuses: each one
+    set alone on the role's defaults, the first refused is named (the
+    library says only CONFIG, and its limits are not repeated here)."""
+    for name, value in values.items():
+        cfg = capi.kdcom_config()
+        capi.kdcom_config_init(cfg, role)
+        setattr(cfg, name, value)
+        try:
+            capi.kdcom_link_init(capi.kdcom_link(), cfg)
+        except KdcomError:
+            return name
+    return None
 
 
 class Link:
@@ -117,12 +124,15 @@ class Link:
     options set ConfigFlag bits (flags may give them directly); None keeps
     the library default for a timing value (1000 ms, 20 retries).
     header_sizes overrides kdcom.kd.HEADER_SIZES for splitting received
-    payloads.  ``now`` is the starting time in ms.
+    payloads ({data packet type: size 0..4000}, checked when given or
+    assigned).  ``now`` is the starting time in ms.
 
     Every method taking ``now`` accepts None for "the latest time this
     link has seen"; time never goes backwards (a smaller value means no
-    time passed).  Bad arguments raise TypeError or KdcomError with the
-    library's code; a closed link raises KdcomError(Error.CLOSED).
+    time passed).  A wrong type raises TypeError, an impossible value
+    InvalidArgument (a ValueError and a KdcomError with the library's
+    code: ROLE, CONFIG, BAD_TYPE, TOO_BIG, INVAL), both naming the
+    argument; a closed link raises KdcomError(Error.CLOSED).
 
         dbg = kdcom.Link(kdcom.Role.DEBUGGER)
         sock.sendall(dbg.drain(now))           # RESET
@@ -137,59 +147,96 @@ class Link:
                  reset_interval_ms=None, byte_timeout_ms=None,
                  header_sizes=None, now=0):
         self._closed = True  # until initialised
+        roles = " or ".join("%s (%d)" % (r.name, r) for r in Role)
         if isinstance(role, str):
             try:
                 role = Role[role.upper()]
             except KeyError:
-                raise KdcomError(Error.ROLE) from None
-        role = _u32(role, "role", Error.ROLE)
+                raise InvalidArgument(
+                    Error.ROLE, "Link() argument 'role' must be %s, got %r"
+                    % (roles, role), "role") from None
+        role = check_u32(role, "role", Error.ROLE, "Link")
         cfg = capi.kdcom_config()
-        capi.kdcom_config_init(cfg, role)  # KdcomError(ROLE)
-        flags = _u32(flags, "flags", Error.CONFIG)
+        try:
+            capi.kdcom_config_init(cfg, role)
+        except KdcomError as e:
+            if e.code != Error.ROLE:
+                raise
+            raise InvalidArgument(
+                Error.ROLE, "Link() argument 'role' must be %s, got %d" %
+                (roles, role), "role") from None
+        flags = check_u32(flags, "flags", Error.CONFIG, "Link")
         if passive:
             flags |= ConfigFlag.PASSIVE
         if breakin_on_sync:
             flags |= ConfigFlag.BREAKIN_ON_SYNC
         if no_implicit_ack:
             flags |= ConfigFlag.NO_IMPLICIT_ACK
-        cfg.flags = int(flags)
+        values = {"flags": int(flags)}
         timing = {"ack_timeout_ms": ack_timeout_ms,
                   "retry_limit": retry_limit,
                   "reset_interval_ms": reset_interval_ms,
                   "byte_timeout_ms": byte_timeout_ms}
         for name, value in timing.items():
             if value is not None:  # None keeps the library default
-                setattr(cfg, name, _u32(value, name, Error.CONFIG))
-        self._now = self._check_now(now)
+                values[name] = check_u32(value, name, Error.CONFIG, "Link")
+        for name, value in values.items():
+            setattr(cfg, name, value)
+        self._now = self._check_now(now, "Link")
+        self.header_sizes = header_sizes
         self._link = capi.kdcom_link()
-        capi.kdcom_link_init(self._link, cfg)  # KdcomError(CONFIG)
+        try:
+            capi.kdcom_link_init(self._link, cfg)
+        except KdcomError as e:
+            name = _bad_config(role, values) if e.code == Error.CONFIG \
+                else None
+            if name is None:
+                raise
+            if name == "flags":
+                text = "0x%x has bits no flag names (ConfigFlag: %s)" % (
+                    values[name],
+                    ", ".join(f.name for f in ConfigFlag))
+            else:
+                text = "%d is out of the range libkdcom accepts (struct " \
+                    "kdcom_config in kdcom.h)" % values[name]
+            raise InvalidArgument(Error.CONFIG, "Link() argument '%s': %s" %
+                                  (name, text), name) from None
         self.role = Role(role)
         self.config = {"flags": ConfigFlag(cfg.flags),
                        "ack_timeout_ms": cfg.ack_timeout_ms,
                        "retry_limit": cfg.retry_limit,
                        "reset_interval_ms": cfg.reset_interval_ms,
                        "byte_timeout_ms": cfg.byte_timeout_ms}
-        self.header_sizes = header_sizes
         self._events = collections.deque()
         self._out = bytearray()
         self._closed = False
 
+    @property
+    def header_sizes(self):
+        """{PacketType: message-header size} used to split received
+        payloads into Event.header and Event.data, or None for
+        kdcom.kd.HEADER_SIZES.  Assigning checks the mapping
+        (kdcom.kd.check_header_sizes()): data packet types only, sizes
+        0..4000."""
+        return self._header_sizes
+
+    @header_sizes.setter
+    def header_sizes(self, value):
+        self._header_sizes = None if value is None else \
+            check_header_sizes(value)
+
     # -- helpers ----------------------------------------------------------
 
     @staticmethod
-    def _check_now(now):
-        if isinstance(now, bool) or not isinstance(now, int):
-            raise TypeError("now must be an int (milliseconds), not %s" %
-                            type(now).__name__)
-        if not 0 <= now < U64:
-            raise ValueError("now must be in 0..2**64-1, got %d" % now)
-        return now
+    def _check_now(now, func):
+        """A time in ms: an int in 0..2**64-1 (milliseconds)."""
+        return check_u64(now, "now", func=func)
 
-    def _time(self, now):
+    def _time(self, now, func):
         if self._closed:
             raise KdcomError(Error.CLOSED)
         if now is not None:
-            self._now = max(self._now, self._check_now(now))
+            self._now = max(self._now, self._check_now(now, func))
         return self._now
 
     def _check_open(self):
@@ -208,7 +255,7 @@ class Link:
             header, data = b"", b""
             if kind == EventKind.PACKET:
                 header, data = split_payload(ptype, payload,
-                                             self.header_sizes)
+                                             self._header_sizes)
             self._events.append(Event(
                 kind=enum_or_int(EventKind, kind), type=ptype, id=ev.id,
                 retries=ev.retries, payload=payload, header=header,
@@ -232,8 +279,12 @@ class Link:
         """Gives received bytes (any bytes-like object) to the link and
         returns how many were taken: always all of them (see the module
         docstring).  Events become available through events()."""
-        now = self._time(now)
-        view = memoryview(data).cast("B")
+        now = self._time(now, "feed")
+        check_bytes(data, "data", "feed", none=False)
+        try:
+            view = memoryview(data).cast("B")
+        except TypeError as e:
+            raise TypeError("feed() argument 'data': %s" % e) from None
         total, off = len(view), 0
         while off < total:
             n = capi.kdcom_feed(self._link, now, view[off:])
@@ -250,11 +301,9 @@ class Link:
         """Returns the bytes to send now (b"" if none), at most cap bytes
         when cap is given.  Runs expired timers first, like tick().
         Frames are never interleaved, whatever cap is."""
-        now = self._time(now)
-        if cap is None:
-            cap = U32
-        elif isinstance(cap, bool) or not isinstance(cap, int) or cap < 0:
-            raise ValueError("cap must be a non-negative int")
+        now = self._time(now, "drain")
+        cap = U32 if cap is None else \
+            check_int(cap, "cap", 0, U64 - 1, func="drain")
         head = bytes(self._out[:cap])
         del self._out[:cap]
         return head + self._drain_engine(now, cap - len(head))
@@ -262,17 +311,20 @@ class Link:
     def send(self, type, header=b"", data=b"", now=None):
         """Queues a data packet: payload = header + data, as KdSendPacket
         gets them.  One packet is outstanding at a time: raises
-        KdcomError(BUSY) until its ACKED event (or cancel_send());
-        KdcomError(BAD_TYPE) for a non-data type, (TOO_BIG) beyond 4000
-        bytes.  A DEBUGGER holds it until the RESET handshake is done."""
-        now = self._time(now)
-        type = _u32(type, "type", Error.BAD_TYPE)
+        KdcomError(BUSY) until its ACKED event (or cancel_send()).  A
+        non-data type raises InvalidArgument with BAD_TYPE, a payload
+        beyond 4000 bytes with TOO_BIG (a ValueError and a KdcomError,
+        naming the argument); header and data are bytes-like or None.  A
+        DEBUGGER holds the packet until the RESET handshake is done."""
+        now = self._time(now, "send")
+        type = check_data_type(type, "send")
+        check_payload(header, data, "send")
         capi.kdcom_send(self._link, now, type, header, data)
 
     def tick(self, now=None):
         """Runs expired timers (retransmission, RESET repeat, byte
         timeout).  Call it at next_deadline or whenever convenient."""
-        capi.kdcom_tick(self._link, self._time(now))
+        capi.kdcom_tick(self._link, self._time(now, "tick"))
 
     @property
     def next_deadline(self):
@@ -350,7 +402,7 @@ class Link:
 
     def resync(self, now=None):
         """DEBUGGER: starts a new RESET handshake (Ctrl+R in KD)."""
-        capi.kdcom_resync(self._link, self._time(now))
+        capi.kdcom_resync(self._link, self._time(now, "resync"))
 
     def take_breakin(self):
         """TARGET: True (and cleared) if a break-in request is pending."""
@@ -364,8 +416,8 @@ class Link:
         delivered (stats.bad_short; docs/protocol.md 5.8).  0, the
         initial value, accepts every length."""
         self._check_open()
-        capi.kdcom_expect_header(self._link,
-                                 _u32(length, "length", Error.INVAL))
+        capi.kdcom_expect_header(
+            self._link, check_u32(length, "length", func="expect_header"))
 
     def close(self):
         """Closes the link; every later call raises KdcomError(CLOSED).
