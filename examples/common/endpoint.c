@@ -2,6 +2,7 @@
 /*
  * endpoint.c - TCP, Unix socket, tty and pty endpoints (see endpoint.h).
  */
+#define _GNU_SOURCE /* POLLRDHUP */
 #define _DEFAULT_SOURCE
 #define _XOPEN_SOURCE 600
 #include "endpoint.h"
@@ -53,15 +54,22 @@ int ep_parse(const char *s, struct ep_spec *sp, char *err, size_t errlen)
     if (s == NULL)
         return ERR("missing endpoint");
     if (strncmp(s, "tcp-listen:", 11) == 0 || strncmp(s, "tcp:", 4) == 0) {
+        const char *form;
         sp->kind = EP_TCP;
         sp->listen = s[3] == '-';
         rest = s + (sp->listen ? 11 : 4);
+        form = sp->listen ? "tcp-listen:[HOST:]PORT (tcp-listen:PORT "
+                            "listens on 127.0.0.1; tcp-listen:0.0.0.0:PORT "
+                            "or tcp-listen:[::]:PORT on every address)"
+                          : "tcp:HOST:PORT";
         colon = strrchr(rest, ':');
         if (colon == NULL && sp->listen) {
             strcpy(sp->host, "127.0.0.1");
             colon = rest - 1;
-        } else if (colon == NULL || colon == rest) {
-            return ERR("'%s': expected tcp:HOST:PORT", s);
+        } else if (colon == NULL) {
+            return ERR("'%s': expected %s", s, form);
+        } else if (colon == rest) {
+            return ERR("'%s': empty host; expected %s", s, form);
         } else {
             const char *h = rest;
             size_t hl = (size_t)(colon - rest);
@@ -69,11 +77,14 @@ int ep_parse(const char *s, struct ep_spec *sp, char *err, size_t errlen)
                 h++;
                 hl -= 2;
             }
+            if (hl == 0)
+                return ERR("'%s': empty host; expected %s", s, form);
             if (copy(sp->host, sizeof sp->host, h, hl) != 0)
                 return ERR("'%s': host name too long", s);
         }
         if (parse_port(colon + 1, sp->port, sizeof sp->port) != 0)
-            return ERR("'%s': bad TCP port '%s' (0-65535)", s, colon + 1);
+            return ERR("'%s': bad TCP port '%s' (0-65535); expected %s", s,
+                       colon + 1, form);
         if (!sp->listen && strcmp(sp->port, "0") == 0)
             return ERR("'%s': cannot connect to port 0", s);
         return 0;
@@ -320,10 +331,26 @@ int ep_listen(const struct ep_spec *sp, char *err, size_t errlen)
         fd = socket(AF_UNIX, SOCK_STREAM, 0);
         if (fd < 0)
             return ERR("socket: %s", strerror(errno));
-        if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+        {
+            /* Connecting needs write permission on the socket file, so
+             * its mode decides who may attach: owner only unless asked,
+             * from the moment it exists (bind() creates it under the
+             * umask). */
+            mode_t old = umask(0177);
+            int rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+            int e = errno;
+            umask(old);
+            if (rc != 0) {
+                close(fd);
+                return ERR("listen on %s: %s", sp->path, strerror(e));
+            }
+        }
+        if ((sp->mode != 0 && (sp->mode & 07777) != 0600 &&
+             chmod(sp->path, (mode_t)(sp->mode & 07777)) != 0) ||
             listen(fd, 4) != 0) {
             int e = errno;
             close(fd);
+            unlink(sp->path);
             return ERR("listen on %s: %s", sp->path, strerror(e));
         }
         ex_set_nonblock(fd);
@@ -344,6 +371,215 @@ int ep_local_port(int fd)
     if (ss.ss_family == AF_INET6)
         return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
     return -1;
+}
+
+int ep_is_loopback(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
+        return 0;
+    if (ss.ss_family == AF_INET) {
+        const uint8_t *a =
+            (const uint8_t *)&((struct sockaddr_in *)&ss)->sin_addr;
+        return a[0] == 127;
+    }
+    if (ss.ss_family == AF_INET6) {
+        const struct in6_addr *a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+        if (IN6_IS_ADDR_LOOPBACK(a))
+            return 1;
+        return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
+    }
+    return 1;
+}
+
+/* An address as family + 16 bytes, IPv4-mapped IPv6 as IPv4; -1 for
+ * another family.  bits, if not NULL, is the prefix length of a rule,
+ * converted along (a rule shorter than the ::ffff:0:0/96 prefix stays
+ * IPv6). */
+static int ip_key(int family, const void *addr, uint8_t out[16], int *bits)
+{
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                       0xff, 0xff};
+    memset(out, 0, 16);
+    if (family == AF_INET) {
+        memcpy(out, addr, 4);
+        return AF_INET;
+    }
+    if (family != AF_INET6)
+        return -1;
+    if (memcmp(addr, mapped, 12) == 0 && (bits == NULL || *bits >= 96)) {
+        memcpy(out, (const uint8_t *)addr + 12, 4);
+        if (bits != NULL)
+            *bits -= 96;
+        return AF_INET;
+    }
+    memcpy(out, addr, 16);
+    return AF_INET6;
+}
+
+int ep_allow_parse(const char *s, struct ep_allow *a, char *err,
+                   size_t errlen)
+{
+    char host[INET6_ADDRSTRLEN + 2];
+    const char *slash = strchr(s, '/');
+    size_t hl = slash != NULL ? (size_t)(slash - s) : strlen(s);
+    const char *h = s;
+    uint8_t bin[16];
+    int family, bits, max;
+
+    memset(a, 0, sizeof *a);
+    if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']') {
+        h++;
+        hl -= 2;
+    }
+    if (hl == 0 || copy(host, sizeof host, h, hl) != 0)
+        return ERR("'%s': expected ADDR[/BITS], a numeric IPv4 or IPv6 "
+                   "address and an optional prefix length", s);
+    if (inet_pton(AF_INET, host, bin) == 1) {
+        family = AF_INET;
+        max = 32;
+    } else if (inet_pton(AF_INET6, host, bin) == 1) {
+        family = AF_INET6;
+        max = 128;
+    } else {
+        return ERR("'%s': '%s' is not a numeric IPv4 or IPv6 address (host "
+                   "names are not looked up)", s, host);
+    }
+    bits = max;
+    if (slash != NULL) {
+        const char *d = slash + 1;
+        size_t nd = strspn(d, "0123456789");
+        unsigned long v = nd > 0 && nd <= 3 && d[nd] == '\0'
+                              ? strtoul(d, NULL, 10) : 1000;
+        if (v > (unsigned long)max)
+            return ERR("'%s': prefix length '%s' is not a number in 0..%d "
+                       "(an IPv%d address)", s, slash + 1, max,
+                       family == AF_INET ? 4 : 6);
+        bits = (int)v;
+    }
+    a->family = ip_key(family, bin, a->addr, &bits);
+    a->bits = (unsigned)bits;
+    {
+        unsigned i;
+        for (i = 0; i < 16; i++) { /* clear the host bits */
+            unsigned keep = a->bits > i * 8 ? a->bits - i * 8 : 0;
+            if (keep < 8)
+                a->addr[i] &= (uint8_t)(0xff00u >> keep);
+        }
+    }
+    return 0;
+}
+
+int ep_allow_match(const struct ep_allow *rules, size_t n,
+                   const struct sockaddr *sa)
+{
+    uint8_t key[16];
+    int family;
+    size_t r;
+
+    if (sa->sa_family == AF_INET)
+        family = ip_key(AF_INET, &((const struct sockaddr_in *)
+                                       (const void *)sa)->sin_addr,
+                        key, NULL);
+    else if (sa->sa_family == AF_INET6)
+        family = ip_key(AF_INET6, &((const struct sockaddr_in6 *)
+                                        (const void *)sa)->sin6_addr,
+                        key, NULL);
+    else
+        return 1;
+    for (r = 0; r < n; r++) {
+        unsigned full = rules[r].bits / 8, rest = rules[r].bits % 8;
+        if (rules[r].family != family ||
+            memcmp(rules[r].addr, key, full) != 0)
+            continue;
+        if (rest == 0 ||
+            ((rules[r].addr[full] ^ key[full]) & (0xff00u >> rest)) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int ep_allow_peer(const struct ep_allow *rules, size_t n, int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+
+    if (getpeername(fd, (struct sockaddr *)&ss, &sl) != 0)
+        return 0;
+    return ep_allow_match(rules, n, (const struct sockaddr *)&ss);
+}
+
+int ep_peer_gone(int fd)
+{
+    struct pollfd p;
+    char b;
+    ssize_t n;
+
+    p.fd = fd;
+    p.events = POLLIN;
+#ifdef POLLRDHUP
+    p.events |= POLLRDHUP;
+#endif
+    p.revents = 0;
+    if (poll(&p, 1, 0) < 0)
+        return 0;
+    if (p.revents & (POLLHUP | POLLERR | POLLNVAL))
+        return 1;
+#ifdef POLLRDHUP
+    if (p.revents & POLLRDHUP)
+        return 1;
+#endif
+    if (!(p.revents & POLLIN))
+        return 0;
+    n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0)
+        return 1;
+    return n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+           errno != EINTR && errno != ENOTSOCK;
+}
+
+int ep_keepalive(int fd, unsigned idle_s, unsigned intvl_s,
+                 unsigned timeout_ms)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    int one = 1, rc = 0, v;
+
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0 ||
+        (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+        return 0;
+    if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one) != 0)
+        rc = -1;
+#ifdef TCP_KEEPIDLE
+    v = (int)idle_s;
+    if (setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, sizeof v) != 0)
+        rc = -1;
+#endif
+#ifdef TCP_KEEPINTVL
+    v = (int)intvl_s;
+    if (setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &v, sizeof v) != 0)
+        rc = -1;
+#endif
+#ifdef TCP_KEEPCNT
+    v = intvl_s > 0 ? (int)(timeout_ms / 1000 / intvl_s) : 1;
+    if (v < 1)
+        v = 1;
+    if (setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &v, sizeof v) != 0)
+        rc = -1;
+#endif
+#ifdef TCP_USER_TIMEOUT
+    {
+        unsigned int t = timeout_ms;
+        if (setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &t, sizeof t) != 0)
+            rc = -1;
+    }
+#else
+    (void)timeout_ms;
+#endif
+    (void)v;
+    return rc;
 }
 
 int ep_accept(int lfd, char *peer, size_t peerlen)
@@ -415,6 +651,8 @@ const char *ep_end_reason(long n, int err, char *buf, size_t len)
         return "disconnected";
     if (err == ECONNRESET)
         return "disconnected (connection reset)";
+    if (err == ETIMEDOUT) /* keepalive or a TCP user timeout */
+        return "gone (connection timed out: no sign of life from its host)";
     snprintf(buf, len, "connection failed (%s)", strerror(err));
     return buf;
 }

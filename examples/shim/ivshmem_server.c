@@ -402,7 +402,8 @@ int ivs_handle(struct ivs_server *s, const fd_set *rd, int shm_fd)
 }
 
 int ivs_open(struct ivs_server *s, const char *path, unsigned vectors,
-             void (*log)(const char *msg), char *err, size_t errlen)
+             unsigned mode, void (*log)(const char *msg), char *err,
+             size_t errlen)
 {
     struct ep_spec sp;
     unsigned v;
@@ -421,6 +422,7 @@ int ivs_open(struct ivs_server *s, const char *path, unsigned vectors,
     memset(&sp, 0, sizeof sp);
     sp.kind = EP_UNIX;
     sp.listen = 1;
+    sp.mode = mode;
     if (path == NULL || path[0] == '\0' || strlen(path) >= sizeof sp.path)
         return ERR("ivshmem: socket path empty or longer than %zu bytes",
                    sizeof sp.path - 1);
@@ -459,10 +461,12 @@ int ivs_handle(struct ivs_server *s, const fd_set *rd, int shm_fd)
 }
 
 int ivs_open(struct ivs_server *s, const char *path, unsigned vectors,
-             void (*log)(const char *msg), char *err, size_t errlen)
+             unsigned mode, void (*log)(const char *msg), char *err,
+             size_t errlen)
 {
     (void)path;
     (void)vectors;
+    (void)mode;
     (void)log;
     memset(s, 0, sizeof *s);
     s->lfd = s->cfd = -1;

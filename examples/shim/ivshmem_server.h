@@ -46,11 +46,14 @@ struct ivs_server {
 
 /* Listens on the Unix stream socket path (a stale socket file nobody
  * listens on is replaced; a live one or another file is an error) for
- * clients with `vectors` interrupt vectors (1..IVS_MAX_VECTORS).  log
+ * clients with `vectors` interrupt vectors (1..IVS_MAX_VECTORS).  The
+ * socket file gets permissions `mode` (0: 0600, owner only): a client
+ * gets the channel file and can ring the shim, i.e. play the guest.  log
  * (may be NULL) gets one line per event: clients, refusals, drops.
  * Returns 0, or -1 with a message in err. */
 int ivs_open(struct ivs_server *s, const char *path, unsigned vectors,
-             void (*log)(const char *msg), char *err, size_t errlen);
+             unsigned mode, void (*log)(const char *msg), char *err,
+             size_t errlen);
 
 /* Adds the server's descriptors to rd; returns the new highest
  * descriptor (at least maxfd). */
