@@ -1,18 +1,20 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
-# callgraph.sh [DIR] - which core file calls which: every function ctags
-# finds defined in one DIR/*.c file and called (NAME followed by "(") in
-# another is an edge "caller -> callee".  Prints the edges, then fails if
-# two files call each other (the core is layered: docs/architecture.md).
+# callgraph.sh [DIR] - which core file calls which: every external (not
+# static) function ctags finds defined in one DIR/*.c file and called
+# (NAME followed by "(", outside comments and string literals) in another
+# is an edge "caller -> callee".  Prints the edges, then fails if two files
+# call each other (the core is layered: docs/architecture.md).
 set -eu
 dir=${1:-libkdcom}
 defs=$(mktemp)
 trap 'rm -f "$defs"' EXIT
-ctags -x --c-kinds=f "$dir"/*.c | awk '{ print $1, $4 }' > "$defs"
+ctags -x --c-kinds=f --extras=-F "$dir"/*.c | awk '{ print $1, $4 }' > "$defs"
 edges=$(for f in "$dir"/*.c; do
     while read -r fn file; do
         [ "$file" = "$f" ] && continue
-        if grep -v '^ *\*\|^ */\*' "$f" | grep -q "\\b$fn *("; then
+        if grep -v '^ *\*\|^ */\*' "$f" | sed 's/"[^"]*"//g' |
+            grep -q "\\b$fn *("; then
             echo "$(basename "$f" .c) -> $(basename "$file" .c)"
         fi
     done < "$defs"
