@@ -52,6 +52,8 @@ const char *kds_strerror(int err)
         return "the target reported a failure";
     case KDS_ERR_PROTO:
         return "malformed answer from the target";
+    case KDS_ERR_INTR:
+        return "interrupted (Ctrl-C)";
     default:
         return "error";
     }
@@ -63,6 +65,10 @@ void kds_say(struct kds *s, const char *fmt, ...)
 
     if (s->log == NULL)
         return;
+    if (s->line_open) {
+        fputc('\n', s->log);
+        s->line_open = 0;
+    }
     fprintf(s->log, "[%6.3f] ", (double)(ex_now_ms() - s->t0) / 1000.0);
     va_start(ap, fmt);
     vfprintf(s->log, fmt, ap);
@@ -80,12 +86,14 @@ int kds_init(struct kds *s, int fd, int sigfd, struct wiretrace *wt,
     s->fd = fd;
     s->sigfd = sigfd;
     s->watch_fd = -1;
+    s->intr_fd = -1;
     s->wt = wt;
     s->log = log;
     s->t0 = ex_now_ms();
     s->auto_continue_loads = 1;
     s->reply_timeout_ms = KDS_REPLY_TIMEOUT_MS;
     s->request_retries = KDS_REQUEST_RETRIES;
+    s->settle_ms = KDS_SETTLE_MS;
     kdcom_config_init(&cfg, KDCOM_ROLE_DEBUGGER);
     cfg.flags = flags;
     return kdcom_link_init(&s->link, &cfg);
@@ -173,6 +181,7 @@ static void on_state_change(struct kds *s, const uint8_t *p, size_t len)
     memcpy(s->sc, p, KDCOM_KD_SC_SIZE);
     s->sc_seq++;
     s->stopped = 1;
+    s->activity_ms = ex_now_ms();
     st = kdcom_kd_ld32(p);
     if (st == KDCOM_KD_STATE_LOAD_SYMBOLS) {
         size_t n = len - KDCOM_KD_SC_SIZE;
@@ -227,6 +236,7 @@ static void on_debug_io(struct kds *s, const uint8_t *p, size_t len)
         printable(slot, sizeof s->print_ring[0], p + KDCOM_KD_DIO_SIZE, n);
         k = strlen(slot);
         s->prints++;
+        s->print_ms = ex_now_ms();
         if (!s->quiet_prints) {
             while (k > 0 && (slot[k - 1] == '\n' || slot[k - 1] == '\r'))
                 k--;
@@ -331,6 +341,8 @@ static void take_events(struct kds *s)
             else
                 kds_say(s, "sync: link synchronised (RESET answered)");
             s->synced = 1;
+            s->sc_seq_at_sync = s->sc_seq;
+            s->synced_ms = s->activity_ms = ex_now_ms();
             break;
         case KDCOM_EV_RESET:
             kds_say(s, "link: target reset its packet numbering");
@@ -393,14 +405,16 @@ static int flush_out(struct kds *s, uint64_t now)
 
 int kds_pump(struct kds *s, uint64_t deadline)
 {
-    struct pollfd pf[3];
+    struct pollfd pf[4];
     uint64_t now = ex_now_ms(), d;
-    int r, npf = 1;
+    int r, npf = 1, watch = -1, intr = -1;
 
     if (s->fd < 0)
         return KDS_ERR_GONE;
     if (ex_stop_requested())
         return KDS_ERR_STOPPED;
+    if (s->interrupted)
+        return KDS_ERR_INTR;
     if (flush_out(s, now) != 0)
         return KDS_ERR_GONE;
     d = kdcom_next_deadline(&s->link);
@@ -417,14 +431,27 @@ int kds_pump(struct kds *s, uint64_t deadline)
         pf[npf++].revents = 0;
     }
     if (s->watch_fd >= 0) {
+        watch = npf;
         pf[npf].fd = s->watch_fd;
         pf[npf].events = POLLIN;
         pf[npf++].revents = 0;
     }
+    if (s->intr_fd >= 0) {
+        intr = npf;
+        pf[npf].fd = s->intr_fd;
+        pf[npf].events = POLLIN;
+        pf[npf++].revents = 0;
+    }
     r = poll(pf, (nfds_t)npf, ex_poll_timeout(now, d, 1000));
-    if (r > 0 && s->watch_fd >= 0 &&
-        (pf[npf - 1].revents & (POLLIN | POLLHUP | POLLERR)))
+    if (r > 0 && watch >= 0 &&
+        (pf[watch].revents & (POLLIN | POLLHUP | POLLERR)))
         s->watch_ready = 1;
+    if (r > 0 && intr >= 0 && (pf[intr].revents & POLLIN)) {
+        char b[64];
+        while (read(s->intr_fd, b, sizeof b) > 0) {
+        }
+        s->interrupted = 1;
+    }
     if (r < 0 && errno != EINTR)
         return KDS_ERR_GONE;
     if (ex_stop_requested())
@@ -449,7 +476,7 @@ int kds_pump(struct kds *s, uint64_t deadline)
     take_events(s);
     if (flush_out(s, now) != 0)
         return KDS_ERR_GONE;
-    return 0;
+    return s->interrupted ? KDS_ERR_INTR : 0;
 }
 
 int kds_sync(struct kds *s, uint32_t timeout_ms)
@@ -485,8 +512,16 @@ static int wait_sc(struct kds *s, unsigned seq, uint64_t end, int breakin)
         if (now >= end)
             return KDS_ERR_TIMEOUT;
         if (breakin && now >= next_b && s->synced) {
-            kdcom_send_breakin(&s->link);
-            next_b = now + 1000;
+            /* A RESET of ours that a stopped target has not answered
+             * with its state change yet: a break-in now would be kept
+             * by it and stop it again after the next continue. */
+            uint64_t quiet = s->synced_ms + s->settle_ms;
+            if (s->sc_seq == s->sc_seq_at_sync && now < quiet)
+                next_b = quiet;
+            else {
+                kdcom_send_breakin(&s->link);
+                next_b = now + 1000;
+            }
         }
         if (now >= next_resync && s->synced) {
             if (s->verbose)
@@ -496,7 +531,7 @@ static int wait_sc(struct kds *s, unsigned seq, uint64_t end, int breakin)
             kdcom_resync(&s->link, now);
             next_resync = now + 2000;
         }
-        if (breakin && next_b < wake)
+        if (breakin && s->synced && next_b < wake)
             wake = next_b;
         if (next_resync < wake)
             wake = next_resync;
@@ -512,6 +547,32 @@ int kds_wait_stop(struct kds *s, uint32_t timeout_ms)
     if (s->stopped && s->q_count == 0)
         return 0;
     return wait_sc(s, s->sc_seq, ex_now_ms() + timeout_ms, 0);
+}
+
+int kds_settle(struct kds *s)
+{
+    uint64_t start = ex_now_ms();
+    /* A target that keeps reporting stops it continues by itself (module
+     * loads) holds the wait this long at most. */
+    uint64_t cap = start + (uint64_t)s->settle_ms * KDS_SETTLE_CAP;
+
+    for (;;) {
+        uint64_t base = s->activity_ms, quiet;
+        uint64_t p = s->print_ms < start ? s->print_ms : start;
+        int rc;
+        if (s->print_ms != 0 && p > base)
+            base = p;
+        quiet = base + s->settle_ms;
+        if (quiet > cap)
+            quiet = cap;
+        /* Not synchronised (a resynchronisation under way): nothing to
+         * wait for here; kds_break() and kds_wait_stop() wait for it. */
+        if ((s->stopped && s->q_count == 0) || !s->synced ||
+            ex_now_ms() >= quiet)
+            return 0;
+        if ((rc = kds_pump(s, quiet)) != 0)
+            return rc;
+    }
 }
 
 int kds_break(struct kds *s, uint32_t timeout_ms)
@@ -556,6 +617,7 @@ int kds_send_unanswered(struct kds *s, const uint8_t *req,
         if ((rc = kds_pump(s, end)) != 0)
             return rc;
     }
+    s->activity_ms = ex_now_ms();
     return 0;
 }
 

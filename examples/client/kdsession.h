@@ -25,6 +25,9 @@
 #define KDS_PRINTS 32
 #define KDS_REPLY_TIMEOUT_MS 1000 /* defaults of reply_timeout_ms and */
 #define KDS_REQUEST_RETRIES 3     /* request_retries */
+#define KDS_SETTLE_MS 500         /* settle_ms */
+#define KDS_SETTLE_CAP 10         /* kds_settle() waits settle_ms * this
+                                     at most */
 
 /* kds_* return values besides 0. */
 enum kds_err {
@@ -32,7 +35,8 @@ enum kds_err {
     KDS_ERR_GONE = -2,     /* connection closed or failed */
     KDS_ERR_STOPPED = -3,  /* a stop signal arrived */
     KDS_ERR_STATUS = -4,   /* the target answered with a failure status */
-    KDS_ERR_PROTO = -5     /* the answer was malformed */
+    KDS_ERR_PROTO = -5,    /* the answer was malformed */
+    KDS_ERR_INTR = -6      /* interrupted (intr_fd: Ctrl-C) */
 };
 
 struct kds_pkt {
@@ -47,9 +51,14 @@ struct kds {
     int sigfd;
     int watch_fd;    /* also polled for input (-1: none): stdin */
     int watch_ready; /* set by kds_pump when watch_fd is readable */
+    int intr_fd;     /* also polled (-1: none): readable after Ctrl-C */
+    int interrupted; /* kds_pump drains it, sets this and returns
+                        KDS_ERR_INTR until the caller clears it */
     struct wiretrace *wt;
     FILE *log;   /* transcript lines (stdout) */
     int verbose;
+    int line_open; /* a prompt without newline is on the terminal: the
+                      next transcript line starts on a line of its own */
     uint64_t t0; /* session start, for transcript times */
     /* output bytes drained from the link, not yet written */
     uint8_t out[8192];
@@ -62,6 +71,17 @@ struct kds {
     int synced;
     int stopped;
     unsigned sc_seq; /* state changes seen */
+    unsigned sc_seq_at_sync; /* sc_seq when the link last synchronised */
+    uint64_t synced_ms;      /* when it did */
+    /* The last sign of a target in motion: a synchronisation (a stopped
+     * target answers it with its state change), a state change, a
+     * continue it acknowledged.  A stop can follow each of them within
+     * settle_ms (a RESET's re-sent state change, the initial breakpoint
+     * after a module load, a break-in kept across a continue). */
+    uint64_t activity_ms;
+    uint64_t print_ms; /* the last DbgPrint: a kernel in motion too (a
+                          boot prints before its module load) */
+    uint32_t settle_ms;
     uint8_t sc[KDCOM_KD_SC_SIZE];
     uint32_t machine; /* from GetVersion; 0 until known */
     int auto_continue_loads;
@@ -108,7 +128,20 @@ int kds_pump(struct kds *s, uint64_t deadline);
 int kds_sync(struct kds *s, uint32_t timeout_ms);
 /* Waits until the target reports a stop (state change). */
 int kds_wait_stop(struct kds *s, uint32_t timeout_ms);
-/* Sends break-in bytes (one per second) until the target stops. */
+/* Lets a stop that may be on its way arrive: serves the link until the
+ * target is stopped, or until settle_ms passed since activity_ms without
+ * one (then the target is running).  A DbgPrint counts as activity too,
+ * but one during the wait does not extend it past settle_ms (a running
+ * kernel that prints all the time must not hold it forever), and no
+ * wait lasts longer than KDS_SETTLE_CAP * settle_ms.  Call it before
+ * deciding that a target is running: a stopped target re-sends its state
+ * change only after it handled our RESET, and a break-in sent to a
+ * stopped target is kept by it and stops it again after the next
+ * continue. */
+int kds_settle(struct kds *s);
+/* Sends break-in bytes (one per second) until the target stops.  Right
+ * after a synchronisation the first one waits for the target's re-sent
+ * state change, up to settle_ms. */
 int kds_break(struct kds *s, uint32_t timeout_ms);
 /* Continue2 with DBG_CONTINUE; returns once the target acknowledged it. */
 int kds_continue(struct kds *s, uint32_t timeout_ms);
