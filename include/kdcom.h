@@ -631,10 +631,11 @@ KDCOM_API int kdcom_packet_done(struct kdcom_link *link);
 /* 0 when no received packet is held; 1 while one is (its PACKET event
  * queued or taken, and with KDCOM_CFG_HOLD_PACKETS until
  * kdcom_packet_done()); 2 when, moreover, the last kdcom_feed() stopped in
- * front of the next data packet's complete leader (the peer has more to
- * say, and waits); or a fatal error.  Leader bytes at the end of the input
- * that may or may not start a data packet are not consumed while a packet
- * is held: offer them again with the bytes that follow. */
+ * front of the next data packet's leader (the peer has more to say, and
+ * waits); or a fatal error.  While a packet is held, data leader bytes at
+ * the end of the input, which the next bytes may complete, are not
+ * consumed either (2 as well): offer them again with the bytes that
+ * follow. */
 KDCOM_API int kdcom_packet_held(const struct kdcom_link *link);
 
 /* The time at which kdcom_tick() has work to do (a retransmission, a

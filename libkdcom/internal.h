@@ -192,7 +192,7 @@ enum kdcom_rx_hold {
 
 /* parser.c: the bytes the parser may take while a packet is held. */
 size_t kdcom_parser_span_to_data(const struct kdcom_parser *p,
-                                 const uint8_t *in, size_t len, int *at_data);
+                                 const uint8_t *in, size_t len);
 
 /* link_events.c */
 void kdcom_ev_push(struct kdcom_link *l, uint32_t kind, uint32_t type,

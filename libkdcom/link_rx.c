@@ -413,13 +413,10 @@ KDCOM_API int kdcom_feed(struct kdcom_link *l, uint64_t now,
         int n;
 
         if (l->rx_hold != KDCOM_RX_FREE) {
-            int at_data;
-
-            room = kdcom_parser_span_to_data(&l->rx, in + used, room,
-                                             &at_data);
+            room = kdcom_parser_span_to_data(&l->rx, in + used, room);
             if (room == 0) {
                 /* a data packet (or perhaps one): after the held one */
-                l->rx_blocked = (uint8_t)at_data;
+                l->rx_blocked = 1;
                 break;
             }
         }

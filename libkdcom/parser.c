@@ -203,26 +203,22 @@ static void st_trailer(struct kdcom_parser *p, uint8_t b,
 
 /* How many bytes of in the parser can take without beginning a data
  * packet: those before a run of four data leader bytes (counting a run the
- * parser holds already; *at_data is then set), or before a shorter run
- * that reaches the end of the input and may still become one (the caller
- * offers them again with the bytes that follow).  A control header in
- * progress is taken whole; inside a data packet nothing is.  The state is
- * not changed. */
+ * parser holds already), or before a shorter run that reaches the end of
+ * the input and may still become one (the caller offers them again with
+ * the bytes that follow).  A control header in progress is taken whole;
+ * inside a data packet nothing is.  The state is not changed. */
 size_t kdcom_parser_span_to_data(const struct kdcom_parser *p,
-                                 const uint8_t *in, size_t len, int *at_data)
+                                 const uint8_t *in, size_t len)
 {
     size_t i, start = 0;
     uint32_t run;
 
-    *at_data = 0;
     if (p->state == ST_HEADER && p->hdr[0] == KDCOM_LEADER_BYTE_CONTROL) {
         size_t n = KDCOM_HEADER_SIZE - p->hdr_have;
         return n < len ? n : len;
     }
-    if (p->state != ST_HUNT) {
-        *at_data = 1;
+    if (p->state != ST_HUNT)
         return 0;
-    }
     run = p->run_byte == KDCOM_LEADER_BYTE_DATA ? p->run_len : 0;
     for (i = 0; i < len; i++) {
         if (in[i] != KDCOM_LEADER_BYTE_DATA) {
@@ -231,10 +227,8 @@ size_t kdcom_parser_span_to_data(const struct kdcom_parser *p,
         }
         if (run++ == 0)
             start = i;
-        if (run == KDCOM_LEADER_LEN) {
-            *at_data = 1;
+        if (run == KDCOM_LEADER_LEN)
             return start;
-        }
     }
     return run != 0 ? start : len;
 }
