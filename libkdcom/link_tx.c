@@ -68,35 +68,35 @@ static const uint8_t tx_props[KDCOM_TX_NSTATES] = {
  * state (the callers check first). */
 #define BAD 0xff
 #define IDLE KDCOM_TX_IDLE
-#define QUEUED KDCOM_TX_QUEUED
-#define SENDING KDCOM_TX_SENDING
-#define S_AGAIN KDCOM_TX_SENDING_AGAIN
-#define S_STALE KDCOM_TX_SENDING_STALE
-#define WAIT_ACK KDCOM_TX_WAIT_ACK
-#define RESEND KDCOM_TX_RESEND
+#define QUEUE KDCOM_TX_QUEUED
+#define SENDG KDCOM_TX_SENDING
+#define AGAIN KDCOM_TX_SENDING_AGAIN
+#define STALE KDCOM_TX_SENDING_STALE
+#define WAIT KDCOM_TX_WAIT_ACK
+#define RSEND KDCOM_TX_RESEND
 #define RENUM KDCOM_TX_RENUMBERED
 #define DRAIN KDCOM_TX_DRAIN_ONLY
 
 static const uint8_t tx_next[KDCOM_TX_NSTATES][KDCOM_TXE_NEVENTS] = {
-    /*          SEND    START    END       ACK   CANCEL TIMEOUT AGAIN    RENUMBER */
-    [IDLE]     = {QUEUED, BAD,     BAD,      BAD,  BAD,   BAD,    IDLE,    IDLE},
-    [QUEUED]   = {BAD,    SENDING, BAD,      BAD,  IDLE,  BAD,    QUEUED,  QUEUED},
-    [SENDING]  = {BAD,    BAD,     WAIT_ACK, DRAIN, DRAIN, BAD,   S_AGAIN, S_STALE},
-    [S_AGAIN]  = {BAD,    BAD,     RESEND,   DRAIN, DRAIN, BAD,   S_AGAIN, S_STALE},
-    [S_STALE]  = {BAD,    BAD,     RENUM,    BAD,  DRAIN, BAD,    S_STALE, S_STALE},
-    [WAIT_ACK] = {BAD,    BAD,     BAD,      IDLE, IDLE,  RESEND, RESEND,  RENUM},
-    [RESEND]   = {BAD,    SENDING, BAD,      IDLE, IDLE,  BAD,    RESEND,  RENUM},
-    [RENUM]    = {BAD,    SENDING, BAD,      BAD,  IDLE,  BAD,    RENUM,   RENUM},
-    [DRAIN]    = {BAD,    BAD,     IDLE,     BAD,  BAD,   BAD,    DRAIN,   DRAIN},
+    /*         send   start  end    ack    cancel timeout again  renumber */
+    [IDLE]  = {QUEUE, BAD,   BAD,   BAD,   BAD,   BAD,    IDLE,  IDLE},
+    [QUEUE] = {BAD,   SENDG, BAD,   BAD,   IDLE,  BAD,    QUEUE, QUEUE},
+    [SENDG] = {BAD,   BAD,   WAIT,  DRAIN, DRAIN, BAD,    AGAIN, STALE},
+    [AGAIN] = {BAD,   BAD,   RSEND, DRAIN, DRAIN, BAD,    AGAIN, STALE},
+    [STALE] = {BAD,   BAD,   RENUM, BAD,   DRAIN, BAD,    STALE, STALE},
+    [WAIT]  = {BAD,   BAD,   BAD,   IDLE,  IDLE,  RSEND,  RSEND, RENUM},
+    [RSEND] = {BAD,   SENDG, BAD,   IDLE,  IDLE,  BAD,    RSEND, RENUM},
+    [RENUM] = {BAD,   SENDG, BAD,   BAD,   IDLE,  BAD,    RENUM, RENUM},
+    [DRAIN] = {BAD,   BAD,   IDLE,  BAD,   BAD,   BAD,    DRAIN, DRAIN},
 };
 
 #undef IDLE
-#undef QUEUED
-#undef SENDING
-#undef S_AGAIN
-#undef S_STALE
-#undef WAIT_ACK
-#undef RESEND
+#undef QUEUE
+#undef SENDG
+#undef AGAIN
+#undef STALE
+#undef WAIT
+#undef RSEND
 #undef RENUM
 #undef DRAIN
 
