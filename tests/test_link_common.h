@@ -160,4 +160,55 @@ static inline const struct logged_event *lc_ev(uint32_t kind, size_t nth)
     return &E.ev[i];
 }
 
+/* The same scenario for both roles: drain with every cap while ACKs, a
+ * RESEND's retransmission and (DEBUGGER) a break-in queue up in the middle
+ * of our data frame; the wire must carry whole frames, in order.  ready()
+ * makes L a link that can send; `ours` is the id our frame carries, in1
+ * and in2 those of the peer's two packets, ack1 and ack2 the ids the link
+ * acknowledges them with. */
+struct lc_drain_case {
+    void (*ready)(void);
+    uint32_t ours, in1, in2, ack1, ack2;
+    int breakin;
+};
+
+static inline void lc_drain_caps_never_interleave(const struct lc_drain_case *c)
+{
+    static char big[601];
+    size_t cap, n, i;
+
+    memset(big, 'i', 600); /* leader bytes inside the payload, for spite */
+    for (cap = 1; cap <= 700; cap++) {
+        uint8_t part[700];
+        int k;
+
+        c->ready();
+        lc_send(2, KDCOM_TYPE_STATE_MANIPULATE, big);
+        k = kdcom_drain(&L, 2, part, cap);
+        assert_int_equal(k, (int)(cap < 617 ? cap : 617));
+        memcpy(E.out, part, (size_t)k);
+        E.out_len = (size_t)k;
+        n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, c->in1, "a");
+        n += lc_data(F + n, KDCOM_TYPE_STATE_MANIPULATE, c->in2, "b");
+        n += lc_ctl(F + n, KDCOM_TYPE_RESEND, 0);
+        assert_int_equal(feed_chunked(&L, 3, F, n, 0, 0, &E), (long)n);
+        if (c->breakin)
+            assert_int_equal(kdcom_send_breakin(&L), KDCOM_OK);
+        lc_drain(3, cap);
+        lc_out();
+        /* our frame, the two ACKs, ['b',] our frame again (the RESEND) */
+        i = 3 + (c->breakin != 0);
+        assert_int_equal(OUT.n, i + 1);
+        lc_expect(0, KDCOM_FRAME_DATA, KDCOM_TYPE_STATE_MANIPULATE, c->ours);
+        lc_expect(1, KDCOM_FRAME_CONTROL, KDCOM_TYPE_ACKNOWLEDGE, c->ack1);
+        lc_expect(2, KDCOM_FRAME_CONTROL, KDCOM_TYPE_ACKNOWLEDGE, c->ack2);
+        if (c->breakin)
+            assert_int_equal(OUT.item[3].kind, KDCOM_FRAME_BREAKIN);
+        lc_expect(i, KDCOM_FRAME_DATA, KDCOM_TYPE_STATE_MANIPULATE, c->ours);
+        assert_int_equal(OUT.item[i].payload_hash, OUT.item[0].payload_hash);
+        assert_int_equal(ev_count(&E, KDCOM_EV_RESEND), 1);
+        assert_true(kdcom_want_write(&L) == 0);
+    }
+}
+
 #endif /* KDCOM_TEST_TEST_LINK_COMMON_H */

@@ -869,39 +869,19 @@ static void test_passive(void **state)
     run_chunks(sc_passive);
 }
 
-/* Drain with every cap while ACKs, a RESEND answer and a break-in queue up
- * in the middle of our data frame: whole frames, in order. */
+static void debugger_ready(void)
+{
+    synced_debugger(0, 0);
+}
+
+/* A break-in queued meanwhile goes out between frames too. */
 static void test_drain_caps_never_interleave(void **state)
 {
-    static char big[301];
-    size_t cap, n;
+    const struct lc_drain_case c = {debugger_ready, INIT, INIT, INIT + 1,
+                                    INIT, INIT + 1, 1};
 
     (void)state;
-    memset(big, 'i', 300);
-    for (cap = 1; cap <= 400; cap++) {
-        uint8_t part[400];
-        int k;
-
-        synced_debugger(0, 0);
-        lc_send(2, KDCOM_TYPE_STATE_MANIPULATE, big);
-        k = kdcom_drain(&L, 2, part, cap);
-        memcpy(E.out, part, (size_t)k);
-        E.out_len = (size_t)k;
-        n = lc_data(F, KDCOM_TYPE_STATE_CHANGE64, INIT, "a");
-        n += lc_data(F + n, KDCOM_TYPE_DEBUG_IO, INIT + 1, "b");
-        n += lc_ctl(F + n, KDCOM_TYPE_RESEND, 0);
-        assert_int_equal(feed_chunked(&L, 3, F, n, 0, 0, &E), (long)n);
-        assert_int_equal(kdcom_send_breakin(&L), KDCOM_OK);
-        lc_drain(3, cap);
-        lc_out();
-        /* data, ACK, ACK, 'b', data again (the RESEND) */
-        assert_int_equal(OUT.n, 5);
-        assert_int_equal(OUT.item[0].kind, KDCOM_FRAME_DATA);
-        lc_expect(1, KDCOM_FRAME_CONTROL, KDCOM_TYPE_ACKNOWLEDGE, INIT);
-        lc_expect(2, KDCOM_FRAME_CONTROL, KDCOM_TYPE_ACKNOWLEDGE, INIT + 1);
-        assert_int_equal(OUT.item[3].kind, KDCOM_FRAME_BREAKIN);
-        assert_int_equal(OUT.item[4].kind, KDCOM_FRAME_DATA);
-    }
+    lc_drain_caps_never_interleave(&c);
 }
 
 int main(void)

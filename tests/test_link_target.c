@@ -800,46 +800,22 @@ static void test_deadlines_and_tick(void **state)
     assert_int_equal(kdcom_next_deadline(&L), 2300);
 }
 
+static void target_ready(void)
+{
+    lc_init(T, 0);
+}
+
 /* Drain with every cap 1..N while control packets are queued in the
- * middle of a data frame: frames come out whole and in order. */
+ * middle of a data frame: frames come out whole and in order.  Our id
+ * carries SYNC, so the second request (the new one: the first is
+ * a duplicate) does not acknowledge ours implicitly. */
 static void test_drain_caps_never_interleave(void **state)
 {
-    static char big[601];
-    size_t cap, n;
+    const struct lc_drain_case c = {target_ready, INIT | SYNC, INIT + 1,
+                                    INIT, INIT + 1, INIT, 0};
 
     (void)state;
-    memset(big, 'i', 600); /* leader bytes inside the payload, for spite */
-    for (cap = 1; cap <= 700; cap++) {
-        uint8_t part[700];
-        int k;
-
-        lc_init(T, 0);
-        lc_send(0, KDCOM_TYPE_STATE_MANIPULATE, big);
-        k = kdcom_drain(&L, 0, part, cap);
-        assert_int_equal(k, (int)(cap < 617 ? cap : 617));
-        memcpy(E.out, part, (size_t)k);
-        E.out_len = (size_t)k;
-        /* Two requests (two ACKs queued), a RESEND (retransmission due). */
-        n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT + 1, "a");
-        n += lc_data(F + n, KDCOM_TYPE_STATE_MANIPULATE, INIT, "b");
-        n += lc_ctl(F + n, KDCOM_TYPE_RESEND, 0);
-        assert_int_equal(feed_chunked(&L, 1, F, n, 0, 0, &E), (long)n);
-        lc_drain(1, cap);
-        lc_out();
-        /* Our frame whole, then the two ACKs, then our frame again for
-         * the RESEND.  (Our id carries SYNC, so the second request does
-         * not acknowledge ours implicitly.) */
-        assert_int_equal(OUT.n, 4);
-        lc_expect(0, KDCOM_FRAME_DATA, KDCOM_TYPE_STATE_MANIPULATE,
-                  INIT | SYNC);
-        lc_expect(1, KDCOM_FRAME_CONTROL, KDCOM_TYPE_ACKNOWLEDGE, INIT + 1);
-        lc_expect(2, KDCOM_FRAME_CONTROL, KDCOM_TYPE_ACKNOWLEDGE, INIT);
-        lc_expect(3, KDCOM_FRAME_DATA, KDCOM_TYPE_STATE_MANIPULATE,
-                  INIT | SYNC);
-        assert_int_equal(OUT.item[3].payload_hash, OUT.item[0].payload_hash);
-        assert_int_equal(ev_count(&E, KDCOM_EV_RESEND), 1);
-        assert_true(kdcom_want_write(&L) == 0);
-    }
+    lc_drain_caps_never_interleave(&c);
 }
 
 /* A data packet whose type is not a data type had its header damaged
