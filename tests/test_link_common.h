@@ -160,6 +160,27 @@ static inline const struct logged_event *lc_ev(uint32_t kind, size_t nth)
     return &E.ev[i];
 }
 
+/* The same scenario for both roles (§3.4/§7): control packets of unknown
+ * types, data types among them, are counted and ignored: no event, no
+ * answer.  L is ready (initialised, a DEBUGGER synced) at time 1. */
+static inline void lc_unknown_control(size_t chunk)
+{
+    size_t n;
+
+    E.n = 0;
+    n = (size_t)util_hex("69696969 0200 0000 00008080 00000000"
+                         "69696969 0700 0000 00008080 00000000"
+                         "69696969 0000 0000 00008080 00000000"
+                         "69696969 0c00 0000 00008080 00000000"
+                         "69696969 ffff 0000 00008080 00000000",
+                         F, 80);
+    lc_feed(2, F, n, chunk);
+    assert_int_equal(lc_stats()->unknown_control, 5);
+    assert_int_equal(E.n, 0);
+    lc_out();
+    assert_int_equal(OUT.n, 0);
+}
+
 /* The same scenario for both roles: drain with every cap while ACKs, a
  * RESEND's retransmission and (DEBUGGER) a break-in queue up in the middle
  * of our data frame; the wire must carry whole frames, in order.  ready()

@@ -752,17 +752,8 @@ static void test_resync(void **state)
 
 static void sc_unknown_control(size_t chunk)
 {
-    size_t n;
-
     synced_debugger(0, chunk);
-    n = (size_t)util_hex("69696969 0200 0000 00008080 00000000"
-                         "69696969 0c00 0000 00008080 00000000",
-                         F, 64);
-    lc_feed(2, F, n, chunk);
-    assert_int_equal(lc_stats()->unknown_control, 2);
-    assert_int_equal(E.n, 0);
-    lc_out();
-    assert_int_equal(OUT.n, 0);
+    lc_unknown_control(chunk);
 }
 
 static void test_unknown_control_ignored(void **state)

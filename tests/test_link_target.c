@@ -703,21 +703,10 @@ static void test_retries_exhausted_and_cancel(void **state)
     assert_int_equal(ev_count(&E, KDCOM_EV_RETRIES_EXHAUSTED), 0);
 }
 
-/* §3.4/§7: unknown control types are ignored. */
 static void sc_unknown_control(size_t chunk)
 {
-    size_t n;
-
     lc_init(T, 0);
-    n = (size_t)util_hex("69696969 0700 0000 00008080 00000000"
-                         "69696969 0000 0000 00008080 00000000"
-                         "69696969 ffff 0000 00008080 00000000",
-                         F, 64);
-    lc_feed(0, F, n, chunk);
-    assert_int_equal(lc_stats()->unknown_control, 3);
-    assert_int_equal(E.n, 0);
-    lc_out();
-    assert_int_equal(OUT.n, 0);
+    lc_unknown_control(chunk);
 }
 
 static void test_unknown_control_ignored(void **state)
