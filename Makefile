@@ -8,8 +8,10 @@
 #                      -> TCP -> debugger client, verified
 #   make deps          install the Debian packages the tests need (only the
 #                      missing ones, via apt-get)
-#   make install / uninstall   honour PREFIX DESTDIR LIBDIR INCLUDEDIR
-#                      PKGCONFIGDIR
+#   make install / uninstall   the library, headers, kdcom.pc and the
+#                      programs (kdcom-shim, kdcom-client, the simulated
+#                      kernels); honour PREFIX DESTDIR BINDIR LIBDIR
+#                      INCLUDEDIR PKGCONFIGDIR
 #   make baremetal     the bare-metal test kernels QEMU boots (guest/baremetal/)
 #   make asan valgrind coverage fuzz soak bench python install-python clean
 #
@@ -18,6 +20,7 @@
 # under $(B) (default: build/).
 
 PREFIX       ?= /usr/local
+BINDIR       ?= $(PREFIX)/bin
 LIBDIR       ?= $(PREFIX)/lib
 INCLUDEDIR   ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
@@ -106,7 +109,8 @@ $(PURITY): $(CORE_OBJS)
 	@touch $@
 
 # ---------------------------------------------------------------------------
-# Install
+# Install.  The programs are installed by examples/examples.mk
+# (install-programs, uninstall-programs: INSTALL_PROGS under BINDIR).
 
 install: lib
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)

@@ -60,6 +60,35 @@ $(EX_SHIM): $(EX_DIR)/shim/kdshim.o $(EX_DIR)/shim/ivshmem_server.o \
 
 examples: $(EX_PROGS)
 
+# make install / uninstall: the programs, under $(BINDIR).  They link
+# libkdcom statically and need nothing else installed.  A fragment read
+# later may add its programs to INSTALL_PROGS (expanded a second time).
+INSTALL_PROGS := $(EX_SHIM) $(EX_CLIENT) $(EX_SIM) $(EX_SIM_VM) $(EX_SIM_UART)
+
+.PHONY: install-programs uninstall-programs check-install
+install: install-programs
+uninstall: uninstall-programs
+
+install-programs: $$(INSTALL_PROGS)
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 755 $(INSTALL_PROGS) $(DESTDIR)$(BINDIR)/
+
+uninstall-programs:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(INSTALL_PROGS)))
+
+# A packager's install (DESTDIR, PREFIX=/usr) into a temporary tree: every
+# program answers --version with this version and --help, a session runs
+# with the bare names on PATH as the docs write them, and uninstall leaves
+# no file behind (tests/e2e/install.sh).  check-pkgconfig stages an install
+# too: both find the programs built.
+CHECK_TARGETS += check-install
+check-pkgconfig: $$(INSTALL_PROGS)
+
+check-install: lib $$(INSTALL_PROGS)
+	MAKE="$(MAKE)" B="$(B)" VERSION="$(VERSION)" \
+	    PROGS="$(notdir $(INSTALL_PROGS))" \
+	    timeout -k 5 $(E2E_TIMEOUT) sh tests/e2e/install.sh
+
 demo: $(EX_CLIENT) $(EX_SIM_VM) $(EX_SHIM)
 	@sh examples/demo/demo.sh $(EX_DIR)
 
@@ -119,10 +148,11 @@ $(E2E_KDREPLAY): tests/e2e/kdreplay.c include/kdcom.h include/kdcom_kd.h \
 	$(CC) $(ALL_CFLAGS) -Iinclude $(CPPFLAGS) $< $(LIB_A) $(LDFLAGS) -o $@
 
 $(E2E_KDDESCRIBE): tests/e2e/kddescribe.c $(EX_DIR)/common/wiretrace.o \
-                   $(EX_HDRS) $(LIB_A)
+                   $(EX_DIR)/common/pcapng.o $(EX_HDRS) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Iinclude $(CPPFLAGS) $< \
-	    $(EX_DIR)/common/wiretrace.o $(LIB_A) $(LDFLAGS) -o $@
+	    $(EX_DIR)/common/wiretrace.o $(EX_DIR)/common/pcapng.o $(LIB_A) \
+	    $(LDFLAGS) -o $@
 
 check-e2e: $(E2E_FAULTPROXY) $(E2E_KDREPLAY) $(E2E_KDDESCRIBE)
 

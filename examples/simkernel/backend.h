@@ -10,7 +10,14 @@
 
 const char *backend_program(void);
 const char *backend_args(void);
+/* --help: the one-line summary for NAME, the transport's paragraph for
+ * DESCRIPTION, the section on the argument (headed by backend_args()),
+ * what goes to stdout, and EXAMPLES. */
+const char *backend_summary(void);
+const char *backend_transport(void);
 const char *backend_help(void);
+const char *backend_stdout(void);
+const char *backend_examples(void);
 /* 0, or -1 with a message on stderr. */
 int backend_setup(const char *target, struct wiretrace *wt);
 

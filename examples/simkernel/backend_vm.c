@@ -44,11 +44,38 @@ const char *backend_args(void)
     return "SHM-FILE";
 }
 
+const char *backend_summary(void)
+{
+    return "a simulated Windows kernel on the VM channel";
+}
+
+const char *backend_transport(void)
+{
+    return "  Its KD transport is guest/'s vm back end, the code a guest kernel runs\n"
+           "  on the VM channel: it posts KD packets to a mailbox in SHM-FILE, the\n"
+           "  file that stands in for the ivshmem device's memory, and a host\n"
+           "  service (kdcom-shim) turns them into KDCOM for the debugger.  It\n"
+           "  rings the host with a futex on the mailbox and sleeps on another.\n";
+}
+
 const char *backend_help(void)
 {
-    return "SHM-FILE is the VM channel's shared memory (the file behind QEMU's\n"
-           "ivshmem-plain memory-backend-file); it must exist: start\n"
-           "kdcom-shim --shm SHM-FILE first.\n";
+    return "SHM-FILE\n"
+           "  The VM channel's shared memory (the file behind QEMU's ivshmem\n"
+           "  memory-backend-file), 12K..1G.  It must exist: start\n"
+           "  kdcom-shim --shm SHM-FILE first, which creates it.\n";
+}
+
+const char *backend_stdout(void)
+{
+    return "  Nothing goes to stdout; the debugger attaches to kdcom-shim.\n";
+}
+
+const char *backend_examples(void)
+{
+    return "  kdcom-shim --shm /tmp/kd.shm tcp-listen:127.0.0.1:5800 &\n"
+           "  kdcom-simkernel-vm /tmp/kd.shm &\n"
+           "  kdcom-client tcp:127.0.0.1:5800 wait-stop 5000 version go\n";
 }
 
 int backend_setup(const char *target, struct wiretrace *wt)

@@ -19,6 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <kdcom.h>
+
 #include "../common/exutil.h"
 #include "../common/simpattern.h"
 #include "../common/wiretrace.h"
@@ -57,31 +59,68 @@ static void on_fatal_signal(int sig)
 
 static int usage(FILE *f, int rc)
 {
+    const char *p = backend_program();
+
     fprintf(f,
-"usage: %s [options] %s\n"
+"NAME\n"
+"  %s - %s\n"
 "\n"
-"A simulated Windows 10 x64 kernel for KD debuggers: boots, reports\n"
-"LoadSymbols and a breakpoint, answers the manipulate requests as Windows\n"
-"does (GetVersion, memory reads/writes in a 4 MiB image at\n"
-"0xfffff80000000000 with a fixed pattern, contexts, control space,\n"
-"breakpoints, I/O space, MSRs, ...; docs/simkernel.md has the table),\n"
-"prints with DbgPrint and honours break-ins; Reboot (.reboot) ends it.\n"
-"\n%s"
+"SYNOPSIS\n"
+"  %s [OPTIONS] %s\n"
+"  %s --help | --version\n"
 "\n"
-"Options:\n"
+"DESCRIPTION\n"
+"  A simulated Windows 10 x64 kernel for KD debuggers: it boots, reports\n"
+"  LoadSymbols and its initial breakpoint, answers the manipulate requests\n"
+"  as Windows does (GetVersion, memory reads and writes in a 4 MiB image at\n"
+"  0xfffff80000000000 with a fixed pattern, contexts, control space,\n"
+"  breakpoints, I/O space, MSRs, ...; docs/simkernel.md has the table),\n"
+"  prints with DbgPrint and honours break-ins; Reboot (.reboot) ends it.\n"
+"\n"
+"%s"
+"\n"
+"%s",
+            p, backend_summary(), p, backend_args(), p, backend_transport(),
+            backend_help());
+    fputs(
+"\n"
+"OPTIONS\n"
 "  --no-initial-break     do not stop after boot\n"
 "  --print-interval MS    DbgPrint a heartbeat every MS ms while running\n"
-"  --run-for MS           exit after MS ms of running (default: until a signal)\n"
-"  --image PATH           image path reported by LoadSymbols\n"
+"                         (0..86400000; 0, the default: none)\n"
+"  --run-for MS           exit after MS ms of running (0..86400000; 0, the\n"
+"                         default: until a signal)\n"
+"  --image PATH           image path reported by LoadSymbols (at most 512\n"
+"                         bytes)\n"
 "  --pull-file NAME       at boot, ask the debugger for NAME (FILE_IO CreateFile,\n"
 "                         as Windows does for .kdfiles) and DbgPrint the answer\n"
 "  --unload-after MS      MS ms after it starts running, unload every module:\n"
 "                         the LoadSymbols state change with UnloadSymbols=1,\n"
-"                         BaseOfDll=-1 and no path (once)\n"
+"                         BaseOfDll=-1 and no path (once; 1..86400000)\n"
 "  --trace hex|decode     print the wire traffic on stderr (serial back ends)\n"
 "  -q, --quiet            no progress lines on stderr\n"
-"  -h, --help             this text\n",
-            backend_program(), backend_args(), backend_help());
+"  -h, --help             this text\n"
+"  --version              the version (libkdcom's) and exit\n"
+"\n"
+"OUTPUT\n", f);
+    fputs(backend_stdout(), f);
+    fputs(
+"  Progress lines (boot, debuggers coming and going) and errors go to\n"
+"  stderr.\n"
+"\n"
+"EXIT STATUS\n"
+"  0  stopped by SIGINT, SIGTERM or SIGHUP, after --run-for, or on the\n"
+"     debugger's Reboot request\n"
+"  1  could not start: the transport could not be set up\n"
+"  2  usage error (unknown option, bad value, missing argument)\n"
+"\n"
+"EXAMPLES\n", f);
+    fputs(backend_examples(), f);
+    fputs(
+"\n"
+"SEE ALSO\n"
+"  kdcom-shim --help, kdcom-client --help; docs/simkernel.md,\n"
+"  docs/integrating.md section 7.\n", f);
     return rc;
 }
 
@@ -100,6 +139,11 @@ int main(int argc, char **argv)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
             return usage(stdout, 0);
+        if (strcmp(a, "--version") == 0) {
+            printf("%s (libkdcom) %s\n", backend_program(),
+                   kdcom_version_string());
+            return 0;
+        }
         if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             o.quiet = 1;
         } else if (strcmp(a, "--no-initial-break") == 0) {
