@@ -72,6 +72,44 @@ wait_count() {
     return 1
 }
 
+# debug_session ENDPOINT CONSOLE VERIFY_LEN: the session every QEMU test
+# runs against the kernel whose console is $T/CONSOLE.console: sync,
+# version, 1 MiB verified read, write read back, continue, break-in,
+# continue; a debugger killed mid-read (once its break-in, the kernel's
+# second, has stopped the kernel; 16-byte reads keep it reading far longer
+# than the second it lives) and a new one taking over, verifying
+# VERIFY_LEN bytes; .reboot, which must end QEMU with status 33 ($RC).
+debug_session() {
+    ep=$1 con="$T/$2.console"
+    "$BIN/kdcom-client" "$ep" wait-stop 60000 version \
+        verify 0xfffff80000000000 1M \
+        write 0xfffff80000002000 c0ffee expect 0xfffff80000002000 c0ffee \
+        go wait-print "resume 0" 30000 break go wait-print "resume 1" 30000 \
+        >"$T/c1.out" 2>&1 || fail "first session failed"
+    grep -q "version: .*build 19041" "$T/c1.out" || fail "no version line"
+    grep -q "verify: 1048576 bytes .* match the pattern" "$T/c1.out" ||
+        fail "1 MiB read not verified"
+    start c2 "$BIN/kdcom-client" -q --chunk 16 "$ep" break \
+        bench-read 0xfffff80000000000 4M
+    c2=$LAST
+    wait_count "$con" "sim: break-in" 2 60 || fail "second debugger did not break in"
+    sleep 1
+    kill -KILL "$c2" 2>/dev/null
+    wait_exit "$c2" 5
+    "$BIN/kdcom-client" "$ep" wait-stop 30000 version \
+        verify 0xfffff80000010000 "$3" expect 0xfffff80000002000 c0ffee \
+        reboot >"$T/c3.out" 2>&1 || fail "second debugger could not take over"
+    qemu_wait_exit 60 || fail "QEMU did not exit after .reboot"
+    [ "$RC" = 33 ] || fail "QEMU exit status $RC, expected 33 (reboot)"
+}
+
+# show_session CONSOLE: the kernel's log and both debuggers' transcripts.
+show_session() {
+    show_console "$1"
+    sed 's|^|    c1: |' "$T/c1.out"
+    sed 's|^|    c3: |' "$T/c3.out"
+}
+
 # show_console LOGNAME: the kernel's log, indented, into the test log.
 show_console() {
     sed "s|^|    $1 console: |" "$T/$1.console"

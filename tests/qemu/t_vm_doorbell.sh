@@ -22,32 +22,11 @@ grep -q "ivshmem-doorbell (MSI-X): we are peer 1, each request rings peer 0" \
     "$T/vm.console" || fail "doorbell device not recognised"
 wait_line "$T/shim.err" "peer 1 connected" 10 || fail "shim did not see QEMU connect"
 
-"$BIN/kdcom-client" "tcp:127.0.0.1:$PORT" wait-stop 60000 version \
-    verify 0xfffff80000000000 1M \
-    write 0xfffff80000002000 c0ffee expect 0xfffff80000002000 c0ffee \
-    go wait-print "resume 0" 30000 break go wait-print "resume 1" 30000 \
-    >"$T/c1.out" 2>&1 || fail "first session failed"
-grep -q "verify: 1048576 bytes .* match the pattern" "$T/c1.out" || fail "1 MiB read not verified"
-
-start c2 "$BIN/kdcom-client" -q --chunk 16 "tcp:127.0.0.1:$PORT" break \
-    bench-read 0xfffff80000000000 4M
-c2=$LAST
-wait_count "$T/vm.console" "sim: break-in" 2 60 || fail "second debugger did not break in"
-sleep 1
-kill -KILL "$c2" 2>/dev/null
-wait_exit "$c2" 5
-"$BIN/kdcom-client" "tcp:127.0.0.1:$PORT" wait-stop 30000 version \
-    verify 0xfffff80000010000 256K expect 0xfffff80000002000 c0ffee \
-    reboot >"$T/c3.out" 2>&1 || fail "second debugger could not take over"
-
-qemu_wait_exit 60 || fail "QEMU did not exit after .reboot"
-[ "$RC" = 33 ] || fail "QEMU exit status $RC, expected 33 (reboot)"
+debug_session "tcp:127.0.0.1:$PORT" vm 256K
 wait_line "$T/shim.err" "peer 1 disconnected" 10 || fail "shim did not see QEMU go"
 stop "$SHIM"
 rings=$(sed -n 's/.*ivshmem: .*rings=\([0-9]*\).*/\1/p' "$T/shim.err" | tail -n 1)
 [ -n "$rings" ] && [ "$rings" -gt 500 ] || fail "doorbell rings: '$rings', expected hundreds"
-show_console vm
-sed 's|^|    c1: |' "$T/c1.out"
-sed 's|^|    c3: |' "$T/c3.out"
+show_session vm
 grep "ivshmem" "$T/shim.err" | sed 's|^|    shim: |'
 pass "ivshmem-doorbell session verified, $rings rings, QEMU exit status $RC"
