@@ -25,6 +25,7 @@
 #include "../common/endpoint.h"
 #include "../common/exutil.h"
 #include "../common/simpattern.h"
+#include "../common/pcapng.h"
 #include "../common/wiretrace.h"
 #include "kdsession.h"
 
@@ -169,6 +170,9 @@ static const char usage_tail[] =
 "                              GetVersion reports and print the bench-read\n"
 "                              line (before any COMMANDs; works on any target)\n"
 "        --trace hex|decode    print the wire traffic on stderr\n"
+"        --pcap FILE           capture the wire traffic into FILE as it\n"
+"                              happens (pcapng; kdcom-dump and Wireshark with\n"
+"                              examples/wireshark/kdcom.lua read it)\n"
 "        --stay-stopped        do not continue LoadSymbols stops by themselves\n"
 "    -i, --interactive         after the COMMANDs, read more from stdin\n"
 "        --prompt              print the interactive prompt also when stdin is\n"
@@ -319,6 +323,7 @@ struct opts {
     uint32_t connect_timeout;
     uint32_t chunk;
     int trace;
+    const char *pcap;
     int stay_stopped;
     int quiet;
     int verbose;
@@ -1808,7 +1813,8 @@ int main(int argc, char **argv)
     struct opts o;
     struct ep_spec sp;
     struct wiretrace wt;
-    char err[256];
+    struct pcapng_writer pcap;
+    char err[320];
     int i, first, fd, sigfd, rc;
 
     memset(&o, 0, sizeof o);
@@ -1888,6 +1894,12 @@ int main(int argc, char **argv)
             if ((o.trace = wt_parse_mode(v)) < 0)
                 return bad_option(a, v, "hex or decode");
             i++;
+        } else if (strcmp(a, "--pcap") == 0 && v != NULL) {
+            /* stdout carries the transcript and results: no "-" */
+            if (v[0] == '\0' || strcmp(v, "-") == 0)
+                return bad_option(a, v, "a file name");
+            o.pcap = v;
+            i++;
         } else if (strcmp(a, "--bench-read") == 0 && v != NULL) {
             if (ex_parse_size(v, &o.bench_size) != 0 || o.bench_size == 0 ||
                 o.bench_size > MAX_READ)
@@ -1914,11 +1926,22 @@ int main(int argc, char **argv)
     for (i = first; i < argc;)
         if (parse_cmd(argc, argv, &i, &scratch, 0) != 0)
             return EXIT_USAGE;
-    sigfd = ex_signals_init();
     wt_init(&wt, o.trace, stderr);
+    pcapng_init(&pcap);
+    if (o.pcap != NULL) {
+        if (pcapng_open(&pcap, o.pcap, "kdcom-client", PCAPNG_SIDE_DEBUGGER,
+                        err, sizeof err) != 0) {
+            fprintf(stderr, "kdcom-client: %s\n", err);
+            return EXIT_USAGE;
+        }
+        wt.pcap = &pcap;
+    }
+    sigfd = ex_signals_init();
     fd = open_endpoint(&sp, &o, sigfd);
-    if (fd < 0)
+    if (fd < 0) {
+        pcapng_close(&pcap);
         return EXIT_CONN;
+    }
     kds_init(&sess, fd, sigfd, &wt, o.quiet ? NULL : stdout,
              o.breakin ? KDCOM_CFG_BREAKIN_ON_SYNC : 0);
     sess.verbose = o.verbose;
@@ -1933,6 +1956,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "kdcom-client: no RESET answer from the target: %s\n",
                 kds_strerror(rc));
         kds_close(&sess);
+        pcapng_close(&pcap);
         return EXIT_CONN;
     }
     rc = 0;
@@ -1980,5 +2004,6 @@ int main(int argc, char **argv)
         !ex_stop_requested())
         rc = interactive(&o, rc);
     kds_close(&sess);
+    pcapng_close(&pcap);
     return rc;
 }

@@ -83,6 +83,7 @@
 
 #include "../common/endpoint.h"
 #include "../common/exutil.h"
+#include "../common/pcapng.h"
 #include "../common/wiretrace.h"
 #include "ivshmem_server.h"
 
@@ -173,6 +174,10 @@ static const char *const usage[] = {
 "                          1..3600000 (default 1000); a DbgPrint is dropped\n"
 "                          after 20 of them\n"
 "  --trace hex|decode      print the wire traffic on stderr\n"
+"  --pcap FILE             capture the KDCOM traffic with every debugger\n"
+"                          into FILE as it happens (pcapng; kdcom-dump and\n"
+"                          Wireshark with examples/wireshark/kdcom.lua read\n"
+"                          it; docs/wireshark.md)\n"
 "  -q, --quiet             only warnings, errors and the final counters\n"
 "  -h, --help              this text\n"
 "  --version               the version (libkdcom's) and exit\n"
@@ -1046,11 +1051,13 @@ int main(int argc, char **argv)
     static off_t shm_orig;
     static uint64_t restarts_seen, last_progress, next_follow;
     static struct wiretrace wt;
+    static struct pcapng_writer pcap;
+    static const char *pcap_path;
     static struct conn c;
     static void *shm;
     static size_t size;
     int i, sigfd;
-    char err[256];
+    char err[320];
 
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -1158,6 +1165,11 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--trace") == 0) {
             if ((trace = wt_parse_mode(v)) < 0)
                 goto bad;
+        } else if (strcmp(a, "--pcap") == 0) {
+            /* stdout carries KDCOM_SHIM_PORT and the like: no "-" */
+            if (v[0] == '\0' || strcmp(v, "-") == 0)
+                goto bad;
+            pcap_path = v;
         } else {
             fprintf(stderr, "kdcom-shim: unknown option '%s' (see --help)\n",
                     a);
@@ -1254,6 +1266,13 @@ int main(int argc, char **argv)
                  ivs_mode_given ? ivs_mode : 0600, ivs_log, err,
                  sizeof err) != 0)
         goto fail;
+    pcapng_init(&pcap);
+    if (pcap_path != NULL) {
+        if (pcapng_open(&pcap, pcap_path, "kdcom-shim", PCAPNG_SIDE_TARGET,
+                        err, sizeof err) != 0)
+            goto fail;
+        wt.pcap = &pcap;
+    }
 
     if (shm_how == SHM_CREATED)
         say("created %s (%zu bytes, mode 0600)", shm_path, size);
@@ -1481,6 +1500,7 @@ int main(int argc, char **argv)
         say("%s", "stopping");
     doorbell_stop(shm);
     print_stats();
+    pcapng_close(&pcap);
     if (conns.log_hidden > 0)
         warn("%llu more refused connections not logged one by one",
              (unsigned long long)conns.log_hidden);

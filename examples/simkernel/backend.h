@@ -18,6 +18,9 @@ const char *backend_transport(void);
 const char *backend_help(void);
 const char *backend_stdout(void);
 const char *backend_examples(void);
+/* 1 if the transport has a KDCOM wire that --trace and --pcap can see;
+ * 0 for the VM channel, whose KDCOM lives in the host service. */
+int backend_has_wire(void);
 /* 0, or -1 with a message on stderr. */
 int backend_setup(const char *target, struct wiretrace *wt);
 

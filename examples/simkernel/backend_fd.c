@@ -57,6 +57,11 @@ const char *backend_examples(void)
            "      then: kdcom-client tty:/dev/pts/N version go\n";
 }
 
+int backend_has_wire(void)
+{
+    return 1;
+}
+
 int backend_setup(const char *target, struct wiretrace *wt)
 {
     struct ep_spec sp;

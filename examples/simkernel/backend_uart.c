@@ -84,6 +84,11 @@ const char *backend_examples(void)
            "      or:   windbg -k com:ipport=5801,port=127.0.0.1\n";
 }
 
+int backend_has_wire(void)
+{
+    return 1;
+}
+
 int backend_setup(const char *target, struct wiretrace *wt)
 {
     char err[256];

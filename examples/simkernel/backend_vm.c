@@ -78,6 +78,11 @@ const char *backend_examples(void)
            "  kdcom-client tcp:127.0.0.1:5800 wait-stop 5000 version go\n";
 }
 
+int backend_has_wire(void)
+{
+    return 0;
+}
+
 int backend_setup(const char *target, struct wiretrace *wt)
 {
     struct stat st;

@@ -23,6 +23,7 @@
 
 #include "../common/exutil.h"
 #include "../common/simpattern.h"
+#include "../common/pcapng.h"
 #include "../common/wiretrace.h"
 #include "backend.h"
 #include "kdcore.h"
@@ -98,6 +99,9 @@ static int usage(FILE *f, int rc)
 "                         the LoadSymbols state change with UnloadSymbols=1,\n"
 "                         BaseOfDll=-1 and no path (once; 1..86400000)\n"
 "  --trace hex|decode     print the wire traffic on stderr (serial back ends)\n"
+"  --pcap FILE            capture the wire traffic into FILE (pcapng, read by\n"
+"                         kdcom-dump and Wireshark with kdcom.lua; serial back\n"
+"                         ends; - for stdout is refused: stdout carries lines)\n"
 "  -q, --quiet            no progress lines on stderr\n"
 "  -h, --help             this text\n"
 "  --version              the version (libkdcom's) and exit\n"
@@ -111,7 +115,7 @@ static int usage(FILE *f, int rc)
 "EXIT STATUS\n"
 "  0  stopped by SIGINT, SIGTERM or SIGHUP, after --run-for, or on the\n"
 "     debugger's Reboot request\n"
-"  1  could not start: the transport could not be set up\n"
+"  1  could not start: the transport or the --pcap file could not be set up\n"
 "  2  usage error (unknown option, bad value, missing argument)\n"
 "\n"
 "EXAMPLES\n", f);
@@ -129,7 +133,8 @@ int main(int argc, char **argv)
     struct sim_options o;
     struct sigaction sa;
     struct wiretrace wt;
-    const char *target = NULL;
+    struct pcapng_writer pcap;
+    const char *target = NULL, *pcap_path = NULL;
     int trace = 0, i, rc;
 
     memset(&o, 0, sizeof o);
@@ -180,6 +185,11 @@ int main(int argc, char **argv)
             if ((trace = wt_parse_mode(v)) < 0)
                 goto bad;
             i++;
+        } else if (strcmp(a, "--pcap") == 0 && v != NULL) {
+            if (v[0] == '\0' || strcmp(v, "-") == 0)
+                goto bad;
+            pcap_path = v;
+            i++;
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "%s: unknown option '%s' or missing value "
                     "(see --help)\n", backend_program(), a);
@@ -202,6 +212,13 @@ int main(int argc, char **argv)
                 backend_args());
         return 2;
     }
+    if (!backend_has_wire() && (trace != WT_OFF || pcap_path != NULL)) {
+        fprintf(stderr, "%s: --trace and --pcap need a KDCOM wire, and this "
+                "build has none: the VM channel carries KD packets and "
+                "kdcom-shim makes the KDCOM (trace or capture there)\n",
+                backend_program());
+        return 2;
+    }
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_fatal_signal;
     sigemptyset(&sa.sa_mask);
@@ -211,13 +228,26 @@ int main(int argc, char **argv)
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
     wt_init(&wt, trace, stderr);
+    pcapng_init(&pcap);
+    if (pcap_path != NULL) {
+        char err[320];
+        if (pcapng_open(&pcap, pcap_path, backend_program(),
+                        PCAPNG_SIDE_TARGET, err, sizeof err) != 0) {
+            fprintf(stderr, "%s: %s\n", backend_program(), err);
+            return 1;
+        }
+        wt.pcap = &pcap;
+    }
     backend_quiet = o.quiet;
-    if (backend_setup(target, &wt) != 0)
+    if (backend_setup(target, &wt) != 0) {
+        pcapng_close(&pcap);
         return 1;
+    }
     o.mem = malloc(SIM_MEM_SIZE);
     if (o.mem == NULL) {
         fprintf(stderr, "%s: out of memory\n", backend_program());
         backend_close();
+        pcapng_close(&pcap);
         return 1;
     }
     switch (sim_run(&o)) {
@@ -239,5 +269,6 @@ int main(int argc, char **argv)
     }
     free(o.mem);
     backend_close();
+    pcapng_close(&pcap);
     return rc;
 }

@@ -7,8 +7,7 @@
 # of a session (capture stops, the program carries on).
 #
 # Then the --pcap FILE option of kdcom-shim, kdcom-client and
-# kdcom-simkernel: each part runs once the program's --help lists it, and
-# is skipped with a message until then.
+# kdcom-simkernel: both ends of a session capture the same items.
 . "$(dirname "$0")/lib.sh"
 
 # ---- layout and flags, for each side
@@ -88,19 +87,17 @@ grep -q "^kdproxy: --pcap $T/full.pcapng: write failed: File too large; capture 
 stop "$SIM"
 
 # ---- --pcap in the programs
-wired=0
-has_pcap() {
-    "$BIN/$1" --help 2>&1 | grep -q -e '--pcap'
-}
-for p in kdcom-shim kdcom-client kdcom-simkernel; do
-    if has_pcap "$p"; then
-        wired=$((wired + 1))
-    else
-        echo "SKIP $NAME: $p --help lists no --pcap option (not wired yet)"
-    fi
+for p in kdcom-shim kdcom-client kdcom-simkernel kdcom-simkernel-uart; do
+    "$BIN/$p" --help 2>&1 | grep -q -e '--pcap FILE' ||
+        fail "$p --help does not document --pcap"
 done
+"$BIN/kdcom-simkernel-vm" --pcap "$T/vm.pcapng" "$T/vm.shm" \
+    >"$T/pv.out" 2>"$T/pv.err" && fail "kdcom-simkernel-vm took --pcap"
+grep -q "need a KDCOM wire" "$T/pv.err" ||
+    fail "kdcom-simkernel-vm --pcap: $(cat "$T/pv.err")"
+[ ! -e "$T/vm.pcapng" ] || fail "kdcom-simkernel-vm made a capture file"
 
-if has_pcap kdcom-shim && has_pcap kdcom-client; then
+{
     start shim "$BIN/kdcom-shim" --pcap "$T/shim.pcapng" --shm "$T/kd.shm" \
         tcp-listen:127.0.0.1:0
     SHIM=$LAST
@@ -126,8 +123,8 @@ if has_pcap kdcom-shim && has_pcap kdcom-client; then
         fail "the client's and the shim's captures differ"
     $CHECK stats "$T/client.jsonl" client "$T/client.out" ||
         fail "the client's capture against its counters"
-fi
-if has_pcap kdcom-simkernel && has_pcap kdcom-client; then
+}
+{
     start sk "$BIN/kdcom-simkernel" -q --pcap "$T/sk.pcapng" \
         tcp-listen:127.0.0.1:0
     SK=$LAST
@@ -142,13 +139,12 @@ if has_pcap kdcom-simkernel && has_pcap kdcom-client; then
     "$DUMP" --json "$T/c2.pcapng" >"$T/c2.jsonl" || fail "dump client"
     $CHECK same "$T/c2.jsonl" "$T/sk.jsonl" ||
         fail "the client's and the simulated kernel's captures differ"
-fi
+}
 # A --pcap file that cannot be created stops the program before it does
 # anything else.
 pcap_error() {
     p=$1
     shift
-    has_pcap "$p" || return 0
     "$BIN/$p" --pcap "$T/no/dir/x.pcapng" "$@" >"$T/pe.out" 2>"$T/pe.err" &&
         fail "$p: --pcap into a missing directory"
     grep -q "cannot create $T/no/dir/x.pcapng: No such file or directory" \
@@ -157,4 +153,9 @@ pcap_error() {
 pcap_error kdcom-shim --shm "$T/pe.shm" tcp-listen:127.0.0.1:0
 pcap_error kdcom-client tcp:127.0.0.1:1 version
 pcap_error kdcom-simkernel tcp-listen:127.0.0.1:0
-pass "writer layout, flags, SIGKILL, errors, full disk; --pcap wired in $wired of 3 programs"
+for p in kdcom-shim kdcom-client kdcom-simkernel; do
+    "$BIN/$p" --pcap - x >"$T/pd.out" 2>"$T/pd.err" &&
+        fail "$p: --pcap - (stdout) accepted"
+    grep -q -e "--pcap" "$T/pd.err" || fail "$p --pcap -: $(cat "$T/pd.err")"
+done
+pass "writer layout, flags, SIGKILL, errors, full disk; --pcap in the shim, the client and the simulated kernels"
