@@ -31,38 +31,43 @@
  * (KD's 56-byte headers end in one), then single bytes. */
 #define SUM_TAIL 16
 
-/* The block loops are written out in each function rather than in a
- * shared helper: clang vectorises them only in this shape (through a
- * helper it unrolls them as scalar code, 6x slower). */
+/* One block of n bytes (a constant), summed into a uint16_t that cannot
+ * wrap, and copied to dst as well in SUM_COPY_BLOCK.  Macros rather than
+ * functions: clang vectorises the loop only when it sits in the caller's
+ * body with a constant trip count (through a helper it unrolls it as
+ * scalar code, 6x slower), and each expansion is exactly that. */
+#define SUM_BLOCK_AT(in, n, sum)                                           \
+    do {                                                                   \
+        uint16_t s_ = 0;                                                   \
+        int i_;                                                            \
+        for (i_ = 0; i_ < (n); i_++)                                       \
+            s_ = (uint16_t)(s_ + (in)[i_]);                                \
+        (sum) += s_;                                                       \
+    } while (0)
+
+#define SUM_COPY_BLOCK(dst, src, n, sum)                                   \
+    do {                                                                   \
+        uint16_t s_ = 0;                                                   \
+        int i_;                                                            \
+        for (i_ = 0; i_ < (n); i_++) {                                     \
+            uint8_t b_ = (src)[i_];                                        \
+            (dst)[i_] = b_;                                                \
+            s_ = (uint16_t)(s_ + b_);                                      \
+        }                                                                  \
+        (sum) += s_;                                                       \
+    } while (0)
 
 KDCOM_API uint32_t kdcom_checksum_update(uint32_t sum, const uint8_t *in,
                                          size_t len)
 {
     if (in == NULL)
         return sum;
-    for (; len >= SUM_BLOCK; len -= SUM_BLOCK, in += SUM_BLOCK) {
-        uint16_t s = 0;
-        int i;
-
-        for (i = 0; i < SUM_BLOCK; i++)
-            s = (uint16_t)(s + in[i]);
-        sum += s;
-    }
-    for (; len >= SUM_TAIL; len -= SUM_TAIL, in += SUM_TAIL) {
-        uint16_t s = 0;
-        int i;
-
-        for (i = 0; i < SUM_TAIL; i++)
-            s = (uint16_t)(s + in[i]);
-        sum += s;
-    }
+    for (; len >= SUM_BLOCK; len -= SUM_BLOCK, in += SUM_BLOCK)
+        SUM_BLOCK_AT(in, SUM_BLOCK, sum);
+    for (; len >= SUM_TAIL; len -= SUM_TAIL, in += SUM_TAIL)
+        SUM_BLOCK_AT(in, SUM_TAIL, sum);
     if (len >= SUM_TAIL / 2) {
-        uint16_t s = 0;
-        int i;
-
-        for (i = 0; i < SUM_TAIL / 2; i++)
-            s = (uint16_t)(s + in[i]);
-        sum += s;
+        SUM_BLOCK_AT(in, SUM_TAIL / 2, sum);
         len -= SUM_TAIL / 2;
         in += SUM_TAIL / 2;
     }
@@ -80,38 +85,12 @@ uint32_t kdcom_copy_sum(uint8_t *restrict dst, const uint8_t *restrict src,
                         size_t len, uint32_t sum)
 {
     for (; len >= SUM_BLOCK;
-         len -= SUM_BLOCK, dst += SUM_BLOCK, src += SUM_BLOCK) {
-        uint16_t s = 0;
-        int i;
-
-        for (i = 0; i < SUM_BLOCK; i++) {
-            uint8_t b = src[i];
-            dst[i] = b;
-            s = (uint16_t)(s + b);
-        }
-        sum += s;
-    }
-    for (; len >= SUM_TAIL; len -= SUM_TAIL, dst += SUM_TAIL, src += SUM_TAIL) {
-        uint16_t s = 0;
-        int i;
-
-        for (i = 0; i < SUM_TAIL; i++) {
-            uint8_t b = src[i];
-            dst[i] = b;
-            s = (uint16_t)(s + b);
-        }
-        sum += s;
-    }
+         len -= SUM_BLOCK, dst += SUM_BLOCK, src += SUM_BLOCK)
+        SUM_COPY_BLOCK(dst, src, SUM_BLOCK, sum);
+    for (; len >= SUM_TAIL; len -= SUM_TAIL, dst += SUM_TAIL, src += SUM_TAIL)
+        SUM_COPY_BLOCK(dst, src, SUM_TAIL, sum);
     if (len >= SUM_TAIL / 2) {
-        uint16_t s = 0;
-        int i;
-
-        for (i = 0; i < SUM_TAIL / 2; i++) {
-            uint8_t b = src[i];
-            dst[i] = b;
-            s = (uint16_t)(s + b);
-        }
-        sum += s;
+        SUM_COPY_BLOCK(dst, src, SUM_TAIL / 2, sum);
         len -= SUM_TAIL / 2;
         dst += SUM_TAIL / 2;
         src += SUM_TAIL / 2;

@@ -14,11 +14,11 @@
 void kdcom_put_header(uint8_t *out, uint32_t leader, uint32_t type,
                       uint32_t byte_count, uint32_t id, uint32_t checksum)
 {
-    kdcom_st32(out + KDCOM_OFF_LEADER, leader);
-    kdcom_st16(out + KDCOM_OFF_TYPE, type);
-    kdcom_st16(out + KDCOM_OFF_BYTE_COUNT, byte_count);
-    kdcom_st32(out + KDCOM_OFF_ID, id);
-    kdcom_st32(out + KDCOM_OFF_CHECKSUM, checksum);
+    kdcom_kd_st32(out + KDCOM_OFF_LEADER, leader);
+    kdcom_kd_st16(out + KDCOM_OFF_TYPE, (uint16_t)type);
+    kdcom_kd_st16(out + KDCOM_OFF_BYTE_COUNT, (uint16_t)byte_count);
+    kdcom_kd_st32(out + KDCOM_OFF_ID, id);
+    kdcom_kd_st32(out + KDCOM_OFF_CHECKSUM, checksum);
 }
 
 KDCOM_API int kdcom_encode_data(uint8_t *out, size_t cap, uint32_t type,

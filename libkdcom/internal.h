@@ -18,37 +18,13 @@
 #include <stdint.h>
 
 #include "kdcom.h"
+#include "kdcom_kd.h" /* little-endian loads and stores, one home */
 
 /* What GCC and Clang require of any freestanding environment. */
 void *memcpy(void *restrict dst, const void *restrict src, size_t n);
 void *memset(void *dst, int c, size_t n);
 void *memmove(void *dst, const void *src, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
-
-static inline uint16_t kdcom_ld16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | (p[1] << 8));
-}
-
-static inline uint32_t kdcom_ld32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-           ((uint32_t)p[3] << 24);
-}
-
-static inline void kdcom_st16(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static inline void kdcom_st32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
 
 /* Calls that return a byte count as int handle at most INT32_MAX bytes
  * at a time. */
@@ -130,6 +106,22 @@ static inline void kdcom_link_advance(struct kdcom_link *l, uint64_t now)
 {
     if (now > l->now)
         l->now = now;
+}
+
+/* What every call that moves bytes (kdcom_feed, kdcom_drain) checks
+ * first: a usable link and a buffer that exists unless it is empty; then
+ * its time is taken.  KDCOM_OK, or why the call fails. */
+static inline int kdcom_link_enter(struct kdcom_link *l, uint64_t now,
+                                   const uint8_t *buf, size_t len)
+{
+    int rc = kdcom_link_check(l);
+
+    if (rc != KDCOM_OK)
+        return rc;
+    if (buf == NULL && len != 0)
+        return KDCOM_ERR_INVAL;
+    kdcom_link_advance(l, now);
+    return KDCOM_OK;
 }
 
 /* Longest timeout a configuration may ask for: one hour. */

@@ -143,13 +143,10 @@ KDCOM_API uint64_t kdcom_next_deadline(const struct kdcom_link *l)
 KDCOM_API int kdcom_drain(struct kdcom_link *l, uint64_t now, uint8_t *out,
                           size_t cap)
 {
-    int rc = kdcom_link_check(l);
+    int rc = kdcom_link_enter(l, now, out, cap);
 
     if (rc != KDCOM_OK)
         return rc;
-    if (out == NULL && cap != 0)
-        return KDCOM_ERR_INVAL;
-    kdcom_link_advance(l, now);
     run_timers(l);
     cap = kdcom_clamp_len(cap);
     return (int)kdcom_tx_write(l, out, cap);
@@ -184,11 +181,11 @@ KDCOM_API int kdcom_take_breakin(struct kdcom_link *l)
 {
     int rc = kdcom_link_check_role(l, KDCOM_ROLE_TARGET);
 
-    if (rc != KDCOM_OK)
-        return rc;
-    rc = l->breakin_pending;
-    l->breakin_pending = 0;
-    return rc;
+    if (rc == KDCOM_OK && l->breakin_pending) {
+        l->breakin_pending = 0;
+        return 1;
+    }
+    return rc; /* KDCOM_OK (0): none pending, or why the call failed */
 }
 
 KDCOM_API int kdcom_is_synced(const struct kdcom_link *l)

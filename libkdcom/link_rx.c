@@ -397,13 +397,10 @@ KDCOM_API int kdcom_feed(struct kdcom_link *l, uint64_t now,
                          const uint8_t *in, size_t len)
 {
     size_t used = 0;
-    int rc = kdcom_link_check(l);
+    int rc = kdcom_link_enter(l, now, in, len);
 
     if (rc != KDCOM_OK)
         return rc;
-    if (in == NULL && len != 0)
-        return KDCOM_ERR_INVAL;
-    kdcom_link_advance(l, now);
     len = kdcom_clamp_len(len);
 
     l->rx_blocked = 0;

@@ -403,7 +403,7 @@ static int next_frame(struct kdcom_link *l)
     if (tx_is(l, DUE) && l->synced) {
         /* The id can have changed since the frame was built (RESET,
          * give-up); the checksum does not cover it. */
-        kdcom_st32(l->tx_frame + KDCOM_OFF_ID, l->tx_id);
+        kdcom_kd_st32(l->tx_frame + KDCOM_OFF_ID, l->tx_id);
         if (l->tx_state == KDCOM_TX_QUEUED)
             l->stats.packets_sent++;
         else

@@ -83,11 +83,11 @@ KDCOM_API int kdcom_parser_busy(const struct kdcom_parser *p)
 
 static void header_fields(const struct kdcom_parser *p, struct kdcom_frame *f)
 {
-    f->leader = kdcom_ld32(p->hdr + KDCOM_OFF_LEADER);
-    f->type = kdcom_ld16(p->hdr + KDCOM_OFF_TYPE);
-    f->byte_count = kdcom_ld16(p->hdr + KDCOM_OFF_BYTE_COUNT);
-    f->id = kdcom_ld32(p->hdr + KDCOM_OFF_ID);
-    f->checksum = kdcom_ld32(p->hdr + KDCOM_OFF_CHECKSUM);
+    f->leader = kdcom_kd_ld32(p->hdr + KDCOM_OFF_LEADER);
+    f->type = kdcom_kd_ld16(p->hdr + KDCOM_OFF_TYPE);
+    f->byte_count = kdcom_kd_ld16(p->hdr + KDCOM_OFF_BYTE_COUNT);
+    f->id = kdcom_kd_ld32(p->hdr + KDCOM_OFF_ID);
+    f->checksum = kdcom_kd_ld32(p->hdr + KDCOM_OFF_CHECKSUM);
 }
 
 /* HUNT: returns bytes consumed; sets f->kind to BREAKIN when a 'b' ends
@@ -140,7 +140,7 @@ static size_t st_header(struct kdcom_parser *p, const uint8_t *in, size_t len,
         return n;
 
     p->hdr_have = 0;
-    p->byte_count = kdcom_ld16(p->hdr + KDCOM_OFF_BYTE_COUNT);
+    p->byte_count = kdcom_kd_ld16(p->hdr + KDCOM_OFF_BYTE_COUNT);
     if (p->hdr[0] == KDCOM_LEADER_BYTE_CONTROL) {
         /* Control packets end with their header: no payload, no trailer,
          * whatever their ByteCount says. */
