@@ -270,9 +270,10 @@ size_t fz_end_feed(struct fz_end *e, uint64_t now, const uint8_t *in,
     e->fed += (size_t)rc;
     if ((size_t)rc < len) {
         /* A pause needs a reason the caller can act on. */
-        FZ_CHECK(e->link.evq_count > 0 || kdcom_want_write(&e->link) == 1,
-                 "feed consumed %d of %zu with no event and nothing to "
-                 "drain", rc, len);
+        FZ_CHECK(e->link.evq_count > 0 || kdcom_want_write(&e->link) == 1 ||
+                     kdcom_packet_held(&e->link) == 2,
+                 "feed consumed %d of %zu with no event, nothing to drain "
+                 "and no held packet in the way", rc, len);
     }
     fz_end_check(e);
     return (size_t)rc;
@@ -433,7 +434,7 @@ int fz_end_event(struct fz_end *e)
 
     if (closed(e, rc))
         return 0;
-    FZ_CHECK(rc >= 0 && rc <= KDCOM_EV_RETRIES_EXHAUSTED && (uint32_t)rc ==
+    FZ_CHECK(rc >= 0 && rc <= KDCOM_EV_PEER_RESTARTED && (uint32_t)rc ==
                  ev.kind, "next_event returned %d kind %u", rc,
              (unsigned)ev.kind);
     switch (rc) {
@@ -462,6 +463,21 @@ int fz_end_event(struct fz_end *e)
         e->pkt_len = ev.len;
         if (ev.len)
             memcpy(e->pkt_payload, ev.payload, ev.len);
+        if (e->link.cfg.flags & KDCOM_CFG_HOLD_PACKETS) {
+            /* One packet at a time: the link stops in front of the next. */
+            FZ_CHECK(!e->held, "a second PACKET while one is held");
+            e->held = 1;
+            e->held_payload = ev.payload;
+        }
+        break;
+    case KDCOM_EV_PEER_RESTARTED:
+        e->ev_restarts++;
+        FZ_CHECK(e->role == KDCOM_ROLE_DEBUGGER &&
+                     (e->link.cfg.flags & KDCOM_CFG_REPORT_RESTARTS),
+                 "PEER_RESTARTED unasked for (role %u)", (unsigned)e->role);
+        FZ_CHECK(fz_legal_tx_id(KDCOM_ROLE_TARGET, ev.id) &&
+                     (ev.id & KDCOM_SYNC_BIT),
+                 "PEER_RESTARTED with id %08x", (unsigned)ev.id);
         break;
     case KDCOM_EV_ACKED:
         e->ev_acked++;
@@ -506,6 +522,8 @@ int fz_end_events(struct fz_end *e)
         FZ_CHECK(++n <= KDCOM_EVQ_LEN, "more events than the queue holds");
     if (e->closed)
         return n;
+    if (e->held)
+        fz_end_packet_done(e);
     /* With the queue empty, every event the link counted was delivered. */
     FZ_CHECK(s->packets_received == e->ev_packets,
              "%llu packets received, %llu PACKET events",
@@ -670,6 +688,8 @@ void fz_check_bad_args(void)
     FZ_CHECK(kdcom_drain(&l, 0, NULL, 1) == KDCOM_ERR_INVAL, "drain NULL");
     FZ_CHECK(kdcom_drain(&l, 0, NULL, 0) == 0, "drain nothing");
     FZ_CHECK(kdcom_next_event(&l, NULL) == KDCOM_ERR_INVAL, "event NULL");
+    FZ_CHECK(kdcom_packet_done(&l) == KDCOM_ERR_NO_PACKET, "done, none held");
+    FZ_CHECK(kdcom_packet_held(&l) == 0, "held on a fresh link");
     FZ_CHECK(kdcom_next_event(NULL, &ev) == KDCOM_ERR_INVAL &&
                  ev.kind == KDCOM_EV_NONE,
              "event on NULL link");
@@ -702,4 +722,23 @@ void fz_check_bad_args(void)
     FZ_CHECK(kdcom_is_fatal(KDCOM_ERR_CLOSED) && !kdcom_is_fatal(-5),
              "is_fatal");
     FZ_CHECK(kdcom_get_stats(NULL) == NULL, "stats NULL");
+}
+
+void fz_end_packet_done(struct fz_end *e)
+{
+    int rc;
+
+    if (e->held && e->pkt_len > 0)
+        FZ_CHECK(memcmp(e->held_payload, e->pkt_payload, e->pkt_len) == 0,
+                 "a held packet's payload changed before kdcom_packet_done");
+    rc = kdcom_packet_done(&e->link);
+    if (closed(e, rc))
+        return;
+    FZ_CHECK(e->held ? rc == KDCOM_OK : rc == KDCOM_ERR_NO_PACKET,
+             "packet_done with%s a packet held returned %d",
+             e->held ? "" : "out", rc);
+    e->held = 0;
+    e->held_payload = NULL;
+    FZ_CHECK(kdcom_packet_held(&e->link) == 0, "still held after done");
+    fz_end_check(e);
 }

@@ -101,6 +101,11 @@ struct fz_end {
     /* the last PACKET event, copied (the pointer dies on the next call) */
     uint32_t pkt_type, pkt_id, pkt_len;
     uint8_t pkt_payload[KDCOM_MAX_PAYLOAD];
+    /* KDCOM_CFG_HOLD_PACKETS: the taken PACKET the link still holds, and
+     * where its payload must stay unchanged until kdcom_packet_done() */
+    int held;
+    const uint8_t *held_payload;
+    uint64_t ev_restarts;      /* KDCOM_EV_PEER_RESTARTED taken */
 };
 
 /* Initialises e->link from cfg and resets every oracle. */
@@ -126,8 +131,13 @@ size_t fz_end_drain_all(struct fz_end *e, uint64_t now, uint8_t *out);
 /* Takes one event (checked); returns its kind (0 when none).  A PACKET's
  * payload is copied into e->pkt_payload. */
 int fz_end_event(struct fz_end *e);
-/* Takes every event; returns how many. */
+/* Takes every event; returns how many.  With KDCOM_CFG_HOLD_PACKETS it
+ * then releases a packet taken (fz_end_packet_done()), as an upper layer
+ * that handles every event at once would. */
 int fz_end_events(struct fz_end *e);
+/* kdcom_packet_done() with oracles: the held payload was still intact,
+ * and the call succeeds exactly when a taken packet is held. */
+void fz_end_packet_done(struct fz_end *e);
 
 /* kdcom_send() with oracles; returns its result. */
 int fz_end_send(struct fz_end *e, uint64_t now, uint32_t type,

@@ -7,7 +7,8 @@
  * The input is an op stream (one op byte, then its arguments) followed by
  * 8 configuration bytes (fz_config).  Ops queue peer bytes (raw, or built
  * frames: data with any type, id and flaw, control of any type, 'b') on a
- * wire, feed part of the wire, drain with any cap, take events, send,
+ * wire, feed part of the wire, drain with any cap, take events (and,
+ * with KDCOM_CFG_HOLD_PACKETS, release a held packet), send,
  * move the clock (by a little, a lot, or to the next deadline; sometimes
  * backwards, which the API must treat as no time passing), tick, cancel,
  * break in, resync, take the break-in, close and re-initialise.  Every
@@ -168,7 +169,12 @@ static void op_misc(struct fz_in *in)
         fz_end_drain(&end, now, NULL, (sel & 0x10) ? (size_t)-1 : 0);
         break;
     default: {
-        int s = kdcom_is_synced(&end.link);
+        int s;
+        if (sel & 0x10) { /* with HOLD_PACKETS: done with the packet */
+            fz_end_packet_done(&end);
+            break;
+        }
+        s = kdcom_is_synced(&end.link);
         FZ_CHECK(end.closed ? s == KDCOM_ERR_CLOSED : (s == 0 || s == 1),
                  "is_synced %d", s);
         break;

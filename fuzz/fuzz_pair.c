@@ -234,6 +234,8 @@ static void watch_events(struct fz_end *e, unsigned *seen)
             memcmp(e->pkt_payload, probe, sizeof probe) == 0)
             (*seen)++;
     }
+    if (e->held) /* HOLD_PACKETS: seen, so done with it */
+        fz_end_packet_done(e);
 }
 
 /* Moves every byte both ways at the current instant; returns the number

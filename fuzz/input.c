@@ -79,7 +79,8 @@ void fz_config(struct fz_in *in, uint32_t role, struct kdcom_config *cfg)
     t = in->p + in->n - 8;
     in->n -= 8;
     cfg->flags = t[0] & (KDCOM_CFG_BREAKIN_ON_SYNC | KDCOM_CFG_PASSIVE |
-                         KDCOM_CFG_NO_IMPLICIT_ACK);
+                         KDCOM_CFG_NO_IMPLICIT_ACK | KDCOM_CFG_HOLD_PACKETS |
+                         KDCOM_CFG_REPORT_RESTARTS);
     cfg->ack_timeout_ms = 1u + t[1];
     cfg->retry_limit = t[2] & 0x1f; /* 0: never report */
     cfg->reset_interval_ms = 1u + t[3];

@@ -189,6 +189,32 @@ class Pair:
         return bytes(self.b) + cfg
 
 
+HOLD, RESTARTS = 8, 16   # KDCOM_CFG_HOLD_PACKETS, KDCOM_CFG_REPORT_RESTARTS
+DONE = 0x19              # op_misc: kdcom_packet_done()
+
+
+def hold_seeds(target):
+    """Explicit hand-off: a second packet waits in front of the held first
+    one until kdcom_packet_done(); a debugger also sees the target restart
+    its numbering (INITIAL|SYNC after the handshake)."""
+    seeds = []
+    s = Link()
+    if not target:
+        s.drain_all().control(6).step()   # the RESET echo: synchronised
+    s.data(2, 0, b'first').data(2, 1, b'second').feed().event()
+    s.control(4, 0).feed().drain_all().misc(DONE).feed().event()
+    s.misc(DONE).misc(DONE).step()
+    seeds.append(s.done(config(flags=HOLD)))
+    s = Link()
+    if not target:
+        s.drain_all().control(6).step()
+    s.data(2, 0, b'a').step().data(2, 2, b'restarted').feed().event()
+    s.event().raw(b'00').time(64).feed().misc(DONE).step()
+    s.data(2, 3, bytes(range(200))).step()
+    seeds.append(s.done(config(flags=HOLD | RESTARTS)))
+    return seeds
+
+
 def link_target_seeds(vecs):
     seeds = []
     for name, chunks in vecs.items():
@@ -253,6 +279,7 @@ def link_target_seeds(vecs):
     s.send(0, 2000, 2000).drain(1).drain(15).drain(4000).drain_all()
     s.send(0, 4000, 1).send(0, 0, 4001).step()
     seeds.append(s.done(config()))
+    seeds += hold_seeds(True)
     return seeds
 
 
@@ -294,6 +321,7 @@ def link_debugger_seeds(vecs):
     s.send(0x80, 1, 1).drain(8).control(4, 4).drain_all().control(5)
     s.step().misc(0).step()
     seeds.append(s.done(config(flags=2)))
+    seeds += hold_seeds(False)
     return seeds
 
 
@@ -337,6 +365,11 @@ def pair_seeds():
     p = Pair().pump().send_t(10).send_d(10).pump().deadline().pump()
     seeds.append(p.done(config(flags=4)))
     seeds.append(p.done(config(flags=2)))
+    seeds.append(p.done(config(flags=HOLD | RESTARTS)))
+    p = Pair().pump()
+    for i in range(3):
+        p.send_d(40 + i).send_t(20 * i).pump().deadline().pump()
+    seeds.append(p.done(config(flags=HOLD)))
     return seeds
 
 
