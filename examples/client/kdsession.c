@@ -95,7 +95,8 @@ int kds_init(struct kds *s, int fd, int sigfd, struct wiretrace *wt,
     s->request_retries = KDS_REQUEST_RETRIES;
     s->settle_ms = KDS_SETTLE_MS;
     kdcom_config_init(&cfg, KDCOM_ROLE_DEBUGGER);
-    cfg.flags = flags;
+    /* The target's restarts come as an event (take_events()). */
+    cfg.flags = flags | KDCOM_CFG_REPORT_RESTARTS;
     return kdcom_link_init(&s->link, &cfg);
 }
 
@@ -314,16 +315,20 @@ static void take_events(struct kds *s)
 
     while (kdcom_next_event(&s->link, &ev) > 0) {
         switch (ev.kind) {
+        case KDCOM_EV_PEER_RESTARTED:
+            /* The target numbers afresh.  With nothing outstanding the
+             * link already moved our next id to INITIAL, as the target
+             * expects; a packet still outstanding keeps its id, which the
+             * target would take for a duplicate: the packet that follows
+             * starts a resynchronisation instead. */
+            s->peer_restarted = kdcom_tx_id(&s->link) != KDCOM_INITIAL_ID;
+            break;
         case KDCOM_EV_PACKET:
-            if (ev.id == (KDCOM_INITIAL_ID | KDCOM_SYNC_BIT) &&
-                kdcom_tx_id(&s->link) != KDCOM_INITIAL_ID) {
-                /* INITIAL|SYNC: the target (re)started its numbering and
-                 * expects our next packet under the initial id, which is
-                 * not ours (the link moves it there itself when nothing is
-                 * outstanding; INITIAL+1|SYNC is no restart, the link
-                 * masks it, docs/protocol.md 5.5).  A RESET puts both sides back at the start;
-                 * the target then sends its state change again, so only
-                 * output is taken from this packet. */
+            if (s->peer_restarted) {
+                /* A RESET puts both sides back at the start; the target
+                 * then sends its state change again, so only output is
+                 * taken from this packet. */
+                s->peer_restarted = 0;
                 kds_say(s, "link: target restarted its numbering, "
                         "resynchronising");
                 if (ev.type == KDCOM_TYPE_DEBUG_IO)

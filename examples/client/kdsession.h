@@ -67,6 +67,9 @@ struct kds {
     struct kds_pkt q[KDS_SENDQ];
     unsigned q_head, q_count;
     int in_link_is_manip; /* the link's outstanding packet is our request */
+    int peer_restarted;   /* the target numbers afresh while a packet of
+                             ours is outstanding: its next packet starts
+                             a resynchronisation */
     /* target state */
     int synced;
     int stopped;
