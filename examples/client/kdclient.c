@@ -22,6 +22,7 @@
 #include <kdcom.h>
 #include <kdcom_kd.h>
 
+#include "../common/counters.h"
 #include "../common/endpoint.h"
 #include "../common/exutil.h"
 #include "../common/simpattern.h"
@@ -1343,29 +1344,10 @@ static int cmd_query(const struct opts *o, uint64_t addr)
 
 static int cmd_stats(void)
 {
-    const struct kdcom_stats *st = kdcom_get_stats(&sess.link);
+    char line[EX_COUNTERS_LEN];
 
-    kds_say(&sess, "stats: bytes in=%llu out=%llu packets sent=%llu "
-            "received=%llu retransmits=%llu resends in/out=%llu/%llu "
-            "resets in/out/ignored=%llu/%llu/%llu syncs=%llu "
-            "duplicates=%llu bad checksum/trailer/size/type/id="
-            "%llu/%llu/%llu/%llu/%llu noise=%llu",
-            (unsigned long long)st->bytes_in, (unsigned long long)st->bytes_out,
-            (unsigned long long)st->packets_sent,
-            (unsigned long long)st->packets_received,
-            (unsigned long long)st->retransmits,
-            (unsigned long long)st->resends_received,
-            (unsigned long long)st->resends_sent,
-            (unsigned long long)st->resets_received,
-            (unsigned long long)st->resets_sent,
-            (unsigned long long)st->resets_ignored,
-            (unsigned long long)st->syncs, (unsigned long long)st->duplicates,
-            (unsigned long long)st->bad_checksum,
-            (unsigned long long)st->bad_trailer,
-            (unsigned long long)st->bad_size,
-            (unsigned long long)st->bad_type,
-            (unsigned long long)st->bad_id,
-            (unsigned long long)st->noise_bytes);
+    kds_say(&sess, "stats: %s", ex_link_counters(line, sizeof line,
+                                                 kdcom_get_stats(&sess.link)));
     kds_say(&sess, "stats: state changes=%u dbgprints=%u file_io answered="
             "%llu requests resent=%llu reply timeouts=%llu resyncs=%llu "
             "unexpected replies=%llu",

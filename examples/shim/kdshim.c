@@ -81,6 +81,7 @@
 #include <kdcom.h>
 #include <kdcom_vm.h>
 
+#include "../common/counters.h"
 #include "../common/endpoint.h"
 #include "../common/exutil.h"
 #include "../common/pcapng.h"
@@ -873,47 +874,14 @@ static void print_stats(void)
 {
     struct kdcom_vm_stats vt = chan_done;
     struct kdcom_stats lt = link_done;
-    const struct kdcom_vm_stats *v = &vt;
-    const struct kdcom_stats *l = &lt;
+    char line[EX_COUNTERS_LEN];
 
     add_counters(&vt, kdcom_vm_host_stats(&host), sizeof vt);
     add_counters(&lt, kdcom_get_stats(kdcom_vm_host_link(&host)), sizeof lt);
-
-    fprintf(stderr, "kdcom-shim: channel: requests=%llu sends=%llu acked=%llu "
-            "dropped=%llu receives=%llu received=%llu timeouts=%llu "
-            "resends=%llu breakins=%llu errors=%llu guest_restarts=%llu "
-            "torn=%llu abandoned=%llu rx_dropped=%llu wire_resets=%llu\n",
-            (unsigned long long)v->requests, (unsigned long long)v->sends,
-            (unsigned long long)v->sends_acked,
-            (unsigned long long)v->sends_dropped,
-            (unsigned long long)v->receives, (unsigned long long)v->received,
-            (unsigned long long)v->timeouts, (unsigned long long)v->resends,
-            (unsigned long long)v->breakins, (unsigned long long)v->errors,
-            (unsigned long long)v->guest_restarts,
-            (unsigned long long)v->torn_requests,
-            (unsigned long long)v->abandoned,
-            (unsigned long long)v->rx_dropped,
-            (unsigned long long)v->wire_resets);
-    fprintf(stderr, "kdcom-shim: link: bytes in=%llu out=%llu packets "
-            "sent=%llu received=%llu retransmits=%llu ack_timeouts=%llu "
-            "resets in=%llu resends in/out=%llu/%llu duplicates=%llu "
-            "bad checksum/trailer/size/type/id=%llu/%llu/%llu/%llu/%llu "
-            "noise=%llu\n",
-            (unsigned long long)l->bytes_in, (unsigned long long)l->bytes_out,
-            (unsigned long long)l->packets_sent,
-            (unsigned long long)l->packets_received,
-            (unsigned long long)l->retransmits,
-            (unsigned long long)l->ack_timeouts,
-            (unsigned long long)l->resets_received,
-            (unsigned long long)l->resends_received,
-            (unsigned long long)l->resends_sent,
-            (unsigned long long)l->duplicates,
-            (unsigned long long)l->bad_checksum,
-            (unsigned long long)l->bad_trailer,
-            (unsigned long long)l->bad_size,
-            (unsigned long long)l->bad_type,
-            (unsigned long long)l->bad_id,
-            (unsigned long long)l->noise_bytes);
+    fprintf(stderr, "kdcom-shim: channel: %s\n",
+            ex_vm_counters(line, sizeof line, &vt));
+    fprintf(stderr, "kdcom-shim: link: %s\n",
+            ex_link_counters(line, sizeof line, &lt));
     if (conns.accepted + conns.refused_allow + conns.refused_takeover > 0)
         fprintf(stderr, "kdcom-shim: debuggers: accepted=%llu replaced=%llu "
                 "refused allow/takeover=%llu/%llu\n",

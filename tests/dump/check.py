@@ -483,9 +483,8 @@ def cmd_tshark(pdml_path, dump_path):
 
 def stats_line(path, role):
     """The counters of a "stats:" (client) or "link:" (shim) line, by
-    name: plain ("retransmits") and with the word before them
-    ("resends_in", "bad_checksum", "bytes_out")."""
-    key = "stats: bytes" if role == "client" else "kdcom-shim: link:"
+    name: name=value words, the names of include/kdcom.h."""
+    key = "stats: bytes_in=" if role == "client" else "kdcom-shim: link:"
     line = None
     with open(path) as fh:
         for l in fh:
@@ -493,16 +492,11 @@ def stats_line(path, role):
                 line = l
     if line is None:
         fail("no %r line in %s" % (key, path))
-    v, bare = {}, ""
+    v = {}
     for tok in line.split():
-        if "=" not in tok:
-            bare = tok
-            continue
-        k, x = tok.split("=", 1)
-        for name, val in zip(k.split("/"), x.split("/")):
-            if val.isdigit():
-                v.setdefault(name, int(val))
-                v[bare + "_" + name] = int(val)
+        k, eq, x = tok.partition("=")
+        if eq and x.isdigit():
+            v[k] = int(x)
     return v, line.strip()
 
 
@@ -514,17 +508,17 @@ def cmd_stats(dump_path, role, path):
     mine, theirs = (d2t, t2d) if role == "client" else (t2d, d2t)
     want = {
         "retransmits": mine.get("retransmissions"),
-        "resends_in": theirs.get("resends"),
-        "resends_out": mine.get("resends"),
-        "resets_in": theirs.get("resets"),
+        "resends_received": theirs.get("resends"),
+        "resends_sent": mine.get("resends"),
+        "resets_received": theirs.get("resets"),
         "duplicates": theirs.get("duplicates"),
         "bad_checksum": theirs.get("bad_checksum"),
         "bad_trailer": theirs.get("bad_trailer"),
         "bad_size": theirs.get("bad_size"),
-        "noise": theirs.get("noise_bytes"),
+        "noise_bytes": theirs.get("noise_bytes"),
     }
     if role == "client":
-        want["resets_out"] = mine.get("resets")
+        want["resets_sent"] = mine.get("resets")
         want["bytes_in"] = theirs.get("bytes")
         want["bytes_out"] = mine.get("bytes")
     checked = []

@@ -134,13 +134,13 @@ grep -q "create the file again .*truncate -s 1048576 $T/kd.shm" "$T/shim.err" ||
     fail "the deletion message does not say what to do"
 stop "$SIM"
 stop "$SHIM"
-resets=$(sed -n 's/.*kdcom-shim: link: .* resets in=\([0-9]*\) .*/\1/p' "$T/shim.err")
-received=$(sed -n 's/.*kdcom-shim: link: .* packets sent=[0-9]* received=\([0-9]*\) .*/\1/p' "$T/shim.err")
+resets=$(sed -n 's/.*kdcom-shim: link: .* resets_received=\([0-9]*\) .*/\1/p' "$T/shim.err")
+received=$(sed -n 's/.*kdcom-shim: link: .* packets_received=\([0-9]*\) .*/\1/p' "$T/shim.err")
 wire=$(sed -n 's/.*kdcom-shim: channel: .* wire_resets=\([0-9]*\).*/\1/p' "$T/shim.err")
 [ "$wire" = 3 ] || fail "channel: wire_resets=$wire, want 3"
 [ -n "$resets" ] && [ "$resets" -ge 3 ] ||
-    fail "link: resets in=$resets over 3 debuggers: not a total"
+    fail "link: resets_received=$resets over 3 debuggers: not a total"
 # Each session sends at least GetVersion and a continue.
 [ -n "$received" ] && [ "$received" -ge 6 ] ||
-    fail "link: packets received=$received over 3 sessions: not a total"
+    fail "link: packets_received=$received over 3 sessions: not a total"
 pass "no file left by failed starts, grown not created, ranges, forms, retries, totals, deletion"

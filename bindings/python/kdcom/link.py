@@ -73,11 +73,16 @@ class Event:
 
 
 def _stats_fields():
-    # The counters of struct kdcom_stats, in header order, as SWIG exposes
-    # them: no name is copied by hand.
-    return [name for name, value in vars(capi.kdcom_stats).items()
-            if isinstance(value, property) and name not in ("this",
-                                                            "thisown")]
+    # The counters of struct kdcom_stats from the library's own table
+    # (kdcom_stats_name(), the order of KDCOM_STATS_FIELDS): no name is
+    # copied by hand.
+    names, i = [], 0
+    while True:
+        name = capi.kdcom_stats_name(i)
+        if name is None:
+            return names
+        names.append(name)
+        i += 1
 
 
 STATS_FIELDS = tuple(_stats_fields())
@@ -356,7 +361,8 @@ class Link:
         """A Stats snapshot of the link's counters."""
         self._check_open()
         s = capi.kdcom_get_stats(self._link)
-        return Stats(**{name: getattr(s, name) for name in STATS_FIELDS})
+        return Stats(**{name: capi.kdcom_stats_value(s, i)
+                        for i, name in enumerate(STATS_FIELDS)})
 
     @property
     def can_send(self):
