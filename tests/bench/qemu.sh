@@ -21,8 +21,7 @@
 #
 # Each read path: BENCH_QEMU_BYTES (1M) per run, median of BENCH_QEMU_REPS
 # (3) runs of `kdcom-client bench-read`.  Without QEMU or the kernels the rows say so;
-# nothing here fails `make bench`.
-set -u
+# nothing here fails `make bench`.  Programs run under tests/proc.sh.
 b=${1:-build}
 ex=$b/examples
 bm=$b/baremetal
@@ -36,19 +35,19 @@ rtts=${BENCH_QEMU_RTT:-100000}
 addr=0xfffff80000000000
 qemu=${QEMU:-qemu-system-x86_64}
 accels=${QEMU_ACCELS:-}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kdcom-qbench.XXXXXX") || exit 1
-pids=""
+TMP_NAME=kdcom-qbench
+. "$(dirname "$0")/../proc.sh"
 
-cleanup() {
-    for f in "$tmp"/*.pid; do
+# QEMU is killed by the pid it wrote, then tests/proc.sh stops the rest.
+qemu_cleanup() {
+    status=$?
+    for f in "$T"/*.pid; do
         [ -s "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null
     done
-    for p in $pids; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$tmp"
+    (exit $status)
+    cleanup
 }
-trap cleanup EXIT
-trap "exit 1" HUP INT PIPE TERM
+trap qemu_cleanup EXIT
 
 if ! command -v "$qemu" >/dev/null 2>&1; then
     echo "qemu_missing qemu-system-x86_64 not installed (make deps)"
@@ -65,42 +64,30 @@ fi
 [ -n "$accels" ] || accels=tcg
 echo "qemu_accels $accels"
 
-wait_key() { # FILE KEY: the value of KEY=VALUE (10 s max)
-    i=0
-    while [ $i -lt 100 ]; do
-        v=$(sed -n "s/^$2=//p" "$1" 2>/dev/null | head -n 1)
-        [ -n "$v" ] && { echo "$v"; return 0; }
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
-
 # boot NAME KERNEL MODE ARG APPEND: QEMU in the background, by pidfile.
 boot() {
-    rm -f "$tmp/$1.pid"
-    QEMU="$qemu" timeout -k 5 600 sh "$kd" run "$3" "$4" "$bm/$2" \
-        --append "$5" --console "$tmp/$1.console" --pidfile "$tmp/$1.pid" \
-        -- -accel "$accel" > "$tmp/$1.out" 2> "$tmp/$1.err" &
-    pids="$pids $!"
+    rm -f "$T/$1.pid"
+    start "$1" env QEMU="$qemu" timeout -k 5 600 sh "$kd" run "$3" "$4" \
+        "$bm/$2" --append "$5" --console "$T/$1.console" \
+        --pidfile "$T/$1.pid" -- -accel "$accel"
     i=0
-    while [ ! -s "$tmp/$1.pid" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    while [ ! -s "$T/$1.pid" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 }
 
 halt() { # NAME
-    [ -s "$tmp/$1.pid" ] && kill -KILL "$(cat "$tmp/$1.pid")" 2>/dev/null
-    rm -f "$tmp/$1.pid"
+    [ -s "$T/$1.pid" ] && kill -KILL "$(cat "$T/$1.pid")" 2>/dev/null
+    rm -f "$T/$1.pid"
 }
 
 # reads NAME ENDPOINT: prints NAME_reads_per_s / NAME_MB_per_s (median).
 reads() {
-    out="$tmp/$1.reads"
+    out="$T/$1.reads"
     : > "$out"
     r=0
     while [ $r -lt "$reps" ]; do
         if ! timeout 300 "$client" -q --connect-timeout 20000 "$2" \
-            bench-read "$addr" "$size" >> "$out" 2>> "$tmp/$1.client"; then
-            echo "${1}_failed $(tail -n 1 "$tmp/$1.client")"
+            bench-read "$addr" "$size" >> "$out" 2>> "$T/$1.client"; then
+            echo "${1}_failed $(tail -n 1 "$T/$1.client")"
             return 1
         fi
         r=$((r + 1))
@@ -118,8 +105,8 @@ free_port() {
 measure() { # accel
     accel=$1
     # 16550, Unix socket and TCP.
-    boot uartu kdcom-bm-uart.elf uart-unix "$tmp/com1.sock" nobreak
-    reads "qemu_${accel}_uart_unix" "unix:$tmp/com1.sock"
+    boot uartu kdcom-bm-uart.elf uart-unix "$T/com1.sock" nobreak
+    reads "qemu_${accel}_uart_unix" "unix:$T/com1.sock"
     halt uartu
     port=$(free_port)
     boot uartt kdcom-bm-uart.elf uart-tcp "127.0.0.1:$port" nobreak
@@ -127,53 +114,49 @@ measure() { # accel
     halt uartt
 
     # ivshmem-plain behind kdcom-shim.
-    "$shim" -q --shm "$tmp/plain.shm" tcp-listen:127.0.0.1:0 \
-        > "$tmp/shim1.out" 2> "$tmp/shim1.err" &
-    shim1=$!
-    pids="$pids $shim1"
-    if port=$(wait_key "$tmp/shim1.out" KDCOM_SHIM_PORT); then
-        boot plain kdcom-bm-vm.elf vm-plain "$tmp/plain.shm" nobreak
+    start shim1 "$shim" -q --shm "$T/plain.shm" tcp-listen:127.0.0.1:0
+    shim1=$LAST
+    if port=$(wait_value "$T/shim1.out" KDCOM_SHIM_PORT 10); then
+        boot plain kdcom-bm-vm.elf vm-plain "$T/plain.shm" nobreak
         reads "qemu_${accel}_plain" "tcp:127.0.0.1:$port"
         halt plain
     else
         echo "qemu_${accel}_plain_failed kdcom-shim did not start"
     fi
-    kill "$shim1" 2>/dev/null
+    stop "$shim1"
 
     # ivshmem-doorbell, kdcom-shim as the ivshmem server.
     if "$shim" --help 2>/dev/null | grep -q -e '--ivshmem-server'; then
-        "$shim" -q --shm "$tmp/bell.shm" --ivshmem-server "$tmp/ivs.sock" \
-            tcp-listen:127.0.0.1:0 > "$tmp/shim2.out" 2> "$tmp/shim2.err" &
-        shim2=$!
-        pids="$pids $shim2"
-        if port=$(wait_key "$tmp/shim2.out" KDCOM_SHIM_PORT); then
-            boot bell kdcom-bm-vm.elf vm-doorbell "$tmp/ivs.sock" nobreak
+        start shim2 "$shim" -q --shm "$T/bell.shm" \
+            --ivshmem-server "$T/ivs.sock" tcp-listen:127.0.0.1:0
+        shim2=$LAST
+        if port=$(wait_value "$T/shim2.out" KDCOM_SHIM_PORT 10); then
+            boot bell kdcom-bm-vm.elf vm-doorbell "$T/ivs.sock" nobreak
             reads "qemu_${accel}_doorbell" "tcp:127.0.0.1:$port"
             halt bell
         else
             echo "qemu_${accel}_doorbell_failed kdcom-shim did not start"
         fi
-        kill "$shim2" 2>/dev/null
+        stop "$shim2"
     else
         echo "qemu_${accel}_doorbell_failed kdcom-shim has no --ivshmem-server"
     fi
 
     # The channel alone.
     if [ -x "$echo_bin" ]; then
-        "$echo_bin" "$tmp/rtt.shm" > "$tmp/echo.out" 2> "$tmp/echo.err" &
-        pids="$pids $!"
+        start echo "$echo_bin" "$T/rtt.shm"
         sleep 0.2
-        boot rtt kdcom-bm-vm.elf vm-plain "$tmp/rtt.shm" "rtt=$rtts"
+        boot rtt kdcom-bm-vm.elf vm-plain "$T/rtt.shm" "rtt=$rtts"
         i=0
-        while [ $i -lt 3000 ] && ! grep -q "round trips/s" "$tmp/rtt.console" 2>/dev/null; do
+        while [ $i -lt 3000 ] && ! grep -q "round trips/s" "$T/rtt.console" 2>/dev/null; do
             sleep 0.1
             i=$((i + 1))
         done
-        v=$(sed -n 's/.* \([0-9]*\) round trips\/s, 0 bad.*/\1/p' "$tmp/rtt.console")
+        v=$(sed -n 's/.* \([0-9]*\) round trips\/s, 0 bad.*/\1/p' "$T/rtt.console")
         if [ -n "$v" ]; then
             echo "qemu_${accel}_rtt_per_s $v"
         else
-            echo "qemu_${accel}_rtt_failed $(tail -n 1 "$tmp/rtt.console" 2>/dev/null)"
+            echo "qemu_${accel}_rtt_failed $(tail -n 1 "$T/rtt.console" 2>/dev/null)"
         fi
         halt rtt
     else
