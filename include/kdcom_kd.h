@@ -242,6 +242,24 @@ static inline int kdcom_kd_nt_success(uint32_t status)
 #define KDCOM_KD_MEM_COUNT 24   /* u32 TransferCount */
 #define KDCOM_KD_MEM_ACTUAL 28  /* u32 ActualBytesRead / ActualBytesWritten */
 
+/* 1 if api's request and reply use the memory layout above
+ * (Read/WriteVirtualMemory, Read/WritePhysicalMemory,
+ * Read/WriteControlSpace), else 0. */
+static inline int kdcom_kd_is_memory_api(uint32_t api)
+{
+    switch (api) {
+    case KDCOM_KD_READ_VIRTUAL_MEMORY:
+    case KDCOM_KD_WRITE_VIRTUAL_MEMORY:
+    case KDCOM_KD_READ_PHYSICAL_MEMORY:
+    case KDCOM_KD_WRITE_PHYSICAL_MEMORY:
+    case KDCOM_KD_READ_CONTROL_SPACE:
+    case KDCOM_KD_WRITE_CONTROL_SPACE:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 /* DBGKD_GET_CONTEXT / DBGKD_SET_CONTEXT: the context is the message data
  * (of the reply for Get, of the request for Set). */
 #define KDCOM_KD_CONTEXT_FLAGS 16 /* u32 (Set), unused (Get) */

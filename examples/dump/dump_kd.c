@@ -49,107 +49,133 @@ static void add_str(struct dkd *d, const char *key, int fmt,
     f->slen = len;
 }
 
-static void manipulate(const uint8_t *p, struct dkd *d)
-{
-    uint32_t st = kdcom_kd_ld32(p + KDCOM_KD_MS_RETURN_STATUS);
+/* A fixed-size field of a message header: its key and format, its width
+ * in bytes (1, 2, 4 or 8, little-endian) and its offset. */
+struct kd_field {
+    const char *key;
+    unsigned char fmt, width;
+    unsigned short off;
+};
 
-    switch (d->api) {
-    case KDCOM_KD_READ_VIRTUAL_MEMORY:
-    case KDCOM_KD_WRITE_VIRTUAL_MEMORY:
-    case KDCOM_KD_READ_PHYSICAL_MEMORY:
-    case KDCOM_KD_WRITE_PHYSICAL_MEMORY:
-    case KDCOM_KD_READ_CONTROL_SPACE:
-    case KDCOM_KD_WRITE_CONTROL_SPACE:
-        add(d, "addr", DKD_HEX, kdcom_kd_ld64(p + KDCOM_KD_MEM_ADDRESS));
-        add(d, "count", DKD_DEC, kdcom_kd_ld32(p + KDCOM_KD_MEM_COUNT));
-        add(d, "actual", DKD_DEC, kdcom_kd_ld32(p + KDCOM_KD_MEM_ACTUAL));
-        add(d, "status", DKD_HEX32, st);
-        break;
+static uint64_t load(const uint8_t *p, unsigned width)
+{
+    switch (width) {
+    case 1:
+        return p[0];
+    case 2:
+        return kdcom_kd_ld16(p);
+    case 4:
+        return kdcom_kd_ld32(p);
+    default:
+        return kdcom_kd_ld64(p);
+    }
+}
+
+static void add_fields(struct dkd *d, const uint8_t *p,
+                       const struct kd_field *f)
+{
+    for (; f->key != NULL; f++)
+        add(d, f->key, f->fmt, load(p + f->off, f->width));
+}
+
+#define END {NULL, 0, 0, 0}
+#define STATUS {"status", DKD_HEX32, 4, KDCOM_KD_MS_RETURN_STATUS}
+
+/* DBGKD_MANIPULATE_STATE64's union, per request (the reply has the same
+ * layout; ReturnStatus and Processor are common). */
+static const struct kd_field mem_fields[] = {
+    {"addr", DKD_HEX, 8, KDCOM_KD_MEM_ADDRESS},
+    {"count", DKD_DEC, 4, KDCOM_KD_MEM_COUNT},
+    {"actual", DKD_DEC, 4, KDCOM_KD_MEM_ACTUAL}, STATUS, END};
+static const struct kd_field continue_fields[] = {
+    {"continue_status", DKD_HEX32, 4, KDCOM_KD_CONTINUE_STATUS}, END};
+static const struct kd_field continue2_fields[] = {
+    {"continue_status", DKD_HEX32, 4, KDCOM_KD_CONTINUE_STATUS},
+    {"trace", DKD_DEC, 4, KDCOM_KD_CONTINUE2_TRACE_FLAG},
+    {"dr7", DKD_HEX, 4, KDCOM_KD_CONTINUE2_DR7}, END};
+static const struct kd_field version_fields[] = {
+    STATUS,
+    {"major", DKD_HEX, 2, KDCOM_KD_VERSION_MAJOR},
+    {"build", DKD_DEC, 2, KDCOM_KD_VERSION_MINOR},
+    {"machine", DKD_HEX4, 2, KDCOM_KD_VERSION_MACHINE},
+    {"kernbase", DKD_HEX, 8, KDCOM_KD_VERSION_KERN_BASE},
+    {"protocol", DKD_DEC, 1, KDCOM_KD_VERSION_PROTOCOL},
+    {"flags", DKD_HEX, 2, KDCOM_KD_VERSION_FLAGS},
+    {"modules", DKD_HEX, 8, KDCOM_KD_VERSION_PS_LOADED_MODULE_LIST},
+    {"debugger_data", DKD_HEX, 8, KDCOM_KD_VERSION_DEBUGGER_DATA_LIST},
+    END};
+static const struct kd_field bp_fields[] = {
+    {"addr", DKD_HEX, 8, KDCOM_KD_BP_ADDRESS},
+    {"handle", DKD_DEC, 4, KDCOM_KD_BP_HANDLE}, STATUS, END};
+static const struct kd_field bp_restore_fields[] = {
+    {"handle", DKD_DEC, 4, KDCOM_KD_BP_RESTORE_HANDLE}, STATUS, END};
+static const struct kd_field io_fields[] = {
+    {"addr", DKD_HEX, 8, KDCOM_KD_IO_ADDRESS},
+    {"size", DKD_DEC, 4, KDCOM_KD_IO_SIZE},
+    {"value", DKD_HEX, 4, KDCOM_KD_IO_VALUE}, STATUS, END};
+static const struct kd_field iox_fields[] = {
+    {"addr", DKD_HEX, 8, KDCOM_KD_IOX_ADDRESS},
+    {"size", DKD_DEC, 4, KDCOM_KD_IOX_SIZE},
+    {"value", DKD_HEX, 4, KDCOM_KD_IOX_VALUE},
+    {"interface", DKD_DEC, 4, KDCOM_KD_IOX_INTERFACE_TYPE},
+    {"bus", DKD_DEC, 4, KDCOM_KD_IOX_BUS_NUMBER},
+    {"space", DKD_DEC, 4, KDCOM_KD_IOX_ADDRESS_SPACE}, STATUS, END};
+/* DataValueLowPart and DataValueHighPart are adjacent: one 64-bit value. */
+static const struct kd_field msr_fields[] = {
+    {"msr", DKD_HEX, 4, KDCOM_KD_MSR_INDEX},
+    {"value", DKD_HEX, 8, KDCOM_KD_MSR_LOW}, STATUS, END};
+static const struct kd_field query_fields[] = {
+    {"addr", DKD_HEX, 8, KDCOM_KD_QUERY_ADDRESS},
+    {"space", DKD_DEC, 4, KDCOM_KD_QUERY_ADDRESS_SPACE},
+    {"flags", DKD_HEX, 4, KDCOM_KD_QUERY_FLAGS}, STATUS, END};
+static const struct kd_field context_ex_fields[] = {
+    {"offset", DKD_DEC, 4, KDCOM_KD_CONTEXT_EX_OFFSET},
+    {"count", DKD_DEC, 4, KDCOM_KD_CONTEXT_EX_COUNT},
+    {"copied", DKD_DEC, 4, KDCOM_KD_CONTEXT_EX_COPIED}, STATUS, END};
+static const struct kd_field status_fields[] = {STATUS, END};
+
+typedef char msr_halves_adjacent[KDCOM_KD_MSR_HIGH == KDCOM_KD_MSR_LOW + 4
+                                     ? 1 : -1];
+
+static const struct kd_field *manipulate_fields(uint32_t api)
+{
+    if (kdcom_kd_is_memory_api(api))
+        return mem_fields;
+    switch (api) {
     case KDCOM_KD_CONTINUE:
-        add(d, "continue_status", DKD_HEX32,
-            kdcom_kd_ld32(p + KDCOM_KD_CONTINUE_STATUS));
-        break;
+        return continue_fields;
     case KDCOM_KD_CONTINUE2:
-        add(d, "continue_status", DKD_HEX32,
-            kdcom_kd_ld32(p + KDCOM_KD_CONTINUE_STATUS));
-        add(d, "trace", DKD_DEC,
-            kdcom_kd_ld32(p + KDCOM_KD_CONTINUE2_TRACE_FLAG));
-        add(d, "dr7", DKD_HEX, kdcom_kd_ld32(p + KDCOM_KD_CONTINUE2_DR7));
-        break;
+        return continue2_fields;
     case KDCOM_KD_GET_VERSION:
-        add(d, "status", DKD_HEX32, st);
-        add(d, "major", DKD_HEX, kdcom_kd_ld16(p + KDCOM_KD_VERSION_MAJOR));
-        add(d, "build", DKD_DEC, kdcom_kd_ld16(p + KDCOM_KD_VERSION_MINOR));
-        add(d, "machine", DKD_HEX4,
-            kdcom_kd_ld16(p + KDCOM_KD_VERSION_MACHINE));
-        add(d, "kernbase", DKD_HEX,
-            kdcom_kd_ld64(p + KDCOM_KD_VERSION_KERN_BASE));
-        add(d, "protocol", DKD_DEC, p[KDCOM_KD_VERSION_PROTOCOL]);
-        add(d, "flags", DKD_HEX, kdcom_kd_ld16(p + KDCOM_KD_VERSION_FLAGS));
-        add(d, "modules", DKD_HEX,
-            kdcom_kd_ld64(p + KDCOM_KD_VERSION_PS_LOADED_MODULE_LIST));
-        add(d, "debugger_data", DKD_HEX,
-            kdcom_kd_ld64(p + KDCOM_KD_VERSION_DEBUGGER_DATA_LIST));
-        break;
+        return version_fields;
     case KDCOM_KD_WRITE_BREAKPOINT:
     case KDCOM_KD_WRITE_BREAKPOINT_EX:
-        add(d, "addr", DKD_HEX, kdcom_kd_ld64(p + KDCOM_KD_BP_ADDRESS));
-        add(d, "handle", DKD_DEC, kdcom_kd_ld32(p + KDCOM_KD_BP_HANDLE));
-        add(d, "status", DKD_HEX32, st);
-        break;
+        return bp_fields;
     case KDCOM_KD_RESTORE_BREAKPOINT:
     case KDCOM_KD_RESTORE_BREAKPOINT_EX:
-        add(d, "handle", DKD_DEC,
-            kdcom_kd_ld32(p + KDCOM_KD_BP_RESTORE_HANDLE));
-        add(d, "status", DKD_HEX32, st);
-        break;
+        return bp_restore_fields;
     case KDCOM_KD_READ_IO_SPACE:
     case KDCOM_KD_WRITE_IO_SPACE:
-        add(d, "addr", DKD_HEX, kdcom_kd_ld64(p + KDCOM_KD_IO_ADDRESS));
-        add(d, "size", DKD_DEC, kdcom_kd_ld32(p + KDCOM_KD_IO_SIZE));
-        add(d, "value", DKD_HEX, kdcom_kd_ld32(p + KDCOM_KD_IO_VALUE));
-        add(d, "status", DKD_HEX32, st);
-        break;
+        return io_fields;
     case KDCOM_KD_READ_IO_SPACE_EXTENDED:
     case KDCOM_KD_WRITE_IO_SPACE_EXTENDED:
-        add(d, "addr", DKD_HEX, kdcom_kd_ld64(p + KDCOM_KD_IOX_ADDRESS));
-        add(d, "size", DKD_DEC, kdcom_kd_ld32(p + KDCOM_KD_IOX_SIZE));
-        add(d, "value", DKD_HEX, kdcom_kd_ld32(p + KDCOM_KD_IOX_VALUE));
-        add(d, "interface", DKD_DEC,
-            kdcom_kd_ld32(p + KDCOM_KD_IOX_INTERFACE_TYPE));
-        add(d, "bus", DKD_DEC, kdcom_kd_ld32(p + KDCOM_KD_IOX_BUS_NUMBER));
-        add(d, "space", DKD_DEC,
-            kdcom_kd_ld32(p + KDCOM_KD_IOX_ADDRESS_SPACE));
-        add(d, "status", DKD_HEX32, st);
-        break;
+        return iox_fields;
     case KDCOM_KD_READ_MSR:
     case KDCOM_KD_WRITE_MSR:
-        add(d, "msr", DKD_HEX, kdcom_kd_ld32(p + KDCOM_KD_MSR_INDEX));
-        add(d, "value", DKD_HEX,
-            (uint64_t)kdcom_kd_ld32(p + KDCOM_KD_MSR_LOW) |
-                ((uint64_t)kdcom_kd_ld32(p + KDCOM_KD_MSR_HIGH) << 32));
-        add(d, "status", DKD_HEX32, st);
-        break;
+        return msr_fields;
     case KDCOM_KD_QUERY_MEMORY:
-        add(d, "addr", DKD_HEX, kdcom_kd_ld64(p + KDCOM_KD_QUERY_ADDRESS));
-        add(d, "space", DKD_DEC,
-            kdcom_kd_ld32(p + KDCOM_KD_QUERY_ADDRESS_SPACE));
-        add(d, "flags", DKD_HEX, kdcom_kd_ld32(p + KDCOM_KD_QUERY_FLAGS));
-        add(d, "status", DKD_HEX32, st);
-        break;
+        return query_fields;
     case KDCOM_KD_GET_CONTEXT_EX:
     case KDCOM_KD_SET_CONTEXT_EX:
-        add(d, "offset", DKD_DEC,
-            kdcom_kd_ld32(p + KDCOM_KD_CONTEXT_EX_OFFSET));
-        add(d, "count", DKD_DEC, kdcom_kd_ld32(p + KDCOM_KD_CONTEXT_EX_COUNT));
-        add(d, "copied", DKD_DEC,
-            kdcom_kd_ld32(p + KDCOM_KD_CONTEXT_EX_COPIED));
-        add(d, "status", DKD_HEX32, st);
-        break;
+        return context_ex_fields;
     default:
-        add(d, "status", DKD_HEX32, st);
-        break;
+        return status_fields;
     }
+}
+
+static void manipulate(const uint8_t *p, struct dkd *d)
+{
+    add_fields(d, p, manipulate_fields(d->api));
     add(d, "cpu", DKD_DEC, kdcom_kd_ld16(p + KDCOM_KD_MS_PROCESSOR));
 }
 
@@ -163,6 +189,15 @@ static size_t cstr_len(const uint8_t *p, size_t n)
     return i;
 }
 
+/* Every state change: where the processor stopped, and which one of how
+ * many it is. */
+static void add_pc_cpu(struct dkd *d, const uint8_t *p)
+{
+    add(d, "pc", DKD_HEX, kdcom_kd_ld64(p + KDCOM_KD_SC_PROGRAM_COUNTER));
+    add_pair(d, "cpu", kdcom_kd_ld16(p + KDCOM_KD_SC_PROCESSOR),
+             kdcom_kd_ld32(p + KDCOM_KD_SC_NUMBER_PROCESSORS));
+}
+
 static void state_change(const uint8_t *p, size_t len, struct dkd *d)
 {
     size_t hs = KDCOM_KD_SC_SIZE;
@@ -170,9 +205,7 @@ static void state_change(const uint8_t *p, size_t len, struct dkd *d)
     switch (d->api) {
     case KDCOM_KD_STATE_EXCEPTION:
         add(d, "code", DKD_HEX32, kdcom_kd_ld32(p + KDCOM_KD_EXC_CODE));
-        add(d, "pc", DKD_HEX, kdcom_kd_ld64(p + KDCOM_KD_SC_PROGRAM_COUNTER));
-        add_pair(d, "cpu", kdcom_kd_ld16(p + KDCOM_KD_SC_PROCESSOR),
-                 kdcom_kd_ld32(p + KDCOM_KD_SC_NUMBER_PROCESSORS));
+        add_pc_cpu(d, p);
         add(d, "first_chance", DKD_DEC,
             kdcom_kd_ld32(p + KDCOM_KD_EXC_FIRST_CHANCE));
         add(d, "exception_addr", DKD_HEX,
@@ -186,23 +219,17 @@ static void state_change(const uint8_t *p, size_t len, struct dkd *d)
         add_str(d, "path", DKD_STR, p + hs, n);
         add(d, "unload", DKD_DEC, p[KDCOM_KD_LS_UNLOAD]);
         add(d, "pid", DKD_DEC, kdcom_kd_ld64(p + KDCOM_KD_LS_PROCESS_ID));
-        add(d, "pc", DKD_HEX, kdcom_kd_ld64(p + KDCOM_KD_SC_PROGRAM_COUNTER));
-        add_pair(d, "cpu", kdcom_kd_ld16(p + KDCOM_KD_SC_PROCESSOR),
-                 kdcom_kd_ld32(p + KDCOM_KD_SC_NUMBER_PROCESSORS));
+        add_pc_cpu(d, p);
         break;
     }
     case KDCOM_KD_STATE_COMMAND_STRING: {
         size_t n = cstr_len(p + hs, len - hs);
         add_str(d, "command", DKD_STR, p + hs, n);
-        add(d, "pc", DKD_HEX, kdcom_kd_ld64(p + KDCOM_KD_SC_PROGRAM_COUNTER));
-        add_pair(d, "cpu", kdcom_kd_ld16(p + KDCOM_KD_SC_PROCESSOR),
-                 kdcom_kd_ld32(p + KDCOM_KD_SC_NUMBER_PROCESSORS));
+        add_pc_cpu(d, p);
         break;
     }
     default:
-        add(d, "pc", DKD_HEX, kdcom_kd_ld64(p + KDCOM_KD_SC_PROGRAM_COUNTER));
-        add_pair(d, "cpu", kdcom_kd_ld16(p + KDCOM_KD_SC_PROCESSOR),
-                 kdcom_kd_ld32(p + KDCOM_KD_SC_NUMBER_PROCESSORS));
+        add_pc_cpu(d, p);
         break;
     }
 }

@@ -16,6 +16,7 @@
  */
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <kdcom_kd.h>
@@ -58,14 +59,17 @@ static const char *type_name(uint32_t type, char *buf, size_t cap)
 
 /* ---------------------------------------------------------------- text */
 
-static void text_str(FILE *o, const uint8_t *s, size_t n, int utf16)
+/* A string as a quoted literal: text output cuts it at TEXT_STR_MAX
+ * characters and shows other bytes as \xNN; JSON shows all of it, every
+ * other code point as \uNNNN (bytes as Latin-1), per RFC 8259. */
+static void put_str(FILE *o, const uint8_t *s, size_t n, int utf16, int json)
 {
     size_t i, step = utf16 ? 2 : 1, shown = 0;
 
     fputc('"', o);
     for (i = 0; i + step <= n; i += step) {
         unsigned ch = utf16 ? (unsigned)(s[i] | (s[i + 1] << 8)) : s[i];
-        if (shown++ >= TEXT_STR_MAX) {
+        if (!json && shown++ >= TEXT_STR_MAX) {
             fputs("...", o);
             break;
         }
@@ -79,7 +83,7 @@ static void text_str(FILE *o, const uint8_t *s, size_t n, int utf16)
             fputs("\\t", o);
         else if (ch >= 0x20 && ch < 0x7f)
             fputc((int)ch, o);
-        else if (ch < 0x100)
+        else if (!json && ch < 0x100)
             fprintf(o, "\\x%02x", ch);
         else
             fprintf(o, "\\u%04x", ch);
@@ -87,30 +91,36 @@ static void text_str(FILE *o, const uint8_t *s, size_t n, int utf16)
     fputc('"', o);
 }
 
-static void text_field(FILE *o, const struct dkd_field *f)
+/* One decoded KD field: " key=value" in text, ",\"key\":value" in JSON,
+ * where values that are not plain numbers (hex, pairs) are strings. */
+static void put_field(FILE *o, const struct dkd_field *f, int json)
 {
-    fprintf(o, " %s=", f->key);
+    const char *q = json ? "\"" : "";
+
+    fprintf(o, json ? ",\"%s\":" : " %s=", f->key);
     switch (f->fmt) {
     case DKD_DEC:
         fprintf(o, "%" PRIu64, f->u);
         break;
     case DKD_HEX32:
-        fprintf(o, "0x%08" PRIx64, f->u);
+        fprintf(o, "%s0x%08" PRIx64 "%s", q, f->u, q);
         break;
     case DKD_HEX4:
-        fprintf(o, "0x%04" PRIx64, f->u);
+        fprintf(o, "%s0x%04" PRIx64 "%s", q, f->u, q);
         break;
     case DKD_HEX:
-        fprintf(o, "0x%" PRIx64, f->u);
+        fprintf(o, "%s0x%" PRIx64 "%s", q, f->u, q);
         break;
     case DKD_PAIR:
-        fprintf(o, "%" PRIu64 "/%" PRIu64, f->u, f->u2);
+        fprintf(o, "%s%" PRIu64 "/%" PRIu64 "%s", q, f->u, f->u2, q);
         break;
     case DKD_STR:
     case DKD_UTF16:
-        text_str(o, f->s, f->slen, f->fmt == DKD_UTF16);
+        put_str(o, f->s, f->slen, f->fmt == DKD_UTF16, json);
         break;
     default:
+        if (json)
+            fputs("null", o);
         break;
     }
 }
@@ -142,7 +152,7 @@ static void text_kd(FILE *o, const struct kdcom_frame *f)
         return;
     }
     for (i = 0; i < d.nf; i++)
-        text_field(o, &d.f[i]);
+        put_field(o, &d.f[i], 0);
     if (shows_data_len(f->type))
         fprintf(o, " data=%zu", d.data_len);
 }
@@ -226,61 +236,9 @@ static void text_record(struct dump_ctx *c, struct dstream *s,
 
 /* ---------------------------------------------------------------- JSON */
 
-static void json_str(FILE *o, const uint8_t *s, size_t n, int utf16)
-{
-    size_t i, step = utf16 ? 2 : 1;
-
-    fputc('"', o);
-    for (i = 0; i + step <= n; i += step) {
-        unsigned ch = utf16 ? (unsigned)(s[i] | (s[i + 1] << 8)) : s[i];
-        if (ch == '"' || ch == '\\')
-            fprintf(o, "\\%c", (char)ch);
-        else if (ch == '\n')
-            fputs("\\n", o);
-        else if (ch == '\r')
-            fputs("\\r", o);
-        else if (ch == '\t')
-            fputs("\\t", o);
-        else if (ch >= 0x20 && ch < 0x7f)
-            fputc((int)ch, o);
-        else
-            fprintf(o, "\\u%04x", ch); /* bytes as Latin-1 code points */
-    }
-    fputc('"', o);
-}
-
 static void json_cstr(FILE *o, const char *s)
 {
-    json_str(o, (const uint8_t *)s, strlen(s), 0);
-}
-
-static void json_field(FILE *o, const struct dkd_field *f)
-{
-    fprintf(o, ",\"%s\":", f->key);
-    switch (f->fmt) {
-    case DKD_DEC:
-        fprintf(o, "%" PRIu64, f->u);
-        break;
-    case DKD_HEX32:
-        fprintf(o, "\"0x%08" PRIx64 "\"", f->u);
-        break;
-    case DKD_HEX4:
-        fprintf(o, "\"0x%04" PRIx64 "\"", f->u);
-        break;
-    case DKD_HEX:
-        fprintf(o, "\"0x%" PRIx64 "\"", f->u);
-        break;
-    case DKD_PAIR:
-        fprintf(o, "\"%" PRIu64 "/%" PRIu64 "\"", f->u, f->u2);
-        break;
-    case DKD_STR:
-    case DKD_UTF16:
-        json_str(o, f->s, f->slen, f->fmt == DKD_UTF16);
-        break;
-    default:
-        fputs("null", o);
-        break;
-    }
+    put_str(o, (const uint8_t *)s, strlen(s), 0, 1);
 }
 
 static void json_kd(FILE *o, const struct kdcom_frame *f)
@@ -301,7 +259,7 @@ static void json_kd(FILE *o, const struct kdcom_frame *f)
     if (!d.short_header) {
         fprintf(o, ",\"data_len\":%zu", d.data_len);
         for (i = 0; i < d.nf; i++)
-            json_field(o, &d.f[i]);
+            put_field(o, &d.f[i], 1);
     }
     fputc('}', o);
 }
@@ -387,54 +345,51 @@ void out_record(struct dump_ctx *c, struct dstream *s, const struct rec *r,
 
 /* ------------------------------------------------------------- summary */
 
-#define NSTAT 16
-static const char *const stat_names[NSTAT] = {
-    "bytes", "packets", "data", "acks", "resends", "resets",
-    "unknown_control", "breakins", "retransmissions", "duplicates",
-    "bad_checksum", "bad_trailer", "bad_size", "noise_bytes",
-    "partial_leaders", "incomplete"};
+/* The summary's counters, in the order printed: a name and where the
+ * value lives. */
+struct counter {
+    const char *name;
+    size_t off;
+};
 
-static void stat_values(const struct dstats *st, uint64_t v[NSTAT])
+#define DSTAT(name, field) {name, offsetof(struct dstats, field)}
+static const struct counter stat_counters[] = {
+    DSTAT("bytes", bytes), DSTAT("packets", items), DSTAT("data", data),
+    DSTAT("acks", acks), DSTAT("resends", resends), DSTAT("resets", resets),
+    DSTAT("unknown_control", unknown_control), DSTAT("breakins", breakins),
+    DSTAT("retransmissions", retransmissions),
+    DSTAT("duplicates", duplicates), DSTAT("bad_checksum", bad_checksum),
+    DSTAT("bad_trailer", bad_trailer), DSTAT("bad_size", bad_size),
+    DSTAT("noise_bytes", noise_bytes),
+    DSTAT("partial_leaders", partial_leaders),
+    DSTAT("incomplete", incomplete)};
+
+#define NSTAT(name, field) {name, offsetof(struct netstats, field)}
+static const struct counter net_counters[] = {
+    NSTAT("connections", connections), NSTAT("segments", tcp_segments),
+    NSTAT("retransmitted_segments", tcp_retransmitted),
+    NSTAT("out_of_order", tcp_out_of_order),
+    NSTAT("missing_bytes", tcp_missing),
+    NSTAT("truncated_segments", tcp_truncated),
+    NSTAT("other_port_segments", other_ports),
+    NSTAT("untracked_connections", conn_limit), NSTAT("not_tcp", not_tcp),
+    NSTAT("not_ip", not_ip), NSTAT("ip_fragments", fragments),
+    NSTAT("malformed", malformed)};
+
+#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* " name=N ..." in text, "\"name\":N,..." in JSON. */
+static void put_counters(FILE *o, const struct counter *c, size_t n,
+                         const void *base, int json)
 {
-    v[0] = st->bytes;
-    v[1] = st->items;
-    v[2] = st->data;
-    v[3] = st->acks;
-    v[4] = st->resends;
-    v[5] = st->resets;
-    v[6] = st->unknown_control;
-    v[7] = st->breakins;
-    v[8] = st->retransmissions;
-    v[9] = st->duplicates;
-    v[10] = st->bad_checksum;
-    v[11] = st->bad_trailer;
-    v[12] = st->bad_size;
-    v[13] = st->noise_bytes;
-    v[14] = st->partial_leaders;
-    v[15] = st->incomplete;
-}
+    size_t j;
 
-#define NNET 12
-static const char *const net_names[NNET] = {
-    "connections", "segments", "retransmitted_segments", "out_of_order",
-    "missing_bytes", "truncated_segments", "other_port_segments",
-    "untracked_connections", "not_tcp", "not_ip", "ip_fragments",
-    "malformed"};
-
-static void net_values(const struct netstats *n, uint64_t v[NNET])
-{
-    v[0] = n->connections;
-    v[1] = n->tcp_segments;
-    v[2] = n->tcp_retransmitted;
-    v[3] = n->tcp_out_of_order;
-    v[4] = n->tcp_missing;
-    v[5] = n->tcp_truncated;
-    v[6] = n->other_ports;
-    v[7] = n->conn_limit;
-    v[8] = n->not_tcp;
-    v[9] = n->not_ip;
-    v[10] = n->fragments;
-    v[11] = n->malformed;
+    for (j = 0; j < n; j++) {
+        uint64_t v;
+        memcpy(&v, (const char *)base + c[j].off, sizeof v);
+        fprintf(o, json ? "%s\"%s\":%" PRIu64 : "%s%s=%" PRIu64,
+                json ? (j ? "," : "") : " ", c[j].name, v);
+    }
 }
 
 void out_add_stats(struct dstats *a, const struct dstats *b)
@@ -541,7 +496,6 @@ void out_summary(struct dump_ctx *c)
     int present[3] = {0, 0, 0};
     struct dlink *l;
     struct notes ns;
-    uint64_t v[NSTAT], nv[NNET];
     int d, i, j;
 
     memset(tot, 0, sizeof tot);
@@ -559,25 +513,21 @@ void out_summary(struct dump_ctx *c)
             present[d] = 1;
         }
     collect_notes(c, &ns);
-    net_values(&c->net, nv);
     if (c->o->json) {
         fprintf(c->out, "{\"summary\":{\"format\":\"%s\",\"packets\":%" PRIu64,
                 c->format_name != NULL ? c->format_name : "none", c->nrec);
         for (d = 0; d < 3; d++) {
             if (!present[d])
                 continue;
-            stat_values(&tot[d], v);
             fprintf(c->out, ",\"%s\":{", dir_label(d));
-            for (j = 0; j < NSTAT; j++)
-                fprintf(c->out, "%s\"%s\":%" PRIu64, j ? "," : "",
-                        stat_names[j], v[j]);
+            put_counters(c->out, stat_counters, COUNT_OF(stat_counters),
+                         &tot[d], 1);
             fputc('}', c->out);
         }
         if (c->nconn > 0 || c->net.packets > c->net.kdcom_packets) {
             fputs(",\"tcp\":{", c->out);
-            for (j = 0; j < NNET; j++)
-                fprintf(c->out, "%s\"%s\":%" PRIu64, j ? "," : "",
-                        net_names[j], nv[j]);
+            put_counters(c->out, net_counters, COUNT_OF(net_counters),
+                         &c->net, 1);
             fputc('}', c->out);
         }
         fputs(",\"notes\":[", c->out);
@@ -594,16 +544,15 @@ void out_summary(struct dump_ctx *c)
     for (d = 0; d < 3; d++) {
         if (!present[d])
             continue;
-        stat_values(&tot[d], v);
         fprintf(c->out, "   %s ", dir_label(d));
-        for (j = 0; j < NSTAT; j++)
-            fprintf(c->out, " %s=%" PRIu64, stat_names[j], v[j]);
+        put_counters(c->out, stat_counters, COUNT_OF(stat_counters),
+                     &tot[d], 0);
         fputc('\n', c->out);
     }
     if (c->nconn > 0 || c->net.packets > c->net.kdcom_packets) {
         fputs("   tcp ", c->out);
-        for (j = 0; j < NNET; j++)
-            fprintf(c->out, " %s=%" PRIu64, net_names[j], nv[j]);
+        put_counters(c->out, net_counters, COUNT_OF(net_counters), &c->net,
+                     0);
         fputc('\n', c->out);
     }
     for (j = 0; j < ns.n; j++)
