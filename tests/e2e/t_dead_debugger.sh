@@ -29,18 +29,5 @@ two_debuggers() {
         fail "$1: the next debugger got no state change"
 }
 
-shim_up
-kernel_up
-two_debuggers vm "$PORT" "$T/shim.err"
-stop "$SIM"
-stop "$SHIM"
-
-start uart "$BIN/kdcom-simkernel-uart" tcp-listen:127.0.0.1:0
-port=$(wait_value "$T/uart.out" KDCOM_SIM_PORT) || fail "uart: no port"
-two_debuggers uart "$port" "$T/uart.err"
-stop "$LAST"
-
-start fd "$BIN/kdcom-simkernel" tcp-listen:127.0.0.1:0
-port=$(wait_value "$T/fd.out" KDCOM_SIM_PORT) || fail "fd: no port"
-two_debuggers fd "$port" "$T/fd.err"
+each_path two_debuggers
 pass

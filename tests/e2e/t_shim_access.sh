@@ -16,23 +16,26 @@ umask 022 # what the shim must not inherit for its sockets
 
 # Socket modes: the debugger socket and the ivshmem server's.
 mode_of() { stat -c %a "$1"; }
-start shim "$BIN/kdcom-shim" --shm "$T/kd.shm" --ivshmem-server "$T/ivs.sock" \
-    "unix-listen:$T/kd.sock"
-SHIM=$LAST
-wait_line "$T/shim.err" "served on unix socket" 5 || fail "no unix socket"
-[ "$(mode_of "$T/kd.sock")" = 600 ] ||
-    fail "debugger socket has mode $(mode_of "$T/kd.sock"), want 600"
-[ "$(mode_of "$T/ivs.sock")" = 600 ] ||
-    fail "ivshmem socket has mode $(mode_of "$T/ivs.sock"), want 600"
+# unix_shim WHAT KD_MODE IVS_MODE [OPTION...]: kdcom-shim with OPTIONs on
+# $T/kd.sock, its ivshmem server on $T/ivs.sock; the sockets must have
+# the modes KD_MODE and IVS_MODE.
+unix_shim() {
+    what=$1 kd=$2 ivs=$3
+    shift 3
+    start shim "$BIN/kdcom-shim" --shm "$T/kd.shm" "$@" \
+        --ivshmem-server "$T/ivs.sock" "unix-listen:$T/kd.sock"
+    SHIM=$LAST
+    wait_line "$T/shim.err" "served on unix socket" 5 ||
+        fail "no unix socket ($what)"
+    [ "$(mode_of "$T/kd.sock")" = "$kd" ] ||
+        fail "$what: debugger socket has mode $(mode_of "$T/kd.sock"), want $kd"
+    [ "$(mode_of "$T/ivs.sock")" = "$ivs" ] ||
+        fail "$what: ivshmem socket has mode $(mode_of "$T/ivs.sock"), want $ivs"
+}
+unix_shim "default modes" 600 600
 stop "$SHIM"
-start shim "$BIN/kdcom-shim" --shm "$T/kd.shm" --mode 0660 \
-    --ivshmem-server "$T/ivs.sock" --ivshmem-mode=0640 "unix-listen:$T/kd.sock"
-SHIM=$LAST
-wait_line "$T/shim.err" "served on unix socket" 5 || fail "no unix socket (--mode)"
-[ "$(mode_of "$T/kd.sock")" = 660 ] ||
-    fail "--mode 0660 gave mode $(mode_of "$T/kd.sock")"
-[ "$(mode_of "$T/ivs.sock")" = 640 ] ||
-    fail "--ivshmem-mode 0640 gave mode $(mode_of "$T/ivs.sock")"
+unix_shim "--mode 0660 --ivshmem-mode=0640" 660 640 --mode 0660 \
+    --ivshmem-mode=0640
 kernel_up
 "$C" "unix:$T/kd.sock" wait-stop 10000 version go >"$T/u.out" 2>&1 ||
     fail "session on the 0660 socket failed"

@@ -7,15 +7,13 @@
 
 shim_up
 kernel_up sim1
-"$BIN/kdcom-client" "tcp:127.0.0.1:$PORT" wait-stop 10000 version go \
-    >"$T/c1.out" 2>&1 || fail "first session failed"
+client_session c1 "first session failed"
 stop "$SIM"
 rm -f "$T/kd.shm"
 wait_line "$T/shim.err" "removed" 5 || fail "shim did not notice the removal"
 truncate -s 256K "$T/kd.shm" || fail "truncate"
 wait_line "$T/shim.err" "mapped again" 5 || fail "shim did not remap"
 kernel_up sim2
-"$BIN/kdcom-client" "tcp:127.0.0.1:$PORT" wait-stop 10000 version \
-    verify 0xfffff80000000000 64K go >"$T/c2.out" 2>&1 ||
-    fail "session with the new file failed"
+client_session c2 "session with the new file failed" version \
+    verify 0xfffff80000000000 64K go
 pass

@@ -7,8 +7,7 @@
 
 shim_up
 kernel_up sim1
-"$BIN/kdcom-client" "tcp:127.0.0.1:$PORT" wait-stop 10000 version go \
-    >"$T/c1.out" 2>&1 || fail "first session failed"
+client_session c1 "first session failed"
 stop "$SIM"
 truncate -s 0 "$T/kd.shm" || fail "truncate"
 wait_line "$T/shim.err" "shrank under the mapping" 5 ||
@@ -17,6 +16,5 @@ kill -0 "$SHIM" 2>/dev/null || fail "shim died of SIGBUS"
 truncate -s 1M "$T/kd.shm" || fail "truncate"
 wait_line "$T/shim.err" "whole again" 5 || fail "shim did not recover"
 kernel_up sim2
-"$BIN/kdcom-client" "tcp:127.0.0.1:$PORT" wait-stop 10000 version go \
-    >"$T/c2.out" 2>&1 || fail "session after the truncation failed"
+client_session c2 "session after the truncation failed"
 pass

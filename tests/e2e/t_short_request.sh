@@ -16,18 +16,5 @@ check() {
         >"$T/$1.out" 2>&1 || fail "$1: short request not refused"
 }
 
-shim_up
-kernel_up
-check vm "$PORT"
-stop "$SIM"
-stop "$SHIM"
-
-start uart "$BIN/kdcom-simkernel-uart" -q tcp-listen:127.0.0.1:0
-port=$(wait_value "$T/uart.out" KDCOM_SIM_PORT) || fail "uart: no port"
-check uart "$port"
-stop "$LAST"
-
-start fd "$BIN/kdcom-simkernel" -q tcp-listen:127.0.0.1:0
-port=$(wait_value "$T/fd.out" KDCOM_SIM_PORT) || fail "fd: no port"
-check fd "$port"
+each_path check -q
 pass

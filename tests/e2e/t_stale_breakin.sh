@@ -24,18 +24,5 @@ two_debuggers() {
         >"$T/$1-c.out" 2>&1 || fail "$1: a break-in of its own failed"
 }
 
-shim_up
-kernel_up
-two_debuggers vm "$PORT"
-stop "$SIM"
-stop "$SHIM"
-
-start uart "$BIN/kdcom-simkernel-uart" -q tcp-listen:127.0.0.1:0
-port=$(wait_value "$T/uart.out" KDCOM_SIM_PORT) || fail "uart: no port"
-two_debuggers uart "$port"
-stop "$LAST"
-
-start fd "$BIN/kdcom-simkernel" -q tcp-listen:127.0.0.1:0
-port=$(wait_value "$T/fd.out" KDCOM_SIM_PORT) || fail "fd: no port"
-two_debuggers fd "$port"
+each_path two_debuggers -q
 pass
