@@ -402,6 +402,109 @@ local function scan(data)
 end
 
 -------------------------------------------------------------------------------
+-- DBGKD_MANIPULATE_STATE64's union per API: the fields shown in the tree
+-- ({field, offset, length} in the message header) and the text for the
+-- Info column, which reads like the example programs' --trace decode.
+
+local function u(r, o, l) return r(o, l):le_uint() end
+
+local MEMORY = {
+    fields = { { f.kd_addr, 16, 8 }, { f.kd_count, 24, 4 },
+               { f.kd_actual, 28, 4 } },
+    info = function(r, st)
+        return string.format("addr=%s count=%d actual=%d status=%s",
+            hex64(r(16, 8)), u(r, 24, 4), u(r, 28, 4), hex32(st))
+    end,
+}
+local BREAKPOINT = {
+    fields = { { f.kd_addr, 16, 8 }, { f.kd_bp_handle, 24, 4 } },
+    info = function(r, st)
+        return string.format("addr=%s handle=%d status=%s", hex64(r(16, 8)),
+            u(r, 24, 4), hex32(st))
+    end,
+}
+local RESTORE_BREAKPOINT = {
+    fields = { { f.kd_bp_handle, 16, 4 } },
+    info = function(r, st)
+        return string.format("handle=%d status=%s", u(r, 16, 4), hex32(st))
+    end,
+}
+local IO_SPACE = {
+    fields = { { f.kd_addr, 16, 8 }, { f.kd_io_size, 24, 4 },
+               { f.kd_io_value, 28, 4 } },
+    info = function(r, st)
+        return string.format("addr=%s size=%d status=%s", hex64(r(16, 8)),
+            u(r, 24, 4), hex32(st))
+    end,
+}
+local IO_SPACE_EXTENDED = {
+    fields = { { f.kd_io_size, 16, 4 }, { f.kd_addr, 32, 8 },
+               { f.kd_io_value, 40, 4 } },
+    info = function(r, st)
+        return string.format("addr=%s size=%d status=%s", hex64(r(32, 8)),
+            u(r, 16, 4), hex32(st))
+    end,
+}
+local MSR = {
+    fields = { { f.kd_msr, 16, 4 }, { f.kd_msr_value, 20, 8 } },
+    info = function(r, st)
+        return string.format("msr=0x%x status=%s", u(r, 16, 4), hex32(st))
+    end,
+}
+local CONTEXT_EX = {
+    fields = { { f.kd_count, 20, 4 } },
+    info = function(r, st)
+        return string.format("offset=%d count=%d status=%s", u(r, 16, 4),
+            u(r, 20, 4), hex32(st))
+    end,
+}
+
+local MANIPULATE = {
+    [0x3130] = MEMORY, [0x3131] = MEMORY,       -- Read/WriteVirtualMemory
+    [0x313D] = MEMORY, [0x313E] = MEMORY,       -- Read/WritePhysicalMemory
+    [0x3137] = MEMORY, [0x3138] = MEMORY,       -- Read/WriteControlSpace
+    [0x3134] = BREAKPOINT, [0x3147] = BREAKPOINT,
+    [0x3135] = RESTORE_BREAKPOINT, [0x3148] = RESTORE_BREAKPOINT,
+    [0x3139] = IO_SPACE, [0x313A] = IO_SPACE,
+    [0x3144] = IO_SPACE_EXTENDED, [0x3145] = IO_SPACE_EXTENDED,
+    [0x3152] = MSR, [0x3153] = MSR,
+    [0x315F] = CONTEXT_EX, [0x3160] = CONTEXT_EX,
+    [0x3136] = {                                -- Continue
+        fields = { { f.kd_continue_status, 16, 4 } },
+        info = function(r, st)
+            return string.format("continue_status=%s", hex32(u(r, 16, 4)))
+        end,
+    },
+    [0x313C] = {                                -- Continue2
+        fields = { { f.kd_continue_status, 16, 4 }, { f.kd_trace, 20, 4 },
+                   { f.kd_dr7, 24, 4 } },
+        info = function(r, st)
+            return string.format("continue_status=%s trace=%d",
+                hex32(u(r, 16, 4)), u(r, 20, 4))
+        end,
+    },
+    [0x3146] = {                                -- GetVersion
+        fields = { { f.kd_ver_major, 16, 2 }, { f.kd_ver_build, 18, 2 },
+                   { f.kd_ver_protocol, 20, 1 }, { f.kd_ver_machine, 24, 2 },
+                   { f.kd_ver_kernbase, 32, 8 }, { f.kd_ver_modules, 40, 8 },
+                   { f.kd_ver_ddl, 48, 8 } },
+        info = function(r, st)
+            return string.format(
+                "status=%s major=0x%x build=%d machine=%s kernbase=%s",
+                hex32(st), u(r, 16, 2), u(r, 18, 2), hex32(u(r, 24, 2), 4),
+                hex64(r(32, 8)))
+        end,
+    },
+    [0x315C] = {                                -- QueryMemory
+        fields = { { f.kd_addr, 16, 8 } },
+        info = function(r, st)
+            return string.format("addr=%s status=%s", hex64(r(16, 8)),
+                hex32(st))
+        end,
+    },
+}
+
+-------------------------------------------------------------------------------
 -- The KD message inside a data packet.  Returns a short description for
 -- the Info column.
 
@@ -433,64 +536,12 @@ local function kd_message(tvb, t, ptype, off, len)
         kt:add_le(f.kd_cpu, r(6, 2))
         kt:add_le(f.kd_status, r(8, 4))
         local st = r(8, 4):le_uint()
-        if api == 0x3130 or api == 0x3131 or api == 0x313D or
-           api == 0x313E or api == 0x3137 or api == 0x3138 then
-            kt:add_le(f.kd_addr, r(16, 8))
-            kt:add_le(f.kd_count, r(24, 4))
-            kt:add_le(f.kd_actual, r(28, 4))
-            add("addr=%s count=%d actual=%d status=%s", hex64(r(16, 8)),
-                r(24, 4):le_uint(), r(28, 4):le_uint(), hex32(st))
-        elseif api == 0x3136 then
-            kt:add_le(f.kd_continue_status, r(16, 4))
-            add("continue_status=%s", hex32(r(16, 4):le_uint()))
-        elseif api == 0x313C then
-            kt:add_le(f.kd_continue_status, r(16, 4))
-            kt:add_le(f.kd_trace, r(20, 4))
-            kt:add_le(f.kd_dr7, r(24, 4))
-            add("continue_status=%s trace=%d", hex32(r(16, 4):le_uint()),
-                r(20, 4):le_uint())
-        elseif api == 0x3146 then
-            kt:add_le(f.kd_ver_major, r(16, 2))
-            kt:add_le(f.kd_ver_build, r(18, 2))
-            kt:add_le(f.kd_ver_protocol, r(20, 1))
-            kt:add_le(f.kd_ver_machine, r(24, 2))
-            kt:add_le(f.kd_ver_kernbase, r(32, 8))
-            kt:add_le(f.kd_ver_modules, r(40, 8))
-            kt:add_le(f.kd_ver_ddl, r(48, 8))
-            add("status=%s major=0x%x build=%d machine=%s kernbase=%s",
-                hex32(st), r(16, 2):le_uint(), r(18, 2):le_uint(),
-                hex32(r(24, 2):le_uint(), 4), hex64(r(32, 8)))
-        elseif api == 0x3134 or api == 0x3147 then
-            kt:add_le(f.kd_addr, r(16, 8))
-            kt:add_le(f.kd_bp_handle, r(24, 4))
-            add("addr=%s handle=%d status=%s", hex64(r(16, 8)),
-                r(24, 4):le_uint(), hex32(st))
-        elseif api == 0x3135 or api == 0x3148 then
-            kt:add_le(f.kd_bp_handle, r(16, 4))
-            add("handle=%d status=%s", r(16, 4):le_uint(), hex32(st))
-        elseif api == 0x3139 or api == 0x313A then
-            kt:add_le(f.kd_addr, r(16, 8))
-            kt:add_le(f.kd_io_size, r(24, 4))
-            kt:add_le(f.kd_io_value, r(28, 4))
-            add("addr=%s size=%d status=%s", hex64(r(16, 8)),
-                r(24, 4):le_uint(), hex32(st))
-        elseif api == 0x3144 or api == 0x3145 then
-            kt:add_le(f.kd_io_size, r(16, 4))
-            kt:add_le(f.kd_addr, r(32, 8))
-            kt:add_le(f.kd_io_value, r(40, 4))
-            add("addr=%s size=%d status=%s", hex64(r(32, 8)),
-                r(16, 4):le_uint(), hex32(st))
-        elseif api == 0x3152 or api == 0x3153 then
-            kt:add_le(f.kd_msr, r(16, 4))
-            kt:add_le(f.kd_msr_value, r(20, 8))
-            add("msr=0x%x status=%s", r(16, 4):le_uint(), hex32(st))
-        elseif api == 0x315C then
-            kt:add_le(f.kd_addr, r(16, 8))
-            add("addr=%s status=%s", hex64(r(16, 8)), hex32(st))
-        elseif api == 0x315F or api == 0x3160 then
-            kt:add_le(f.kd_count, r(20, 4))
-            add("offset=%d count=%d status=%s", r(16, 4):le_uint(),
-                r(20, 4):le_uint(), hex32(st))
+        local m = MANIPULATE[api]
+        if m then
+            for _, fl in ipairs(m.fields) do
+                kt:add_le(fl[1], r(fl[2], fl[3]))
+            end
+            add("%s", m.info(r, st))
         else
             add("status=%s", hex32(st))
         end
