@@ -231,36 +231,30 @@ f.kd_fio_name = ProtoField.string("kdcom.kd.file.name", "File name")
 -------------------------------------------------------------------------------
 -- Expert info
 
-local e_bad_checksum = ProtoExpert.new("kdcom.expert.bad_checksum",
-    "Bad checksum", expert.group.CHECKSUM, expert.severity.ERROR)
-local e_bad_trailer = ProtoExpert.new("kdcom.expert.bad_trailer",
-    "Trailer byte is not 0xAA", expert.group.MALFORMED, expert.severity.ERROR)
-local e_bad_size = ProtoExpert.new("kdcom.expert.bad_size",
-    "ByteCount over 4000: payload not read", expert.group.MALFORMED,
-    expert.severity.ERROR)
-local e_resend = ProtoExpert.new("kdcom.expert.resend",
-    "RESEND: the peer asks for the last packet again", expert.group.SEQUENCE,
-    expert.severity.NOTE)
-local e_reset = ProtoExpert.new("kdcom.expert.reset",
-    "RESET: packet ids start again", expert.group.SEQUENCE,
-    expert.severity.CHAT)
-local e_breakin = ProtoExpert.new("kdcom.expert.breakin",
-    "Break-in: the debugger asks the target to stop", expert.group.SEQUENCE,
-    expert.severity.NOTE)
-local e_noise = ProtoExpert.new("kdcom.expert.noise",
-    "Bytes outside any packet", expert.group.PROTOCOL, expert.severity.WARN)
-local e_incomplete = ProtoExpert.new("kdcom.expert.incomplete",
-    "Packet cut off (end of capture)", expert.group.MALFORMED,
-    expert.severity.WARN)
-local e_short = ProtoExpert.new("kdcom.expert.kd_short",
-    "Payload shorter than the KD message header", expert.group.MALFORMED,
-    expert.severity.WARN)
-local e_unknown_control = ProtoExpert.new("kdcom.expert.unknown_control",
-    "Unknown control packet type", expert.group.PROTOCOL,
-    expert.severity.WARN)
-kdcom.experts = { e_bad_checksum, e_bad_trailer, e_bad_size, e_resend,
-                  e_reset, e_breakin, e_noise, e_incomplete, e_short,
-                  e_unknown_control }
+-- name (kdcom.expert.NAME), summary, group, severity
+local EXPERTS = {
+    { "bad_checksum", "Bad checksum", "CHECKSUM", "ERROR" },
+    { "bad_trailer", "Trailer byte is not 0xAA", "MALFORMED", "ERROR" },
+    { "bad_size", "ByteCount over 4000: payload not read", "MALFORMED",
+      "ERROR" },
+    { "resend", "RESEND: the peer asks for the last packet again",
+      "SEQUENCE", "NOTE" },
+    { "reset", "RESET: packet ids start again", "SEQUENCE", "CHAT" },
+    { "breakin", "Break-in: the debugger asks the target to stop",
+      "SEQUENCE", "NOTE" },
+    { "noise", "Bytes outside any packet", "PROTOCOL", "WARN" },
+    { "incomplete", "Packet cut off (end of capture)", "MALFORMED", "WARN" },
+    { "kd_short", "Payload shorter than the KD message header", "MALFORMED",
+      "WARN" },
+    { "unknown_control", "Unknown control packet type", "PROTOCOL", "WARN" },
+}
+local ex = {}
+kdcom.experts = {}
+for _, e in ipairs(EXPERTS) do
+    ex[e[1]] = ProtoExpert.new("kdcom.expert." .. e[1], e[2],
+        expert.group[e[3]], expert.severity[e[4]])
+    kdcom.experts[#kdcom.experts + 1] = ex[e[1]]
+end
 
 -------------------------------------------------------------------------------
 -- Preferences
@@ -523,7 +517,7 @@ local function kd_message(tvb, t, ptype, off, len)
     end
     local desc = api_name(api)
     if len < hs then
-        kt:add_proto_expert_info(e_short, string.format(
+        kt:add_proto_expert_info(ex.kd_short, string.format(
             "Payload of %d bytes, message header of %d", len, hs))
         return desc .. string.format(" short=%d/%d", len, hs)
     end
@@ -644,15 +638,15 @@ local function show_item(tvb, t0, it, dir)
     if it.kind == "noise" then
         t:add(f.noise, range)
         t:add(f.noise_len, len):set_generated()
-        t:add_proto_expert_info(e_noise, string.format("%d bytes outside any packet", len))
+        t:add_proto_expert_info(ex.noise, string.format("%d bytes outside any packet", len))
         text = string.format("NOISE %d bytes", len)
     elseif it.kind == "incomplete" then
         t:add(f.incomplete, len):set_generated()
-        t:add_proto_expert_info(e_incomplete)
+        t:add_proto_expert_info(ex.incomplete)
         text = string.format("INCOMPLETE %d bytes", len)
     elseif it.kind == "breakin" then
         t:add(f.breakin, range)
-        t:add_proto_expert_info(e_breakin)
+        t:add_proto_expert_info(ex.breakin)
         text = "BREAKIN 'b'"
     else
         t:add_le(f.leader, tvb(s, 4))
@@ -665,17 +659,17 @@ local function show_item(tvb, t0, it, dir)
         if it.kind == "control" then
             t:add_le(f.checksum, tvb(s + 12, 4))
             if it.type == 5 then
-                t:add_proto_expert_info(e_resend)
+                t:add_proto_expert_info(ex.resend)
             elseif it.type == 6 then
-                t:add_proto_expert_info(e_reset)
+                t:add_proto_expert_info(ex.reset)
             elseif it.type ~= 4 then
-                t:add_proto_expert_info(e_unknown_control)
+                t:add_proto_expert_info(ex.unknown_control)
                 tname = string.format("CONTROL(type=%d)", it.type)
             end
             text = string.format("%s id=%s", tname, hex32(it.id))
         elseif it.kind == "bad_size" then
             t:add_le(f.checksum, tvb(s + 12, 4))
-            t:add_proto_expert_info(e_bad_size)
+            t:add_proto_expert_info(ex.bad_size)
             text = string.format("%s id=%s len=%d BAD_SIZE", tname,
                                  hex32(it.id), it.count)
         else
@@ -684,7 +678,7 @@ local function show_item(tvb, t0, it, dir)
             ck:add(f.checksum_status,
                    it.computed == it.checksum and 1 or 0):set_generated()
             if it.computed ~= it.checksum then
-                ck:add_proto_expert_info(e_bad_checksum, string.format(
+                ck:add_proto_expert_info(ex.bad_checksum, string.format(
                     "Bad checksum: 0x%08x on the wire, 0x%08x computed",
                     it.checksum, it.computed))
             end
@@ -693,7 +687,7 @@ local function show_item(tvb, t0, it, dir)
             end
             local tr = t:add(f.trailer, tvb(s + HEADER_SIZE + it.count, 1))
             if it.kind == "bad_trailer" then
-                tr:add_proto_expert_info(e_bad_trailer)
+                tr:add_proto_expert_info(ex.bad_trailer)
             end
             text = string.format("%s id=%s len=%d", tname, hex32(it.id),
                                  it.count)
