@@ -402,55 +402,56 @@ end
 
 local function u(r, o, l) return r(o, l):le_uint() end
 
+-- Info text items: {name, how, offset, length}; how is "d" (decimal),
+-- "x" (0x hex), "h16"/"h32" (0x hex, 4/8 digits), "h64" (a 64-bit
+-- address) or "status" (ReturnStatus, 0x and 8 digits).
+local function info_text(r, st, items)
+    local out = {}
+    for _, i in ipairs(items) do
+        local how, v = i[2]
+        if how == "status" then v = hex32(st)
+        elseif how == "h64" then v = hex64(r(i[3], i[4]))
+        elseif how == "h32" then v = hex32(u(r, i[3], i[4]))
+        elseif how == "h16" then v = hex32(u(r, i[3], i[4]), 4)
+        elseif how == "x" then v = string.format("0x%x", u(r, i[3], i[4]))
+        else v = tostring(u(r, i[3], i[4])) end
+        out[#out + 1] = i[1] .. "=" .. v
+    end
+    return table.concat(out, " ")
+end
+
+local STATUS = { "status", "status" }
 local MEMORY = {
     fields = { { f.kd_addr, 16, 8 }, { f.kd_count, 24, 4 },
                { f.kd_actual, 28, 4 } },
-    info = function(r, st)
-        return string.format("addr=%s count=%d actual=%d status=%s",
-            hex64(r(16, 8)), u(r, 24, 4), u(r, 28, 4), hex32(st))
-    end,
+    info = { { "addr", "h64", 16, 8 }, { "count", "d", 24, 4 },
+             { "actual", "d", 28, 4 }, STATUS },
 }
 local BREAKPOINT = {
     fields = { { f.kd_addr, 16, 8 }, { f.kd_bp_handle, 24, 4 } },
-    info = function(r, st)
-        return string.format("addr=%s handle=%d status=%s", hex64(r(16, 8)),
-            u(r, 24, 4), hex32(st))
-    end,
+    info = { { "addr", "h64", 16, 8 }, { "handle", "d", 24, 4 }, STATUS },
 }
 local RESTORE_BREAKPOINT = {
     fields = { { f.kd_bp_handle, 16, 4 } },
-    info = function(r, st)
-        return string.format("handle=%d status=%s", u(r, 16, 4), hex32(st))
-    end,
+    info = { { "handle", "d", 16, 4 }, STATUS },
 }
 local IO_SPACE = {
     fields = { { f.kd_addr, 16, 8 }, { f.kd_io_size, 24, 4 },
                { f.kd_io_value, 28, 4 } },
-    info = function(r, st)
-        return string.format("addr=%s size=%d status=%s", hex64(r(16, 8)),
-            u(r, 24, 4), hex32(st))
-    end,
+    info = { { "addr", "h64", 16, 8 }, { "size", "d", 24, 4 }, STATUS },
 }
 local IO_SPACE_EXTENDED = {
     fields = { { f.kd_io_size, 16, 4 }, { f.kd_addr, 32, 8 },
                { f.kd_io_value, 40, 4 } },
-    info = function(r, st)
-        return string.format("addr=%s size=%d status=%s", hex64(r(32, 8)),
-            u(r, 16, 4), hex32(st))
-    end,
+    info = { { "addr", "h64", 32, 8 }, { "size", "d", 16, 4 }, STATUS },
 }
 local MSR = {
     fields = { { f.kd_msr, 16, 4 }, { f.kd_msr_value, 20, 8 } },
-    info = function(r, st)
-        return string.format("msr=0x%x status=%s", u(r, 16, 4), hex32(st))
-    end,
+    info = { { "msr", "x", 16, 4 }, STATUS },
 }
 local CONTEXT_EX = {
     fields = { { f.kd_count, 20, 4 } },
-    info = function(r, st)
-        return string.format("offset=%d count=%d status=%s", u(r, 16, 4),
-            u(r, 20, 4), hex32(st))
-    end,
+    info = { { "offset", "d", 16, 4 }, { "count", "d", 20, 4 }, STATUS },
 }
 
 local MANIPULATE = {
@@ -465,36 +466,25 @@ local MANIPULATE = {
     [0x315F] = CONTEXT_EX, [0x3160] = CONTEXT_EX,
     [0x3136] = {                                -- Continue
         fields = { { f.kd_continue_status, 16, 4 } },
-        info = function(r, st)
-            return string.format("continue_status=%s", hex32(u(r, 16, 4)))
-        end,
+        info = { { "continue_status", "h32", 16, 4 } },
     },
     [0x313C] = {                                -- Continue2
         fields = { { f.kd_continue_status, 16, 4 }, { f.kd_trace, 20, 4 },
                    { f.kd_dr7, 24, 4 } },
-        info = function(r, st)
-            return string.format("continue_status=%s trace=%d",
-                hex32(u(r, 16, 4)), u(r, 20, 4))
-        end,
+        info = { { "continue_status", "h32", 16, 4 },
+                 { "trace", "d", 20, 4 } },
     },
     [0x3146] = {                                -- GetVersion
         fields = { { f.kd_ver_major, 16, 2 }, { f.kd_ver_build, 18, 2 },
                    { f.kd_ver_protocol, 20, 1 }, { f.kd_ver_machine, 24, 2 },
                    { f.kd_ver_kernbase, 32, 8 }, { f.kd_ver_modules, 40, 8 },
                    { f.kd_ver_ddl, 48, 8 } },
-        info = function(r, st)
-            return string.format(
-                "status=%s major=0x%x build=%d machine=%s kernbase=%s",
-                hex32(st), u(r, 16, 2), u(r, 18, 2), hex32(u(r, 24, 2), 4),
-                hex64(r(32, 8)))
-        end,
+        info = { STATUS, { "major", "x", 16, 2 }, { "build", "d", 18, 2 },
+                 { "machine", "h16", 24, 2 }, { "kernbase", "h64", 32, 8 } },
     },
     [0x315C] = {                                -- QueryMemory
         fields = { { f.kd_addr, 16, 8 } },
-        info = function(r, st)
-            return string.format("addr=%s status=%s", hex64(r(16, 8)),
-                hex32(st))
-        end,
+        info = { { "addr", "h64", 16, 8 }, STATUS },
     },
 }
 
@@ -535,7 +525,7 @@ local function kd_message(tvb, t, ptype, off, len)
             for _, fl in ipairs(m.fields) do
                 kt:add_le(fl[1], r(fl[2], fl[3]))
             end
-            add("%s", m.info(r, st))
+            add("%s", info_text(r, st, m.info))
         else
             add("status=%s", hex32(st))
         end
