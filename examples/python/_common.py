@@ -62,3 +62,20 @@ def connect(endpoint, timeout):
         sock.close()
         raise
     return sock
+
+
+def open_endpoint(ap, prog, endpoint, timeout):
+    """Checks an endpoint string (a bad one is a usage error through the
+    ArgumentParser ap) and connects to it.  Returns the socket, or None
+    after saying on stderr why it could not connect."""
+    try:
+        parse_endpoint(endpoint)
+    except ValueError as e:
+        ap.error(str(e))
+    try:
+        return connect(endpoint, timeout)
+    except OSError as e:
+        print("%s: cannot connect to %s: %s" % (prog, endpoint,
+                                                 e.strerror or e),
+              file=sys.stderr)
+        return None

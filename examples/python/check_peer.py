@@ -37,7 +37,7 @@ import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import connect, import_kdcom, parse_endpoint  # noqa: E402
+from _common import import_kdcom, open_endpoint  # noqa: E402
 
 kdcom = import_kdcom()
 PT = kdcom.PacketType
@@ -253,15 +253,8 @@ def main(argv=None):
     if not all(math.isfinite(x) for x in times) or args.timeout <= 0 or \
             args.settle < 0 or args.wait_stop <= 0:
         ap.error("--timeout and --wait-stop must be > 0, --settle >= 0")
-    try:
-        parse_endpoint(args.endpoint)
-    except ValueError as e:
-        ap.error(str(e))
-    try:
-        sock = connect(args.endpoint, args.timeout)
-    except OSError as e:
-        print("check_peer: cannot connect to %s: %s" %
-              (args.endpoint, e.strerror or e), file=sys.stderr)
+    sock = open_endpoint(ap, "check_peer", args.endpoint, args.timeout)
+    if sock is None:
         return 3
     try:
         result = run(Peer(sock), args)

@@ -33,7 +33,7 @@ import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import connect, import_kdcom, parse_endpoint  # noqa: E402
+from _common import import_kdcom, open_endpoint  # noqa: E402
 
 kdcom = import_kdcom()
 PT = kdcom.PacketType
@@ -239,15 +239,8 @@ def main(argv=None):
             args.max_time < 0:
         ap.error("--timeout and --reply-timeout must be > 0, --idle, "
                  "--max-time, --count and --retries >= 0")
-    try:
-        parse_endpoint(args.endpoint)
-    except ValueError as e:
-        ap.error(str(e))
-    try:
-        sock = connect(args.endpoint, args.timeout)
-    except OSError as e:
-        print("kd_client: cannot connect to %s: %s" %
-              (args.endpoint, e.strerror or e), file=sys.stderr)
+    sock = open_endpoint(ap, "kd_client", args.endpoint, args.timeout)
+    if sock is None:
         return 1
     print("connected to %s" % args.endpoint, flush=True)
     try:
