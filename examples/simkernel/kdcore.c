@@ -30,7 +30,7 @@
  * SIM_END_REBOOT: the program decides what a reboot is (the Linux
  * programs exit, the bare-metal kernel leaves QEMU through isa-debug-exit).
  *
- * It talks only to the kdcom.dll export surface (guest/kdapi.h) and to the
+ * It talks only to the kdcom.dll export surface (kdcom_kdapi.h) and to the
  * SIM PLATFORM of kdcore.h, and includes no C library header, so the same
  * core runs over any transport linked with it, in a process or on bare
  * metal.
@@ -39,9 +39,9 @@
 
 #include <kdcom.h>
 #include <kdcom_kd.h>
+#include <kdcom_kdapi.h>
 
 #include "../common/simpattern.h"
-#include "kdapi.h"
 
 /* Provided by the C library or the bare-metal runtime (guest/kd_mem.c). */
 void *memcpy(void *restrict dst, const void *restrict src, size_t n);
