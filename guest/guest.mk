@@ -14,22 +14,29 @@
 #                    libkdcom's TARGET role; the libkdcom objects are
 #                    included); needs KdPlatformMilliseconds,
 #                    KdUartPlatformRead, KdUartPlatformWrite
+#   GUEST_STREAM_OBJS the uart set without the 16550: the same over any
+#                    byte port; needs KdPlatformMilliseconds,
+#                    KdStreamPlatformOpen, KdStreamPlatformRead,
+#                    KdStreamPlatformWrite
 #   GUEST_MEM_OBJ    memcpy/memset/memmove/memcmp for a program without a
 #                    C library (bare metal, a kernel); a Linux user-space
 #                    program must NOT link it (libc has them)
-#   GUEST_CPPFLAGS   include path for guest/kdapi.h and guest/kdguest.h
+#   GUEST_CPPFLAGS   include path for include/kdcom_kdapi.h and
+#                    guest/kdguest.h
 #
-#   make guest         build the three object sets
+#   make guest         build the object sets
 #   make check-guest   nm -u check of the guest objects + the VM tests
 
 GUEST_CPPFLAGS  = -Iinclude -Iguest
 GUEST_CFLAGS    = $(ALL_CFLAGS) -ffreestanding -fno-stack-protector \
                   $(GUEST_CPPFLAGS) $(CPPFLAGS)
-GUEST_HDRS     := $(wildcard guest/*.h) include/kdcom.h include/kdcom_vm.h
+GUEST_HDRS     := $(wildcard guest/*.h) include/kdcom.h include/kdcom_vm.h \
+                  include/kdcom_kdapi.h
 
 GUEST_COMMON_OBJS := $(B)/guest/kd_api.o $(B)/guest/kd_chan.o
 GUEST_VM_OBJS     := $(GUEST_COMMON_OBJS) $(B)/guest/kd_vm.o
-GUEST_UART_OBJS   := $(GUEST_COMMON_OBJS) $(B)/guest/kd_uart.o $(CORE_OBJS)
+GUEST_STREAM_OBJS := $(GUEST_COMMON_OBJS) $(B)/guest/kd_stream.o $(CORE_OBJS)
+GUEST_UART_OBJS   := $(GUEST_STREAM_OBJS) $(B)/guest/kd_uart.o
 GUEST_MEM_OBJ     := $(B)/guest/kd_mem.o
 
 # Symbols the guest objects may leave undefined: the platform interface,
@@ -40,6 +47,8 @@ GUEST_NM_COMMON := KdPlatformMilliseconds memcpy memset memmove memcmp \
                    __stack_chk_fail __stack_chk_guard _GLOBAL_OFFSET_TABLE_
 GUEST_NM_VM     := $(GUEST_NM_COMMON) KdVmPlatformChannel KdVmPlatformNotify
 GUEST_NM_UART   := $(GUEST_NM_COMMON) KdUartPlatformRead KdUartPlatformWrite
+GUEST_NM_STREAM := $(GUEST_NM_COMMON) KdStreamPlatformOpen \
+                   KdStreamPlatformRead KdStreamPlatformWrite
 
 .PHONY: guest check-guest check-guest-nm
 CHECK_TARGETS += check-guest
@@ -68,6 +77,7 @@ endef
 check-guest-nm: $(GUEST_VM_OBJS) $(GUEST_UART_OBJS) $(GUEST_MEM_OBJ)
 	$(call guest_nm_check,vm,$(GUEST_VM_OBJS),$(GUEST_NM_VM))
 	$(call guest_nm_check,uart,$(GUEST_UART_OBJS),$(GUEST_NM_UART))
+	$(call guest_nm_check,stream,$(GUEST_STREAM_OBJS),$(GUEST_NM_STREAM))
 	$(call guest_nm_check,mem,$(GUEST_MEM_OBJ),__nothing__)
 	@if nm --defined-only --extern-only $(B)/guest/vm-all.o | grep -q " kdcom_"; then \
 	    echo "guest nm check FAILED: the vm back end contains KDCOM code"; \

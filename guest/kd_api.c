@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * kd_api.c - the kdcom.dll export surface (guest/kdapi.h) on top of the
- * VM channel mailbox, for both back ends.
+ * kd_api.c - the kdcom.dll export surface (include/kdcom_kdapi.h) on top
+ * of the VM channel mailbox, for every back end.
  *
  * THEORY OF OPERATION
  *
  *   Each export is one mailbox request; the host service (or, for the
- *   uart back end, its in-guest instance) carries out the KDCOM part.
- *   What stays here is what the kernel sees (PROTOCOL-FACTS §3):
+ *   stream and uart back ends, its in-guest instance) carries out the
+ *   KDCOM part.  What stays here is what the kernel sees
+ *   (PROTOCOL-FACTS §3):
  *
  *   KdSendPacket    copies the two buffers into the region and posts SEND
  *                   with KdpDefaultRetries.  OK: the debugger has it.
@@ -205,7 +206,7 @@ static KDP_STATUS poll_breakin(PKD_CONTEXT KdContext)
 
     (void)KdContext;
     KdGuestStats.polls++;
-    KdgBackendService(); /* uart: read what the UART has */
+    KdgBackendService(); /* stream: read what the port has */
     /* A dead host's last flags mean nothing: never stall the clock tick
      * on it. */
     if (!(kdg_chan_host_flags() & KDCOM_VM_HF_BREAKIN_PENDING) ||

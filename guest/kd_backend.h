@@ -2,13 +2,15 @@
 /*
  * kd_backend.h - the seam between the back-end-independent guest code
  * (kd_api.c: the kdcom.dll exports; kd_chan.c: the mailbox client) and the
- * two back ends (kd_vm.c, kd_uart.c).  Private to guest/.
+ * back ends (kd_vm.c; kd_stream.c with a byte port: kd_uart.c or the
+ * program's own).  Private to guest/.
  *
- * Both back ends speak the VM channel mailbox (include/kdcom_vm.h).  The
- * vm back end's mailbox is the region shared with the hypervisor; the uart
- * back end's is a private region in guest memory, served in-line by the
- * libkdcom host service, whose TARGET link talks KDCOM over the 16550.
- * So the kernel-facing semantics live in one place, the host service.
+ * Every back end speaks the VM channel mailbox (include/kdcom_vm.h).  The
+ * vm back end's mailbox is the region shared with the hypervisor; the
+ * stream back end's is a private region in guest memory, served in-line
+ * by the libkdcom host service, whose TARGET link talks KDCOM over the
+ * byte port (the 16550 for the uart back end).  So the kernel-facing
+ * semantics live in one place, the host service.
  */
 #ifndef KD_BACKEND_H
 #define KD_BACKEND_H
@@ -18,9 +20,9 @@
 #include "kdguest.h"
 #include "kdcom_vm.h"
 
-/* ---- back end hooks (kd_vm.c or kd_uart.c) ---- */
+/* ---- back end hooks (kd_vm.c or kd_stream.c) ---- */
 
-/* Prepares the back end (uart: programs the 16550, starts the in-guest
+/* Prepares the back end (stream: opens the port, starts the in-guest
  * host service).  Returns 0 or -1. */
 int KdgBackendInit(void);
 /* The mailbox region and its size, or NULL. */
@@ -30,9 +32,9 @@ void KdgBackendNotify(void);
 /* One step of waiting for an answer: word is RSP_SEQ in the region, seen
  * the value just read there (not the answer yet), round the number of
  * steps taken in this wait (vm: the platform's relax hook, or a CPU pause;
- * uart: serve the UART and the host service once). */
+ * stream: serve the port and the host service once). */
 void KdgBackendIdle(volatile uint32_t *word, uint32_t seen, ULONG round);
-/* Serve pending I/O without waiting (uart: as one idle step; vm:
+/* Serve pending I/O without waiting (stream: as one idle step; vm:
  * nothing).  Called by the clock-tick break-in poll. */
 void KdgBackendService(void);
 

@@ -2,7 +2,7 @@
 /*
  * kdguest.h - what a program must provide to link the guest transport
  * (the platform interface), the knobs it may turn, and the counters it may
- * read.  The kernel-facing API itself is guest/kdapi.h.
+ * read.  The kernel-facing API itself is include/kdcom_kdapi.h.
  *
  * PLATFORM INTERFACE
  *
@@ -51,7 +51,7 @@
  *         the host kicks the guest after each answer (HOST_FLAGS bit
  *         KDCOM_VM_HF_DOORBELL).
  *
- *   uart back end (GUEST_UART_OBJS):
+ **   uart back end (GUEST_UART_OBJS):
  *
  *     uint8_t KdUartPlatformRead(ULONG Register);
  *     void KdUartPlatformWrite(ULONG Register, uint8_t Value);
@@ -59,6 +59,33 @@
  *         IER/DLM, IIR/FCR, LCR, MCR, LSR, MSR, SCR) of the debug port;
  *         the platform adds the base (0x3F8 for COM1 with port I/O, or
  *         an MMIO address times a register stride).
+ *
+ *   stream back end (GUEST_STREAM_OBJS): the uart back end without the
+ *   16550, for any other byte port (a socket, a pty, another UART); the
+ *   uart back end is this one plus the 16550 as the port:
+ *
+ *     int KdStreamPlatformOpen(void);
+ *         Prepares the port: 0, or -1 if there is none (the transport
+ *         then reports itself unusable).  Called by KdDebuggerInitialize0
+ *         and KdRestore.
+ *     int KdStreamPlatformRead(uint8_t *Buffer, ULONG Size);
+ *         Stores up to Size (> 0) bytes received from the debugger in
+ *         Buffer and returns their count, 0 if none has come.  Or returns
+ *         KD_STREAM_NEW_PEER, storing nothing, once when the peer at the
+ *         other end changed (a new connection): what the transport
+ *         still had from or for the old one is dropped, with a break-in
+ *         it sent that the kernel has not taken (a new session starts
+ *         without one), and the KDCOM link starts afresh.
+ *     ULONG KdStreamPlatformWrite(const uint8_t *Buffer, ULONG Size);
+ *         Takes up to Size bytes for the debugger and returns how many
+ *         (0: the line is busy; the rest is offered again later).  With
+ *         nobody connected, a port takes and discards them, as a UART
+ *         sends into an unplugged cable.
+ *
+ *     Both are called in a loop while the kernel waits for an answer:
+ *     neither may block for more than a few milliseconds.  A port may
+ *     nap about a millisecond after a run of empty reads, so a wait
+ *     does not keep a CPU busy.
  *
  *   Everything else the objects need is memcpy, memset, memmove and
  *   memcmp (what GCC requires of a freestanding environment): libc in
@@ -73,7 +100,7 @@
 
 #include <stdint.h>
 
-#include "kdapi.h"
+#include "kdcom_kdapi.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -88,6 +115,12 @@ extern void (*KdVmPlatformRelax)(volatile uint32_t *Word, uint32_t Seen,
                                  ULONG Round);
 uint8_t KdUartPlatformRead(ULONG Register);
 void KdUartPlatformWrite(ULONG Register, uint8_t Value);
+int KdStreamPlatformOpen(void);
+int KdStreamPlatformRead(uint8_t *Buffer, ULONG Size);
+ULONG KdStreamPlatformWrite(const uint8_t *Buffer, ULONG Size);
+
+/* KdStreamPlatformRead: the peer changed (negative: never a count). */
+#define KD_STREAM_NEW_PEER (-1)
 
 /* 16550 register numbers and bits the uart back end uses. */
 #define KDUART_RBR 0 /* read: receive buffer (DLAB=0) */
@@ -124,8 +157,8 @@ extern ULONG KdGuestEpochSeed;
 extern ULONG KdGuestChannelFlags;
 /* uart: divisor latch value, 115200 / baud [1 = 115200 baud]. */
 extern ULONG KdUartDivisor;
-/* uart: the in-guest link's ACK timeout and KdReceivePacket's timeout
- * [1000, 1000]. */
+/* uart and stream: the in-guest link's ACK timeout and KdReceivePacket's
+ * timeout [1000, 1000]. */
 extern ULONG KdUartAckTimeoutMs;
 extern ULONG KdUartReceiveTimeoutMs;
 

@@ -38,7 +38,8 @@ BM_CORE   := $(patsubst libkdcom/%.c,%,$(CORE_SRCS))
 define bm_objs
 $(addprefix $(BM_DIR)/$(1)/,$(addsuffix .o,$(BM_COMMON) bm_$(1) $(BM_GUEST) kd_$(1) kdcore)) \
 $(if $(filter vm,$(1)),$(BM_DIR)/vm/bm_rtt.o) \
-$(if $(filter uart,$(1)),$(addprefix $(BM_DIR)/$(1)/core/,$(addsuffix .o,$(BM_CORE))))
+$(if $(filter uart,$(1)),$(BM_DIR)/uart/kd_stream.o \
+    $(addprefix $(BM_DIR)/$(1)/core/,$(addsuffix .o,$(BM_CORE))))
 endef
 
 BM_VM_OBJS   := $(call bm_objs,vm)
