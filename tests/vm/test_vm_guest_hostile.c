@@ -228,9 +228,7 @@ static void test_dead_host(void **state)
 
     (void)state;
     T->user = &e;
-    assert_int_equal(vmt_run(T, kernel_dead_host, evil_host, 30000), 0);
-    if (T->fail[0])
-        fail_msg("%s", T->fail);
+    vmt_run_ok(T, kernel_dead_host, evil_host, 30000);
 }
 
 static void kernel_beating_silent_host(struct vmt *v)
@@ -274,10 +272,7 @@ static void test_beating_silent_host(void **state)
 
     (void)state;
     T->user = &e;
-    assert_int_equal(vmt_run(T, kernel_beating_silent_host, beat_then_stop,
-                             30000), 0);
-    if (T->fail[0])
-        fail_msg("%s", T->fail);
+    vmt_run_ok(T, kernel_beating_silent_host, beat_then_stop, 30000);
 }
 
 static void kernel_garbage(struct vmt *v)
@@ -333,9 +328,7 @@ static void test_garbage_answers(void **state)
 
     (void)state;
     T->user = &e;
-    assert_int_equal(vmt_run(T, kernel_garbage, breakin_flag_host, 60000), 0);
-    if (T->fail[0])
-        fail_msg("%s", T->fail);
+    vmt_run_ok(T, kernel_garbage, breakin_flag_host, 60000);
 }
 
 static void kernel_bad_calls(struct vmt *v)
@@ -375,9 +368,7 @@ static void test_bad_calls(void **state)
 
     (void)state;
     T->user = &e;
-    assert_int_equal(vmt_run(T, kernel_bad_calls, evil_host, 30000), 0);
-    if (T->fail[0])
-        fail_msg("%s", T->fail);
+    vmt_run_ok(T, kernel_bad_calls, evil_host, 30000);
 }
 
 /* Epochs, guest flags and the relax hook. */
@@ -444,9 +435,7 @@ static void test_epochs_and_relax(void **state)
 
     (void)state;
     T->user = &e;
-    assert_int_equal(vmt_run(T, kernel_epochs, evil_host, 30000), 0);
-    if (T->fail[0])
-        fail_msg("%s", T->fail);
+    vmt_run_ok(T, kernel_epochs, evil_host, 30000);
 }
 
 static int setup(void **state)

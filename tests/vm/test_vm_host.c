@@ -15,24 +15,6 @@
 
 #include "vmh.h"
 
-#define H_OFF KDCOM_VM_DEF_HEAD_OFF
-#define D_OFF KDCOM_VM_DEF_DATA_OFF
-
-static struct vmh *V;
-
-static int setup(void **state)
-{
-    (void)state;
-    return vmh_setup(&V);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    free(V);
-    return 0;
-}
-
 /* A DEBUG_IO PrintString message header (ApiNumber 0x3230) for text. */
 static void put_dbgprint(struct vmh *v, const char *text)
 {
@@ -85,7 +67,7 @@ static void test_send_acked_and_dropped(void **state)
     assert_int_equal(vmh_wait(V, seq, 500, 5), KDCOM_VM_ST_DROPPED);
     assert_false(vmh_ld(V, KDCOM_VM_OFF_HOST_FLAGS) &
                  KDCOM_VM_HF_DEBUGGER_PRESENT);
-    assert_int_equal(kdcom_vm_host_stats(&V->host)->sends_dropped, 1);
+    assert_int_equal(vmh_stats(V)->sends_dropped, 1);
 }
 
 static void test_send_state_change_waits(void **state)
@@ -102,7 +84,7 @@ static void test_send_state_change_waits(void **state)
                    D_OFF, 0, 2);
     /* 2 s of silence at a 20 ms ACK timeout: about 100 retransmissions. */
     assert_int_equal(vmh_wait(V, seq, 400, 5), -1);
-    assert_true(kdcom_get_stats(kdcom_vm_host_link(&V->host))->retransmits >
+    assert_true(vmh_link_stats(V)->retransmits >
                 10);
     V->wire_to_dbg_down = 0;
     assert_int_equal(vmh_wait(V, seq, 200, 5), KDCOM_VM_ST_OK);
@@ -117,11 +99,9 @@ static void test_receive_split(void **state)
     int i;
 
     (void)state;
-    assert_int_equal(vmh_sync(V), 0);
     /* The handshake's RESET waits for the next RECEIVE, as its bytes would
      * in a UART FIFO; the kernel's break-in poll consumes it. */
-    seq = vmh_post(V, KDCOM_VM_OP_POLL_BREAKIN, 0, 0, 0, 0, 0, 0);
-    assert_int_equal(vmh_wait(V, seq, 5, 1), KDCOM_VM_ST_TIMEOUT);
+    assert_int_equal(vmh_sync_poll(V), KDCOM_VM_ST_TIMEOUT);
     for (i = 0; i < (int)sizeof req; i++)
         req[i] = (uint8_t)(i * 7);
     seq = vmh_post(V, KDCOM_VM_OP_RECEIVE, KDCOM_TYPE_STATE_MANIPULATE, H_OFF,
@@ -132,8 +112,7 @@ static void test_receive_split(void **state)
      * counts: test_vm_host_session.c). */
     assert_int_equal(kdcom_send(&V->dbg, V->now, KDCOM_TYPE_DEBUG_IO, req, 60,
                                 NULL, 0), KDCOM_OK);
-    for (i = 0; i < 5; i++)
-        vmh_step(V, 1);
+    vmh_steps(V, 5, 1);
     assert_int_not_equal(vmh_ld(V, KDCOM_VM_OFF_RSP_SEQ), seq);
     assert_int_equal(kdcom_send(&V->dbg, V->now, KDCOM_TYPE_STATE_MANIPULATE,
                                 req, 56, req + 56, 100), KDCOM_OK);
@@ -144,7 +123,7 @@ static void test_receive_split(void **state)
     assert_int_equal(vmh_ld(V, KDCOM_VM_OFF_RSP_DATA_LEN), 100);
     assert_memory_equal(V->shm + H_OFF, req, 56);
     assert_memory_equal(V->shm + D_OFF, req + 56, 100);
-    assert_int_equal(kdcom_vm_host_stats(&V->host)->rx_wrong_type, 1);
+    assert_int_equal(vmh_stats(V)->rx_wrong_type, 1);
 
     /* Nothing comes: TIMEOUT after receive_timeout_ms. */
     seq = vmh_post(V, KDCOM_VM_OP_RECEIVE, KDCOM_TYPE_STATE_MANIPULATE, H_OFF,
@@ -164,9 +143,7 @@ static void test_breakin(void **state)
     uint32_t seq;
 
     (void)state;
-    assert_int_equal(vmh_sync(V), 0);
-    seq = vmh_post(V, KDCOM_VM_OP_POLL_BREAKIN, 0, 0, 0, 0, 0, 0);
-    assert_int_equal(vmh_wait(V, seq, 5, 1), KDCOM_VM_ST_TIMEOUT);
+    assert_int_equal(vmh_sync_poll(V), KDCOM_VM_ST_TIMEOUT);
     kdcom_send_breakin(&V->dbg);
     vmh_step(V, 1);
     vmh_step(V, 1);
@@ -196,17 +173,17 @@ static void test_guest_restart(void **state)
     seq = vmh_post(V, KDCOM_VM_OP_SEND, KDCOM_TYPE_STATE_CHANGE64, H_OFF, 16,
                    D_OFF, 0, 20);
     assert_int_equal(vmh_wait(V, seq, 20, 5), -1);
-    assert_true(kdcom_get_stats(kdcom_vm_host_link(&V->host))->packets_sent >
+    assert_true(vmh_link_stats(V)->packets_sent >
                 0);
     epoch = vmh_ld(V, KDCOM_VM_OFF_HOST_EPOCH);
     vmh_guest_init(V, 2);
     seq = vmh_post(V, KDCOM_VM_OP_HELLO, 0, 0, 0, 0, 0, KDCOM_VM_ABI_VERSION);
     assert_int_equal(vmh_wait(V, seq, 5, 1), KDCOM_VM_ST_OK);
-    assert_int_equal(kdcom_vm_host_stats(&V->host)->guest_restarts, 1);
-    assert_int_equal(kdcom_vm_host_stats(&V->host)->abandoned, 1);
+    assert_int_equal(vmh_stats(V)->guest_restarts, 1);
+    assert_int_equal(vmh_stats(V)->abandoned, 1);
     /* The link restarted like a freshly loaded kdcom.dll: the abandoned
      * state change is gone. */
-    assert_int_equal(kdcom_get_stats(kdcom_vm_host_link(&V->host))->packets_sent,
+    assert_int_equal(vmh_link_stats(V)->packets_sent,
                      0);
     assert_int_equal(kdcom_can_send(kdcom_vm_host_link(&V->host)), 1);
     assert_int_equal(vmh_ld(V, KDCOM_VM_OFF_HOST_EPOCH), epoch);
@@ -221,14 +198,12 @@ static void test_guest_restart(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_hello, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_send_acked_and_dropped, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_send_state_change_waits, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_receive_split, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_breakin, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_guest_restart, setup, teardown),
+        VMH_TEST(test_hello),
+        VMH_TEST(test_send_acked_and_dropped),
+        VMH_TEST(test_send_state_change_waits),
+        VMH_TEST(test_receive_split),
+        VMH_TEST(test_breakin),
+        VMH_TEST(test_guest_restart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,24 +18,6 @@
 #include "../util.h"
 #include "vmh.h"
 
-#define H_OFF KDCOM_VM_DEF_HEAD_OFF
-#define D_OFF KDCOM_VM_DEF_DATA_OFF
-
-static struct vmh *V;
-
-static int setup(void **state)
-{
-    (void)state;
-    return vmh_setup(&V);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    free(V);
-    return 0;
-}
-
 /* Feeds raw bytes to the host as if the debugger had sent them. */
 static void inject(const uint8_t *p, size_t n)
 {
@@ -170,7 +152,6 @@ static void test_deadlines_and_flow(void **state)
 {
     uint8_t req[56];
     uint32_t seq;
-    int i;
 
     (void)state;
     memset(req, 0x5a, sizeof req);
@@ -215,8 +196,7 @@ static void test_deadlines_and_flow(void **state)
     assert_int_equal(vmh_ld(V, KDCOM_VM_OFF_RSP_SEQ), seq);
     assert_int_equal(vmh_ld(V, KDCOM_VM_OFF_RSP_STATUS), KDCOM_VM_ST_RECEIVED);
     assert_int_equal(kdcom_vm_host_want_read(&V->host), 1);
-    for (i = 0; i < 5; i++)
-        vmh_step(V, 1);
+    vmh_steps(V, 5, 1);
 }
 
 static void test_resend_from_debugger(void **state)
@@ -226,9 +206,7 @@ static void test_resend_from_debugger(void **state)
     uint64_t rt;
 
     (void)state;
-    assert_int_equal(vmh_sync(V), 0);
-    seq = vmh_post(V, KDCOM_VM_OP_POLL_BREAKIN, 0, 0, 0, 0, 0, 0);
-    assert_int_equal(vmh_wait(V, seq, 5, 1), KDCOM_VM_ST_TIMEOUT);
+    assert_int_equal(vmh_sync_poll(V), KDCOM_VM_ST_TIMEOUT);
     /* during a RECEIVE: the kernel is told to resend */
     seq = vmh_post(V, KDCOM_VM_OP_RECEIVE, KDCOM_TYPE_STATE_MANIPULATE, H_OFF,
                    56, D_OFF, 100, 0);
@@ -242,10 +220,10 @@ static void test_resend_from_debugger(void **state)
                    D_OFF, 0, 20);
     vmh_step(V, 1);
     vmh_step(V, 1);
-    rt = kdcom_get_stats(kdcom_vm_host_link(&V->host))->retransmits;
+    rt = vmh_link_stats(V)->retransmits;
     inject_control(KDCOM_TYPE_RESEND);
     vmh_step(V, 1);
-    assert_true(kdcom_get_stats(kdcom_vm_host_link(&V->host))->retransmits >
+    assert_true(vmh_link_stats(V)->retransmits >
                 rt);
     assert_int_not_equal(vmh_ld(V, KDCOM_VM_OFF_RSP_SEQ), seq);
     V->wire_to_dbg_down = 0;
@@ -273,7 +251,7 @@ static void test_reply_before_ack(void **state)
     uint32_t seq;
     struct kdcom_event ev;
     uint8_t buf[512];
-    int n, i;
+    int n;
 
     (void)state;
     memset(rep, 0x42, sizeof rep);
@@ -294,16 +272,15 @@ static void test_reply_before_ack(void **state)
     n = kdcom_drain(&V->dbg, V->now, buf, sizeof buf);
     inject(buf, (size_t)n);
     assert_int_equal(vmh_wait(V, seq, 5, 1), KDCOM_VM_ST_OK);
-    assert_int_equal(kdcom_get_stats(kdcom_vm_host_link(&V->host))
+    assert_int_equal(vmh_link_stats(V)
                          ->implicit_acks, 1);
     seq = vmh_post(V, KDCOM_VM_OP_RECEIVE, KDCOM_TYPE_STATE_MANIPULATE, H_OFF,
                    56, D_OFF, 100, 0);
     assert_int_equal(vmh_wait(V, seq, 5, 1), KDCOM_VM_ST_RECEIVED);
     assert_int_equal(vmh_ld(V, KDCOM_VM_OFF_RSP_DATA_LEN), 4);
     assert_memory_equal(V->shm + H_OFF, rep, 56);
-    for (i = 0; i < 10; i++)
-        vmh_step(V, 1);
-    assert_int_equal(kdcom_vm_host_stats(&V->host)->rx_overrun, 0);
+    vmh_steps(V, 10, 1);
+    assert_int_equal(vmh_stats(V)->rx_overrun, 0);
 }
 
 /* A packet that comes while the kernel runs is dropped by its poll. */
@@ -311,19 +288,17 @@ static void test_packet_while_running(void **state)
 {
     uint8_t m[56];
     uint32_t seq;
-    int i;
 
     (void)state;
     memset(m, 1, sizeof m);
     assert_int_equal(vmh_sync(V), 0);
     assert_int_equal(kdcom_send(&V->dbg, V->now, KDCOM_TYPE_STATE_MANIPULATE,
                                 m, 56, NULL, 0), KDCOM_OK);
-    for (i = 0; i < 5; i++)
-        vmh_step(V, 1);
+    vmh_steps(V, 5, 1);
     assert_int_equal(kdcom_vm_host_want_read(&V->host), 0);
     seq = vmh_post(V, KDCOM_VM_OP_POLL_BREAKIN, 0, 0, 0, 0, 0, 0);
     assert_int_equal(vmh_wait(V, seq, 5, 1), KDCOM_VM_ST_TIMEOUT);
-    assert_int_equal(kdcom_vm_host_stats(&V->host)->rx_while_idle, 1);
+    assert_int_equal(vmh_stats(V)->rx_while_idle, 1);
     assert_int_equal(kdcom_vm_host_want_read(&V->host), 1);
 }
 
@@ -332,16 +307,11 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_abi_constants),
         cmocka_unit_test(test_vm_stats_by_index),
-        cmocka_unit_test_setup_teardown(test_config_and_names, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_deadlines_and_flow, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_resend_from_debugger, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_reply_before_ack, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_packet_while_running, setup,
-                                        teardown),
+        VMH_TEST(test_config_and_names),
+        VMH_TEST(test_deadlines_and_flow),
+        VMH_TEST(test_resend_from_debugger),
+        VMH_TEST(test_reply_before_ack),
+        VMH_TEST(test_packet_while_running),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

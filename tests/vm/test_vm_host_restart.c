@@ -19,35 +19,6 @@
 
 #include "vmh.h"
 
-#define H_OFF KDCOM_VM_DEF_HEAD_OFF
-#define D_OFF KDCOM_VM_DEF_DATA_OFF
-
-static struct vmh *V;
-
-static int setup(void **state)
-{
-    (void)state;
-    return vmh_setup(&V);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    free(V);
-    return 0;
-}
-
-static const struct kdcom_vm_stats *stats(void)
-{
-    return kdcom_vm_host_stats(&V->host);
-}
-
-static uint32_t hello(void)
-{
-    return vmh_post(V, KDCOM_VM_OP_HELLO, 0, 0, 0, 0, 0,
-                    KDCOM_VM_ABI_VERSION);
-}
-
 /* A fresh zeroed file: both halves zero, as a new memory-backend-file. */
 static void zero_region(void)
 {
@@ -72,17 +43,17 @@ static void test_same_epoch_fresh_region(void **state)
     uint32_t seq;
 
     (void)state;
-    seq = hello();
+    seq = vmh_hello(V);
     assert_int_equal(seq, 1);
     assert_int_equal(vmh_wait(V, seq, 5, 1), KDCOM_VM_ST_OK);
     zero_region();
     assert_int_equal(vmh_step(V, 1), KDCOM_VM_POLL_NO_GUEST);
     vmh_guest_init(V, 1);
-    seq = hello();
+    seq = vmh_hello(V);
     assert_int_equal(seq, 1);
     assert_int_equal(vmh_wait(V, seq, 5, 1), KDCOM_VM_ST_OK);
-    assert_int_equal(stats()->guest_restarts, 1);
-    assert_int_equal(stats()->hellos, 2);
+    assert_int_equal(vmh_stats(V)->guest_restarts, 1);
+    assert_int_equal(vmh_stats(V)->hellos, 2);
 }
 
 /* The same, but the host never polls while the region is invalid (it was
@@ -92,14 +63,14 @@ static void test_new_epoch_fresh_region(void **state)
     uint32_t seq;
 
     (void)state;
-    seq = hello();
+    seq = vmh_hello(V);
     assert_int_equal(vmh_wait(V, seq, 5, 1), KDCOM_VM_ST_OK);
     zero_region();
     vmh_guest_init(V, 0x9e3779b9u);
-    seq = hello();
+    seq = vmh_hello(V);
     assert_int_equal(seq, 1);
     assert_int_equal(vmh_wait(V, seq, 5, 1), KDCOM_VM_ST_OK);
-    assert_int_equal(stats()->guest_restarts, 1);
+    assert_int_equal(vmh_stats(V)->guest_restarts, 1);
 }
 
 /* A packet held for a guest that never asks for it: a RESET behind it is
@@ -129,7 +100,7 @@ static void test_reset_passes_held_packet(void **state)
     n = data_frame(buf + 18, KDCOM_INITIAL_ID, 10);
     assert_true(n > 0);
     assert_int_equal(kdcom_vm_host_feed(&V->host, V->now, buf, 18), 18);
-    assert_int_equal(stats()->rx_dropped, 1);
+    assert_int_equal(vmh_stats(V)->rx_dropped, 1);
     assert_int_equal(kdcom_vm_host_want_read(&V->host), 1);
     n = kdcom_vm_host_drain(&V->host, V->now, echo, sizeof echo);
     assert_int_equal(n, 16); /* the RESET echo */
@@ -141,6 +112,21 @@ static void test_reset_passes_held_packet(void **state)
                 KDCOM_VM_HF_BREAKIN_PENDING);
 }
 
+/* Synchronised, then two data packets from the debugger in one feed: the
+ * host takes the first (held for the guest, which posted no RECEIVE) and
+ * leaves the second.  Returns the first's length, the second's in *m. */
+static int feed_two_packets(uint8_t *buf, int *m)
+{
+    int n;
+
+    assert_int_equal(vmh_sync(V), 0);
+    n = data_frame(buf, KDCOM_INITIAL_ID, 200);
+    *m = data_frame(buf + n, KDCOM_INITIAL_ID ^ 1, 300);
+    assert_int_equal(kdcom_vm_host_feed(&V->host, V->now, buf,
+                                        (size_t)(n + *m)), n);
+    return n;
+}
+
 /* A packet held for a guest whose region then reads invalid: dropped, the
  * wire flows again; while there is no guest, packets are dropped as they
  * come. */
@@ -150,21 +136,17 @@ static void test_held_packet_guest_gone(void **state)
     int n, m;
 
     (void)state;
-    assert_int_equal(vmh_sync(V), 0);
-    n = data_frame(buf, KDCOM_INITIAL_ID, 200);
-    m = data_frame(buf + n, KDCOM_INITIAL_ID ^ 1, 300);
-    assert_int_equal(kdcom_vm_host_feed(&V->host, V->now, buf,
-                                        (size_t)(n + m)), n);
+    n = feed_two_packets(buf, &m);
     assert_int_equal(kdcom_vm_host_want_read(&V->host), 0);
     vmh_st(V, KDCOM_VM_OFF_MAGIC, 0); /* the guest is gone */
     assert_int_equal(vmh_step(V, 1), KDCOM_VM_POLL_NO_GUEST);
-    assert_int_equal(stats()->rx_dropped, 1);
+    assert_int_equal(vmh_stats(V)->rx_dropped, 1);
     assert_int_equal(kdcom_vm_host_want_read(&V->host), 1);
     assert_int_equal(kdcom_vm_host_feed(&V->host, V->now, buf + n,
                                         (size_t)m), m);
-    assert_int_equal(stats()->rx_dropped, 2);
+    assert_int_equal(vmh_stats(V)->rx_dropped, 2);
     assert_int_equal(kdcom_vm_host_want_read(&V->host), 1);
-    assert_int_equal(stats()->rx_overrun, 0);
+    assert_int_equal(vmh_stats(V)->rx_overrun, 0);
 }
 
 /* A guest that is gone but left a valid region: a packet held for it is
@@ -176,21 +158,17 @@ static void test_held_too_long(void **state)
     int n, m;
 
     (void)state;
-    assert_int_equal(vmh_sync(V), 0);
-    n = data_frame(buf, KDCOM_INITIAL_ID, 200);
-    m = data_frame(buf + n, KDCOM_INITIAL_ID ^ 1, 300);
-    assert_int_equal(kdcom_vm_host_feed(&V->host, V->now, buf,
-                                        (size_t)(n + m)), n);
+    n = feed_two_packets(buf, &m);
     V->now += 1999;
     assert_int_equal(kdcom_vm_host_feed(&V->host, V->now, buf + n,
                                         (size_t)m), 0);
-    assert_int_equal(stats()->rx_dropped, 0);
+    assert_int_equal(vmh_stats(V)->rx_dropped, 0);
     V->now += 1;
     assert_int_equal(kdcom_vm_host_feed(&V->host, V->now, buf + n,
                                         (size_t)m), m);
-    assert_int_equal(stats()->rx_dropped, 1);
+    assert_int_equal(vmh_stats(V)->rx_dropped, 1);
     assert_int_equal(kdcom_vm_host_want_read(&V->host), 0); /* the new one */
-    assert_int_equal(stats()->rx_overrun, 0);
+    assert_int_equal(vmh_stats(V)->rx_overrun, 0);
 }
 
 /* A new debugger connection: the old one left half a packet in the
@@ -222,10 +200,10 @@ static void test_wire_reset(void **state)
     assert_int_equal(kdcom_vm_host_drain(&V->host, V->now, buf, 100), 100);
     n = data_frame(buf, KDCOM_INITIAL_ID, 500);
     assert_int_equal(kdcom_vm_host_feed(&V->host, V->now, buf, 30), 30);
-    out_before = kdcom_get_stats(kdcom_vm_host_link(&V->host))->bytes_out;
+    out_before = vmh_link_stats(V)->bytes_out;
     assert_int_equal(kdcom_vm_host_wire_reset(&V->host, V->now), KDCOM_OK);
-    assert_int_equal(stats()->wire_resets, 1);
-    assert_true(kdcom_get_stats(kdcom_vm_host_link(&V->host))->bytes_out >=
+    assert_int_equal(vmh_stats(V)->wire_resets, 1);
+    assert_true(vmh_link_stats(V)->bytes_out >=
                 out_before);
     assert_int_equal(kdcom_vm_host_debugger_present(&V->host), 0);
     /* a new debugger: fresh link, fresh wire */
@@ -256,7 +234,7 @@ static void test_doorbell_api(void **state)
     assert_int_equal(kdcom_vm_host_take_kick(&V->host), 0);
     assert_int_equal(kdcom_vm_host_guest_flags(&V->host), 0);
     vmh_st(V, KDCOM_VM_OFF_GUEST_FLAGS, KDCOM_VM_GF_DOORBELL);
-    seq = hello();
+    seq = vmh_hello(V);
     assert_int_equal(kdcom_vm_host_poll(&V->host, V->shm, V->size, V->now),
                      KDCOM_VM_POLL_IDLE);
     assert_int_equal(vmh_ld(V, KDCOM_VM_OFF_RSP_SEQ), seq);
@@ -264,7 +242,7 @@ static void test_doorbell_api(void **state)
     assert_int_equal(kdcom_vm_host_take_kick(&V->host), 0);
     assert_int_equal(kdcom_vm_host_guest_flags(&V->host),
                      KDCOM_VM_GF_DOORBELL);
-    assert_int_equal(stats()->kicks, 1);
+    assert_int_equal(vmh_stats(V)->kicks, 1);
     assert_false(vmh_ld(V, KDCOM_VM_OFF_HOST_FLAGS) & KDCOM_VM_HF_DOORBELL);
     /* a host that kicks says so */
     kdcom_vm_config_init(&cfg);
@@ -285,17 +263,13 @@ static void test_doorbell_api(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_same_epoch_fresh_region, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_new_epoch_fresh_region, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_reset_passes_held_packet, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_held_packet_guest_gone, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_held_too_long, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_wire_reset, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_doorbell_api, setup, teardown),
+        VMH_TEST(test_same_epoch_fresh_region),
+        VMH_TEST(test_new_epoch_fresh_region),
+        VMH_TEST(test_reset_passes_held_packet),
+        VMH_TEST(test_held_packet_guest_gone),
+        VMH_TEST(test_held_too_long),
+        VMH_TEST(test_wire_reset),
+        VMH_TEST(test_doorbell_api),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,58 +24,15 @@
 
 #include "vmh.h"
 
-#define H_OFF KDCOM_VM_DEF_HEAD_OFF
-#define D_OFF KDCOM_VM_DEF_DATA_OFF
 #define MANIP KDCOM_TYPE_STATE_MANIPULATE
-
-static struct vmh *V;
-
-static int setup(void **state)
-{
-    (void)state;
-    return vmh_setup(&V);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    free(V);
-    return 0;
-}
-
-static const struct kdcom_vm_stats *stats(void)
-{
-    return kdcom_vm_host_stats(&V->host);
-}
-
-static const struct kdcom_stats *hlink(void)
-{
-    return kdcom_get_stats(kdcom_vm_host_link(&V->host));
-}
 
 /* A new debugger on the same wire: a fresh DEBUGGER link. */
 static void new_debugger(void)
 {
-    struct kdcom_config dc;
-
-    kdcom_config_init(&dc, KDCOM_ROLE_DEBUGGER);
-    dc.ack_timeout_ms = 100;
-    dc.reset_interval_ms = 50;
-    assert_int_equal(kdcom_link_init(&V->dbg, &dc), KDCOM_OK);
+    assert_int_equal(vmh_dbg_init(V), KDCOM_OK);
     V->to_host_len = 0;
     V->n_rx = 0;
     V->wire_to_dbg_down = 0;
-}
-
-/* Synchronised, and the handshake's RESEND consumed by a break-in poll
- * (as a running kernel's clock tick would). */
-static void sync_and_poll(void)
-{
-    uint32_t seq;
-
-    assert_int_equal(vmh_sync(V), 0);
-    seq = vmh_post(V, KDCOM_VM_OP_POLL_BREAKIN, 0, 0, 0, 0, 0, 0);
-    assert_int_equal(vmh_wait(V, seq, 5, 1), KDCOM_VM_ST_TIMEOUT);
 }
 
 static uint32_t post_receive(uint32_t head_cap)
@@ -117,18 +74,17 @@ static void test_short_request_refused(void **state)
     (void)state;
     for (i = 0; i < sizeof req; i++)
         req[i] = (uint8_t)(i + 1);
-    sync_and_poll();
+    assert_int_equal(vmh_sync_poll(V), KDCOM_VM_ST_TIMEOUT);
     seq = post_receive(56);
     vmh_step(V, 1);
     /* 20 bytes where 56 are expected: RESEND, no ACK, no answer. */
     acked = kdcom_get_stats(&V->dbg)->packets_acked;
     assert_int_equal(kdcom_send(&V->dbg, V->now, MANIP, req, 20, NULL, 0),
                      KDCOM_OK);
-    for (i = 0; i < 5; i++)
-        vmh_step(V, 1);
+    vmh_steps(V, 5, 1);
     assert_int_not_equal(vmh_ld(V, KDCOM_VM_OFF_RSP_SEQ), seq);
-    assert_true(hlink()->bad_short >= 1);
-    assert_int_equal(hlink()->packets_received, 0);
+    assert_true(vmh_link_stats(V)->bad_short >= 1);
+    assert_int_equal(vmh_link_stats(V)->packets_received, 0);
     assert_int_equal(kdcom_get_stats(&V->dbg)->packets_acked, acked);
     assert_true(kdcom_get_stats(&V->dbg)->resends_received >= 1);
     /* The whole request is taken. */
@@ -138,19 +94,18 @@ static void test_short_request_refused(void **state)
     assert_int_equal(vmh_wait(V, seq, 20, 1), KDCOM_VM_ST_RECEIVED);
     assert_int_equal(vmh_ld(V, KDCOM_VM_OFF_RSP_HEAD_LEN), 56);
     assert_int_equal(vmh_ld(V, KDCOM_VM_OFF_RSP_DATA_LEN), 8);
-    assert_int_equal(stats()->rx_too_short, 0);
+    assert_int_equal(vmh_stats(V)->rx_too_short, 0);
 
     /* Between requests and across a new connection the last RECEIVE's
      * capacity still holds. */
     assert_int_equal(kdcom_vm_host_wire_reset(&V->host, V->now), KDCOM_OK);
     new_debugger();
-    sync_and_poll();
-    acked = hlink()->bad_short;
+    assert_int_equal(vmh_sync_poll(V), KDCOM_VM_ST_TIMEOUT);
+    acked = vmh_link_stats(V)->bad_short;
     assert_int_equal(kdcom_send(&V->dbg, V->now, MANIP, req, 20, NULL, 0),
                      KDCOM_OK);
-    for (i = 0; i < 5; i++)
-        vmh_step(V, 1);
-    assert_true(hlink()->bad_short > acked);
+    vmh_steps(V, 5, 1);
+    assert_true(vmh_link_stats(V)->bad_short > acked);
     assert_int_equal(kdcom_vm_host_want_read(&V->host), 1); /* not held */
     /* A RECEIVE into 16 bytes takes the retransmission. */
     seq = post_receive(16);
@@ -165,12 +120,12 @@ static void test_reset_during_reply(void **state)
     uint32_t seq;
 
     (void)state;
-    sync_and_poll();
+    assert_int_equal(vmh_sync_poll(V), KDCOM_VM_ST_TIMEOUT);
     seq = reply_to_dead_debugger(0x3146); /* GetVersion */
     /* The next debugger: its RESET reaches the kernel's reply. */
     new_debugger();
     assert_int_equal(vmh_wait(V, seq, 100, 5), KDCOM_VM_ST_OK);
-    assert_int_equal(stats()->reply_resets, 1);
+    assert_int_equal(vmh_stats(V)->reply_resets, 1);
     assert_true(V->n_rx >= 1);
     assert_int_equal(V->rx[0].type, MANIP); /* the old reply, under INITIAL */
     /* ... and the kernel is told to send its state change again. */
@@ -195,7 +150,7 @@ static void test_reset_during_reply(void **state)
     assert_int_equal(vmh_wait(V, seq, 20, 5), -1);
     new_debugger();
     assert_int_equal(vmh_wait(V, seq, 100, 5), KDCOM_VM_ST_OK);
-    assert_int_equal(stats()->reply_resets, 1);
+    assert_int_equal(vmh_stats(V)->reply_resets, 1);
     seq = post_receive(56);
     assert_int_equal(vmh_wait(V, seq, 100, 5), KDCOM_VM_ST_TIMEOUT);
 }
@@ -207,7 +162,7 @@ static void breakin_left_behind(int new_connection)
 {
     uint32_t seq;
 
-    sync_and_poll();
+    assert_int_equal(vmh_sync_poll(V), KDCOM_VM_ST_TIMEOUT);
     seq = reply_to_dead_debugger(0x3146);
     assert_int_equal(kdcom_send_breakin(&V->dbg), KDCOM_OK);
     vmh_step(V, 1);
@@ -220,7 +175,7 @@ static void breakin_left_behind(int new_connection)
         vmh_step(V, 1);
         assert_false(vmh_ld(V, KDCOM_VM_OFF_HOST_FLAGS) &
                      KDCOM_VM_HF_BREAKIN_PENDING);
-        assert_int_equal(stats()->breakins_dropped, 1);
+        assert_int_equal(vmh_stats(V)->breakins_dropped, 1);
     }
     new_debugger();
     assert_int_equal(vmh_wait(V, seq, 100, 5), KDCOM_VM_ST_OK);
@@ -228,8 +183,8 @@ static void breakin_left_behind(int new_connection)
                  KDCOM_VM_RF_CONTROL_C_PENDING);
     assert_false(vmh_ld(V, KDCOM_VM_OFF_HOST_FLAGS) &
                  KDCOM_VM_HF_BREAKIN_PENDING);
-    assert_int_equal(stats()->breakins_dropped, 1);
-    assert_int_equal(stats()->breakins, 0);
+    assert_int_equal(vmh_stats(V)->breakins_dropped, 1);
+    assert_int_equal(vmh_stats(V)->breakins, 0);
     seq = vmh_post(V, KDCOM_VM_OP_POLL_BREAKIN, 0, 0, 0, 0, 0, 0);
     assert_int_equal(vmh_wait(V, seq, 5, 1), KDCOM_VM_ST_TIMEOUT);
 
@@ -240,8 +195,8 @@ static void breakin_left_behind(int new_connection)
     assert_int_equal(vmh_wait(V, seq, 100, 5), KDCOM_VM_ST_OK);
     assert_true(vmh_ld(V, KDCOM_VM_OFF_RSP_FLAGS) &
                 KDCOM_VM_RF_CONTROL_C_PENDING);
-    assert_int_equal(stats()->breakins, 1);
-    assert_int_equal(stats()->breakins_dropped, 1);
+    assert_int_equal(vmh_stats(V)->breakins, 1);
+    assert_int_equal(vmh_stats(V)->breakins_dropped, 1);
 }
 
 static void test_breakin_dropped_by_wire_reset(void **state)
@@ -259,14 +214,10 @@ static void test_breakin_dropped_by_reset_during_reply(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_short_request_refused, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_reset_during_reply, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_breakin_dropped_by_wire_reset,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            test_breakin_dropped_by_reset_during_reply, setup, teardown),
+        VMH_TEST(test_short_request_refused),
+        VMH_TEST(test_reset_during_reply),
+        VMH_TEST(test_breakin_dropped_by_wire_reset),
+        VMH_TEST(test_breakin_dropped_by_reset_during_reply),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

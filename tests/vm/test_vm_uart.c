@@ -26,24 +26,7 @@ static void run_std_scenario(int mode)
     assert_int_equal(vmt_open(v, mode), 0);
     KdUartAckTimeoutMs = 50;
     KdUartReceiveTimeoutMs = 100;
-    v->user = s;
-    v->silent = 1;
-    assert_int_equal(vmt_run(v, vmt_std_kernel, vmt_std_debugger, 60000), 0);
-    if (v->fail[0] != '\0')
-        fail_msg("kernel: %s", v->fail);
-    assert_int_equal(s->bad, 0);
-    assert_int_equal(s->rounds_done, 8);
-    assert_int_equal(s->reads_ok, 8);
-    assert_int_equal(s->writes_ok, 8);
-    assert_int_equal(s->prints, 3);
-    assert_int_equal(s->storm_resets, 3);
-    assert_true(s->state_changes[3] >= 2);
-    assert_true(s->k_resends >= 1);
-    assert_int_equal(s->k_ccp, 1);
-    assert_int_equal(s->silence_checked, 1);
-    assert_int_equal(s->state_changes[7], 1);
-    assert_int_equal(KdGuestStats.bad_answers, 0);
-    assert_int_equal(KdGuestStats.host_timeouts, 0);
+    vmt_std_run(v, s);
     assert_int_equal(KdGuestStats.errors, 0);
     vmt_close(v);
     free(s);

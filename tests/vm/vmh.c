@@ -5,9 +5,20 @@
 
 #include "vmh.h"
 
-int vmh_init(struct vmh *v, const struct kdcom_vm_config *cfg)
+struct vmh *V;
+
+int vmh_dbg_init(struct vmh *v)
 {
     struct kdcom_config dc;
+
+    kdcom_config_init(&dc, KDCOM_ROLE_DEBUGGER);
+    dc.ack_timeout_ms = 100;
+    dc.reset_interval_ms = 50;
+    return kdcom_link_init(&v->dbg, &dc);
+}
+
+int vmh_init(struct vmh *v, const struct kdcom_vm_config *cfg)
+{
     int rc;
 
     memset(v, 0, sizeof(*v));
@@ -17,10 +28,7 @@ int vmh_init(struct vmh *v, const struct kdcom_vm_config *cfg)
     rc = kdcom_vm_host_init(&v->host, cfg);
     if (rc != KDCOM_OK)
         return rc;
-    kdcom_config_init(&dc, KDCOM_ROLE_DEBUGGER);
-    dc.ack_timeout_ms = 100;
-    dc.reset_interval_ms = 50;
-    return kdcom_link_init(&v->dbg, &dc);
+    return vmh_dbg_init(v);
 }
 
 struct vmh *vmh_new(uint32_t receive_timeout_ms)
@@ -47,6 +55,32 @@ int vmh_setup(struct vmh **vp)
         return -1;
     vmh_guest_init(*vp, 1);
     return 0;
+}
+
+int vmh_fixture_setup(void **state)
+{
+    (void)state;
+    return vmh_setup(&V);
+}
+
+int vmh_fixture_teardown(void **state)
+{
+    (void)state;
+    if (V != NULL && V->mem != V->shm)
+        free(V->mem);
+    free(V);
+    V = NULL;
+    return 0;
+}
+
+const struct kdcom_vm_stats *vmh_stats(const struct vmh *v)
+{
+    return kdcom_vm_host_stats(&v->host);
+}
+
+const struct kdcom_stats *vmh_link_stats(const struct vmh *v)
+{
+    return kdcom_get_stats(kdcom_vm_host_link(&v->host));
 }
 
 uint32_t vmh_ld(const struct vmh *v, uint32_t off)
@@ -94,6 +128,12 @@ uint32_t vmh_post(struct vmh *v, uint32_t op, uint32_t type, uint32_t hoff,
         v->guest_seq = 1;
     vmh_st(v, KDCOM_VM_OFF_REQ_SEQ, v->guest_seq);
     return v->guest_seq;
+}
+
+uint32_t vmh_hello(struct vmh *v)
+{
+    return vmh_post(v, KDCOM_VM_OP_HELLO, 0, 0, 0, 0, 0,
+                    KDCOM_VM_ABI_VERSION);
 }
 
 static void dbg_events(struct vmh *v)
@@ -153,6 +193,12 @@ int vmh_step(struct vmh *v, uint64_t dt)
     return rc;
 }
 
+void vmh_steps(struct vmh *v, unsigned n, uint64_t dt)
+{
+    while (n-- > 0)
+        vmh_step(v, dt);
+}
+
 int vmh_wait(struct vmh *v, uint32_t seq, unsigned max, uint64_t dt)
 {
     unsigned i;
@@ -175,4 +221,14 @@ int vmh_sync(struct vmh *v)
     for (i = 0; i < 100 && kdcom_is_synced(&v->dbg) != 1; i++)
         vmh_step(v, 10);
     return kdcom_is_synced(&v->dbg) == 1 ? 0 : -1;
+}
+
+int vmh_sync_poll(struct vmh *v)
+{
+    uint32_t seq;
+
+    if (vmh_sync(v) != 0)
+        return -1;
+    seq = vmh_post(v, KDCOM_VM_OP_POLL_BREAKIN, 0, 0, 0, 0, 0, 0);
+    return vmh_wait(v, seq, 5, 1);
 }

@@ -6,10 +6,14 @@
  * the uart back end.
  */
 #define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -456,4 +460,12 @@ int vmt_run(struct vmt *v, vmt_kernel_fn kernel, vmt_dbg_fn script,
     }
     pthread_join(v->th, NULL);
     return finished ? 0 : -1;
+}
+
+void vmt_run_ok(struct vmt *v, vmt_kernel_fn kernel, vmt_dbg_fn script,
+                unsigned timeout_ms)
+{
+    assert_int_equal(vmt_run(v, kernel, script, timeout_ms), 0);
+    if (v->fail[0] != '\0')
+        fail_msg("kernel: %s", v->fail);
 }

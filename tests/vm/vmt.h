@@ -83,6 +83,11 @@ int vmt_attach_host(struct vmt *v, int fd, size_t size);
 int vmt_run(struct vmt *v, vmt_kernel_fn kernel, vmt_dbg_fn script,
             unsigned timeout_ms);
 
+/* vmt_run in a cmocka test: it must return 0 and the kernel thread must
+ * have recorded no failure (vmt_failf); either fails the test. */
+void vmt_run_ok(struct vmt *v, vmt_kernel_fn kernel, vmt_dbg_fn script,
+                unsigned timeout_ms);
+
 /* One round of the debugger side (host service, wire, debugger link);
  * returns 1 if bytes moved. */
 int vmt_step(struct vmt *v, uint64_t now);
@@ -125,5 +130,11 @@ struct vmt_std {
     /* kernel side (guest thread; read after it finished) */
     unsigned k_resends, k_timeouts, k_ccp, k_polls;
 };
+
+/* The standard scenario in a cmocka test, on v as vmt_open left it (the
+ * wire is cut until the kernel's phase 2), with s for its counts: runs it
+ * (vmt_run_ok) and asserts what every back end must show.  The caller
+ * checks what is particular to its back end. */
+void vmt_std_run(struct vmt *v, struct vmt_std *s);
 
 #endif /* KDCOM_TEST_VMT_H */

@@ -24,6 +24,11 @@
  *   4 wire cut for 300 ms while the kernel sends round 7's state change:
  *     it must not be given up; once the wire is back it gets through.
  */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -351,4 +356,26 @@ phase4:
         s->silence_checked = s->state_changes[7] == 0;
         v->silent = 0;
     }
+}
+
+/* ---- the outcome ---- */
+
+void vmt_std_run(struct vmt *v, struct vmt_std *s)
+{
+    v->user = s;
+    v->silent = 1;
+    vmt_run_ok(v, vmt_std_kernel, vmt_std_debugger, 60000);
+    assert_int_equal(s->bad, 0);
+    assert_int_equal(s->rounds_done, 8);
+    assert_int_equal(s->reads_ok, 8);
+    assert_int_equal(s->writes_ok, 8);
+    assert_int_equal(s->prints, 3);
+    assert_int_equal(s->storm_resets, 3);
+    assert_true(s->state_changes[3] >= 2); /* re-sent after the storm */
+    assert_true(s->k_resends >= 1);
+    assert_int_equal(s->k_ccp, 1);
+    assert_int_equal(s->silence_checked, 1);
+    assert_int_equal(s->state_changes[7], 1);
+    assert_int_equal(KdGuestStats.bad_answers, 0);
+    assert_int_equal(KdGuestStats.host_timeouts, 0);
 }
