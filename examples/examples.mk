@@ -35,23 +35,27 @@ $(EX_DIR)/%.o: examples/%.c $(EX_HDRS)
 $(EX_CLIENT): $(EX_CLIENT_OBJS) $(EX_COMMON) $(LIB_A)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
-$(EX_SIM): $(EX_SIM_OBJS) $(EX_SIM_FD_OBJS) $(EX_COMMON) $(LIB_A)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
-
-# The vm and uart builds link guest/'s object sets; guest/guest.mk is read
-# after this file, so their names are expanded a second time.
+# The simulated kernels link guest/'s object sets (the stream back end on
+# transport_fd.c's endpoint, the vm one, the uart one on backend_uart.c's
+# emulated 16550); guest/guest.mk is read after this file, so their names
+# are expanded a second time.
 .SECONDEXPANSION:
 EX_SIM_VM   := $(EX_DIR)/kdcom-simkernel-vm
 EX_SIM_UART := $(EX_DIR)/kdcom-simkernel-uart
 EX_SHIM     := $(EX_DIR)/kdcom-shim
 EX_PROGS    += $(EX_SIM_VM) $(EX_SIM_UART) $(EX_SHIM)
 
+$(EX_SIM): $(EX_SIM_OBJS) $(EX_SIM_FD_OBJS) $(EX_COMMON) \
+           $$(GUEST_STREAM_OBJS) $(LIB_A)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
 $(EX_SIM_VM): $(EX_SIM_OBJS) $(EX_DIR)/simkernel/backend_vm.o $(EX_COMMON) \
               $$(GUEST_VM_OBJS) $(LIB_A)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 $(EX_SIM_UART): $(EX_SIM_OBJS) $(EX_DIR)/simkernel/backend_uart.o \
-                $(EX_DIR)/simkernel/simep.o $(EX_COMMON) $$(GUEST_UART_OBJS) $(LIB_A)
+                $(EX_DIR)/simkernel/transport_fd.o $(EX_DIR)/simkernel/simep.o \
+                $(EX_COMMON) $$(GUEST_UART_OBJS) $(LIB_A)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 $(EX_SHIM): $(EX_DIR)/shim/kdshim.o $(EX_DIR)/shim/ivshmem_server.o \

@@ -1,11 +1,25 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * backend_fd.c - kdcom-simkernel's serial build: KDCOM on an endpoint
- * through transport_fd.c.
+ * backend_fd.c - kdcom-simkernel's serial build: KDCOM on an endpoint.
+ *
+ * The kernel's transport is guest/'s stream back end, the code of the
+ * uart back end without the 16550: kd_api.c's exports, served by a
+ * libkdcom host service in the process whose TARGET link is wired to the
+ * endpoint (transport_fd.c) through the byte port below.  So the rules a
+ * debugger meets here are the ones it meets on kdcom-simkernel-uart, on a
+ * bare-metal kernel and, through kdcom-shim, on kdcom-simkernel-vm.
+ *
+ * The port does not wait: the transport calls it in a loop while the
+ * kernel waits for an answer.  A read that finds nothing naps until input
+ * comes, for a millisecond at the most, so that loop sleeps instead of
+ * spinning, and answers are not delayed (the nap ends with the first
+ * byte).  A newly accepted debugger is passed on as KD_STREAM_NEW_PEER:
+ * the host service then drops what the last one left, its break-in
+ * included, and starts the link over.
  */
-#include <stdio.h>
-
+#include "../common/exutil.h"
 #include "backend.h"
+#include "kdguest.h"
 #include "transport_fd.h"
 
 const char *backend_program(void)
@@ -64,17 +78,36 @@ int backend_has_wire(void)
 
 int backend_setup(const char *target, struct wiretrace *wt)
 {
-    struct ep_spec sp;
-    char err[256];
-
-    if (ep_parse(target, &sp, err, sizeof err) != 0) {
-        fprintf(stderr, "kdcom-simkernel: %s\n", err);
-        return -1;
-    }
-    return fdtr_setup(&sp, wt);
+    return fdtr_setup(target, wt);
 }
 
 void backend_close(void)
 {
     fdtr_close();
+}
+
+int KdStreamPlatformOpen(void)
+{
+    return 0; /* backend_setup() opened the endpoint */
+}
+
+int KdStreamPlatformRead(uint8_t *Buffer, ULONG Size)
+{
+    long n = fdtr_read(Buffer, Size);
+
+    if (n == FDTR_NEW_PEER)
+        return KD_STREAM_NEW_PEER;
+    if (n == 0)
+        fdtr_wait(1, 0);
+    return (int)n;
+}
+
+ULONG KdStreamPlatformWrite(const uint8_t *Buffer, ULONG Size)
+{
+    return (ULONG)fdtr_write(Buffer, Size);
+}
+
+uint64_t KdPlatformMilliseconds(void)
+{
+    return ex_now_ms();
 }

@@ -7,27 +7,19 @@
  *
  * A real polled UART keeps its CPU busy while it waits.  This one sleeps
  * up to 1 ms in poll() after many empty LSR reads in a row, so an idle
- * simulated kernel costs almost nothing.  A listening endpoint accepts
- * debuggers one after the other, like QEMU's `-serial tcp:...,server`.
+ * simulated kernel costs almost nothing.  The wire is transport_fd.c's:
+ * a listening endpoint accepts debuggers one after the other, like QEMU's
+ * `-serial tcp:...,server`, and a UART does not notice who is connected.
  */
-#define _POSIX_C_SOURCE 200809L
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
-#include <string.h>
-#include <unistd.h>
 
-#include "../common/endpoint.h"
 #include "../common/exutil.h"
 #include "backend.h"
 #include "kdguest.h"
-#include "simep.h"
+#include "transport_fd.h"
 
 #define IDLE_SPINS 64
 
-static struct ep_spec spec;
-static int lfd = -1, cfd = -1, keep_slave = -1;
-static struct wiretrace *trace;
 static uint8_t rx[4096], tx[4096];
 static size_t rx_len, rx_off, tx_len;
 static uint8_t lcr, regs[8];
@@ -91,37 +83,12 @@ int backend_has_wire(void)
 
 int backend_setup(const char *target, struct wiretrace *wt)
 {
-    char err[256];
-
-    trace = wt;
-    if (ep_parse(target, &spec, err, sizeof err) != 0 ||
-        simep_open(&spec, &lfd, &cfd, &keep_slave, err, sizeof err) != 0) {
-        fprintf(stderr, "kdcom-simkernel-uart: %s\n", err);
-        return -1;
-    }
-    return 0;
+    return fdtr_setup(target, wt);
 }
 
 void backend_close(void)
 {
-    simep_close(&lfd, &cfd, &keep_slave);
-}
-
-/* The debugger went away (n, err: the read or write that said so). */
-static void hang_up(long n, int err)
-{
-    char why[160];
-
-    if (lfd < 0)
-        return; /* a tty or a connect endpoint stays as it is */
-    if (!backend_quiet)
-        fprintf(stderr, "kdcom-simkernel-uart: debugger %s\n",
-                ep_end_reason(n, err, why, sizeof why));
-    close(cfd);
-    cfd = -1;
-    rx_len = rx_off = tx_len = 0;
-    if (trace != NULL)
-        wt_reset(trace);
+    fdtr_close();
 }
 
 static void flush_tx(void)
@@ -129,26 +96,11 @@ static void flush_tx(void)
     size_t off = 0;
 
     empty_polls = 0; /* the kernel is busy sending: do not nap yet */
-    if (cfd < 0) {
-        tx_len = 0; /* no cable: the bytes leave the UART anyway */
-        return;
-    }
     while (off < tx_len) {
-        ssize_t w = write(cfd, tx + off, tx_len - off);
-        if (w < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                struct pollfd p = {cfd, POLLOUT, 0};
-                poll(&p, 1, 10); /* a full socket: the line is busy */
-                continue;
-            }
-            if (errno == EINTR)
-                continue;
-            hang_up(-1, errno);
-            tx_len = 0;
-            return;
-        }
-        wt_bytes(trace, 0, tx + off, (size_t)w);
-        off += (size_t)w;
+        size_t w = fdtr_write(tx + off, tx_len - off);
+        if (w == 0)
+            fdtr_wait(10, 1); /* a full socket: the line is busy */
+        off += w;
     }
     tx_len = 0;
 }
@@ -156,34 +108,20 @@ static void flush_tx(void)
 /* Refills rx if it is empty; sleeps a little after many empty polls. */
 static void fill_rx(void)
 {
-    ssize_t n;
+    long n;
 
     if (rx_off < rx_len)
         return;
-    if (cfd < 0 && lfd >= 0)
-        cfd = ep_accept(lfd, NULL, 0);
-    if (cfd < 0) {
-        if (++empty_polls >= IDLE_SPINS)
-            ex_sleep_ms(1);
-        return;
-    }
-    n = read(cfd, rx, sizeof rx);
+    n = fdtr_read(rx, sizeof rx);
     if (n > 0) {
-        wt_bytes(trace, 1, rx, (size_t)n);
         rx_len = (size_t)n;
         rx_off = 0;
         empty_polls = 0;
         return;
     }
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
-                   errno != EINTR && errno != EIO)) {
-        hang_up((long)n, n < 0 ? errno : 0);
-        return;
-    }
-    if (++empty_polls >= IDLE_SPINS) {
-        struct pollfd p = {cfd, POLLIN, 0};
-        poll(&p, 1, 1);
-    }
+    /* FDTR_NEW_PEER: a new debugger, which a UART cannot tell. */
+    if (++empty_polls >= IDLE_SPINS)
+        fdtr_wait(1, 0);
 }
 
 uint8_t KdUartPlatformRead(ULONG reg)

@@ -1,19 +1,43 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * transport_fd.h - a kdcom.dll stand-in for a process: the kdapi.h
- * exports over libkdcom's TARGET role on a socket, tty or pty, the way a
- * kernel's serial port would carry them.
+ * transport_fd.h - the simulated kernel's serial line: a byte port on a
+ * socket, tty or pty endpoint, the way a kernel's COM port would carry
+ * KDCOM.  What the bytes mean is the caller's business: kdcom-simkernel
+ * gives them to guest/'s stream back end (backend_fd.c), kdcom-simkernel-
+ * uart to its emulated 16550 (backend_uart.c).
  */
 #ifndef TRANSPORT_FD_H
 #define TRANSPORT_FD_H
 
-#include "../common/endpoint.h"
+#include <stddef.h>
+#include <stdint.h>
+
 #include "../common/wiretrace.h"
 
-/* Opens the endpoint (a listening one accepts debuggers one after the
- * other, as QEMU's `-serial tcp:...,server` does).  Prints the port or pty
- * path on stdout.  Returns 0 or -1 with a message on stderr. */
-int fdtr_setup(const struct ep_spec *sp, struct wiretrace *wt);
+/* Parses and opens the endpoint `target` (a listening one accepts
+ * debuggers one after the other, as QEMU's `-serial tcp:...,server`
+ * does).  Prints the port or pty path on stdout.  wt (may be NULL) sees
+ * every byte.  Returns 0 or -1 with a message on stderr. */
+int fdtr_setup(const char *target, struct wiretrace *wt);
 void fdtr_close(void);
+
+/* fdtr_read(): a new debugger was accepted. */
+#define FDTR_NEW_PEER (-1)
+
+/* Reads up to cap bytes that have come, without waiting: their count, 0
+ * if none (or no debugger), or FDTR_NEW_PEER, nothing read, once when a
+ * listening endpoint accepted a debugger.  A debugger that goes away is
+ * reported on stderr (unless backend_quiet) and the line waits for the
+ * next one. */
+long fdtr_read(uint8_t *buf, size_t cap);
+
+/* Writes up to len bytes without waiting; returns how many were taken (0:
+ * the line is busy).  Without a debugger all are taken, and lost, as a
+ * UART sends into an unplugged cable. */
+size_t fdtr_write(const uint8_t *buf, size_t len);
+
+/* Sleeps until the line can be read (or written, if out), a debugger
+ * knocks, or ms pass. */
+void fdtr_wait(int ms, int out);
 
 #endif /* TRANSPORT_FD_H */
