@@ -232,4 +232,219 @@ static inline void lc_drain_caps_never_interleave(const struct lc_drain_case *c)
     }
 }
 
+/* ---- scenarios written once for both roles ----
+ *
+ * The role under test, as they need it: ready(chunk) makes L a link that
+ * takes the peer's data packets and can send (initialised; a DEBUGGER
+ * also synchronised, its handshake fed in `chunk`s), ready at time t0 with
+ * an empty event log; the peer's data packets are of type peer_type; L
+ * numbers its first packet first_id. */
+struct lc_role {
+    void (*ready)(size_t chunk);
+    uint64_t t0;
+    uint32_t peer_type;
+    uint32_t first_id;
+};
+
+typedef void role_scenario(const struct lc_role *r, size_t chunk);
+
+/* run_chunks for a scenario of this kind. */
+static inline void run_role_chunks(const struct lc_role *r, role_scenario *fn)
+{
+    size_t c;
+
+    for (c = 0; c <= CHUNK_MAX; c++)
+        fn(r, c);
+}
+
+/* §7 RESEND: our frame is retransmitted at once, no retry spent, and never
+ * inside the frame being written; a RESEND while the ACK is awaited
+ * retransmits again, with no timer; one with nothing outstanding is only
+ * reported (a target's kernel resends its state change from its wait
+ * loop, §3.4). */
+static inline void lc_resend(const struct lc_role *r, size_t chunk)
+{
+    static char big[3001];
+    uint8_t part[100];
+    uint64_t t = r->t0;
+    size_t n;
+    int k;
+
+    memset(big, '0', 3000); /* leader bytes in the payload */
+    r->ready(chunk);
+    lc_send(t + 1, KDCOM_TYPE_STATE_MANIPULATE, big);
+    k = kdcom_drain(&L, t + 1, part, sizeof part); /* frame half written */
+    assert_int_equal(k, 100);
+    memcpy(E.out, part, 100);
+    E.out_len = 100;
+    n = lc_ctl(F, KDCOM_TYPE_RESEND, 0);
+    lc_feed(t + 2, F, n, chunk); /* drains the rest of the frame, then again */
+    assert_int_equal(ev_count(&E, KDCOM_EV_RESEND), 1);
+    lc_out();
+    assert_int_equal(OUT.n, 2);
+    lc_expect(0, KDCOM_FRAME_DATA, KDCOM_TYPE_STATE_MANIPULATE, r->first_id);
+    lc_expect(1, KDCOM_FRAME_DATA, KDCOM_TYPE_STATE_MANIPULATE, r->first_id);
+    assert_int_equal(lc_stats()->retransmits, 1);
+    assert_int_equal(lc_stats()->ack_timeouts, 0);
+    /* Waiting for the ACK now: RESEND again, retransmitted with no timer. */
+    lc_feed(t + 3, F, n, chunk);
+    lc_out();
+    assert_int_equal(OUT.n, 1);
+    assert_int_equal(lc_stats()->retransmits, 2);
+    assert_int_equal(lc_stats()->ack_timeouts, 0);
+    assert_int_equal(lc_stats()->resends_received, 2);
+    n = lc_ctl(F, KDCOM_TYPE_ACKNOWLEDGE, INIT);
+    lc_feed(t + 4, F, n, chunk);
+    assert_int_equal(lc_ev(KDCOM_EV_ACKED, 0)->retries, 0);
+    /* Nothing outstanding: the RESEND is only reported. */
+    n = lc_ctl(F, KDCOM_TYPE_RESEND, 0);
+    lc_feed(t + 5, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_RESEND), 3);
+    lc_out();
+    assert_int_equal(OUT.n, 0);
+}
+
+/* §7 "both": bad checksums (two payload bytes damaged), bad trailers, and
+ * ByteCounts 4001 and 65535 get RESEND; the parser finds the next good
+ * packet, and the retransmission is accepted. */
+static inline void lc_bad_packets(const struct lc_role *r, size_t chunk)
+{
+    static const uint32_t sizes[] = {4001, 65535};
+    static const struct {
+        size_t at;
+        uint8_t flip;
+    } sums[] = {{20, 0x40}, {18, 0x80}};
+    static const uint8_t trailers[] = {0x55, 0};
+    const struct kdcom_stats *st;
+    uint64_t t = r->t0;
+    size_t n, i;
+
+    r->ready(chunk);
+    for (i = 0; i < 2; i++) {
+        n = lc_data(F, r->peer_type, INIT, "checksum");
+        F[sums[i].at] ^= sums[i].flip;
+        lc_feed(t + 1, F, n, chunk);
+    }
+    for (i = 0; i < 2; i++) {
+        n = lc_data(F, r->peer_type, INIT, "trailer");
+        F[n - 1] = trailers[i];
+        lc_feed(t + 2, F, n, chunk);
+    }
+    /* oversize ByteCounts, followed by what the peer claims is payload */
+    for (i = 0; i < 2; i++) {
+        n = lc_data(F, r->peer_type, INIT, "size size");
+        F[6] = (uint8_t)sizes[i];
+        F[7] = (uint8_t)(sizes[i] >> 8);
+        lc_feed(t + 3, F, n, chunk);
+    }
+    lc_out();
+    assert_int_equal(OUT.n, 6);
+    for (i = 0; i < 6; i++)
+        lc_expect(i, KDCOM_FRAME_CONTROL, KDCOM_TYPE_RESEND, 0);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 0);
+    st = lc_stats();
+    assert_int_equal(st->bad_checksum, 2);
+    assert_int_equal(st->bad_trailer, 2);
+    assert_int_equal(st->bad_size, 2);
+    assert_int_equal(st->resends_sent, 6);
+    assert_int_equal(st->noise_bytes, 2 * (9 + 1));
+    /* Resynchronised: the retransmission is accepted. */
+    n = lc_data(F, r->peer_type, INIT, "good");
+    lc_feed(t + 4, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 1);
+}
+
+/* A data packet whose type is not a data type had its header damaged
+ * (the checksum does not cover it): RESEND, not ACK, so the sender
+ * retransmits instead of believing it delivered (docs/protocol.md 5.3).
+ * The expectation does not move: the intact retransmission is new. */
+static inline void lc_bad_type(const struct lc_role *r, size_t chunk)
+{
+    static const uint8_t bad[] = {KDCOM_TYPE_RESET, 0, 12,
+                                  KDCOM_TYPE_ACKNOWLEDGE};
+    uint64_t t = r->t0;
+    size_t n, i;
+
+    r->ready(chunk);
+    n = lc_data(F, r->peer_type, INIT, "odd type");
+    for (i = 0; i < sizeof bad; i++) {
+        F[4] = bad[i];
+        lc_feed(t + 1, F, n, chunk);
+    }
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 0);
+    assert_int_equal(lc_stats()->bad_type, sizeof bad);
+    assert_int_equal(lc_stats()->acks_sent, 0);
+    lc_out();
+    assert_int_equal(OUT.n, sizeof bad);
+    for (i = 0; i < sizeof bad; i++)
+        lc_expect(i, KDCOM_FRAME_CONTROL, KDCOM_TYPE_RESEND, 0);
+    F[4] = (uint8_t)r->peer_type;
+    lc_feed(t + 2, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 1);
+    lc_out();
+    lc_expect(0, KDCOM_FRAME_CONTROL, KDCOM_TYPE_ACKNOWLEDGE, INIT);
+}
+
+/* Nor does the checksum cover the id: one outside the four valid ids is
+ * header damage, asked for again (docs/protocol.md 5.5), never ACKed nor
+ * taken for a duplicate.  Returns the time of the last feed: the caller
+ * goes on to check that its expectation did not move. */
+static inline uint64_t lc_bad_id(const struct lc_role *r, size_t chunk)
+{
+    static const uint32_t bad[] = {0x81800000u, 0x80800002u, 0x00800000u,
+                                   0x80000001u, 0,           0x80810800u};
+    const size_t nbad = sizeof bad / sizeof bad[0];
+    uint64_t t = r->t0;
+    size_t n, i;
+
+    r->ready(chunk);
+    for (i = 0; i < nbad; i++) {
+        n = lc_data(F, r->peer_type, bad[i], "odd id");
+        lc_feed(t + 1 + i, F, n, chunk);
+    }
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 0);
+    assert_int_equal(lc_stats()->bad_id, nbad);
+    assert_int_equal(lc_stats()->acks_sent, 0);
+    assert_int_equal(lc_stats()->duplicates, 0);
+    lc_out();
+    assert_int_equal(OUT.n, nbad);
+    for (i = 0; i < nbad; i++)
+        lc_expect(i, KDCOM_FRAME_CONTROL, KDCOM_TYPE_RESEND, 0);
+    return t + nbad;
+}
+
+/* §2/§3.5: a timeout inside a packet gets RESEND; the retransmission is
+ * taken whole; a partial leader alone is not a packet and times nothing
+ * out. */
+static inline void lc_byte_timeout(const struct lc_role *r, size_t chunk)
+{
+    uint64_t t = r->t0;
+    size_t n;
+
+    r->ready(chunk);
+    n = lc_data(F, r->peer_type, INIT, "interrupted packet");
+    lc_feed(t + 10, F, 20, chunk);
+    assert_int_equal(kdcom_next_deadline(&L), t + 10 + 1000);
+    lc_drain(t + 1009, 0);
+    lc_out();
+    assert_int_equal(OUT.n, 0);
+    assert_int_equal(kdcom_tick(&L, t + 1010), KDCOM_OK);
+    lc_drain(t + 1010, 0);
+    lc_out();
+    assert_int_equal(OUT.n, 1);
+    lc_expect(0, KDCOM_FRAME_CONTROL, KDCOM_TYPE_RESEND, 0);
+    assert_int_equal(lc_stats()->rx_stalls, 1);
+    assert_int_equal(kdcom_next_deadline(&L), UINT64_MAX);
+    /* The retransmission is whole. */
+    lc_feed(t + 1500, F, n, chunk);
+    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 1);
+    /* Three leader bytes and silence. */
+    lc_feed(t + 2000, F, 3, chunk);
+    assert_int_equal(kdcom_next_deadline(&L), UINT64_MAX);
+    lc_drain(t + 100000, 0);
+    lc_out();
+    assert_int_equal(OUT.n, 1); /* just the ACK of the packet above */
+    assert_int_equal(lc_stats()->rx_stalls, 1);
+}
+
 #endif /* KDCOM_TEST_TEST_LINK_COMMON_H */

@@ -27,6 +27,17 @@ static void synced_debugger(uint32_t flags, size_t chunk)
     E.n = 0;
 }
 
+static void debugger_synced(size_t chunk)
+{
+    synced_debugger(0, chunk);
+}
+
+/* For the scenarios both roles share (test_link_common.h): a DEBUGGER
+ * synchronised at time 1 takes the target's state changes; it numbers its
+ * first packet INITIAL (no SYNC on a debugger). */
+static const struct lc_role ROLE = {debugger_synced, 1,
+                                    KDCOM_TYPE_STATE_CHANGE64, INIT};
+
 /* §7: ids start at INITIAL; the first drain starts the handshake; no data
  * before it completes. */
 static void test_initial_state(void **state)
@@ -349,43 +360,10 @@ static void test_ack_matching(void **state)
     run_chunks(sc_ack_matching);
 }
 
-/* §7: retransmit on RESEND at once (no retry spent), never inside the
- * frame being written; a RESEND with nothing outstanding is reported. */
-static void sc_resend(size_t chunk)
-{
-    static char big[2001];
-    uint8_t part[50];
-    size_t n;
-
-    memset(big, '0', 2000); /* leader bytes in the payload */
-    synced_debugger(0, chunk);
-    lc_send(2, KDCOM_TYPE_STATE_MANIPULATE, big);
-    assert_int_equal(kdcom_drain(&L, 2, part, sizeof part), 50);
-    memcpy(E.out, part, 50);
-    E.out_len = 50;
-    n = lc_ctl(F, KDCOM_TYPE_RESEND, 0);
-    lc_feed(3, F, n, chunk);
-    lc_out();
-    assert_int_equal(OUT.n, 2);
-    lc_expect(0, KDCOM_FRAME_DATA, KDCOM_TYPE_STATE_MANIPULATE, INIT);
-    lc_expect(1, KDCOM_FRAME_DATA, KDCOM_TYPE_STATE_MANIPULATE, INIT);
-    assert_int_equal(ev_count(&E, KDCOM_EV_RESEND), 1);
-    assert_int_equal(lc_stats()->retransmits, 1);
-    assert_int_equal(lc_stats()->ack_timeouts, 0);
-    n = lc_ctl(F, KDCOM_TYPE_ACKNOWLEDGE, INIT);
-    lc_feed(4, F, n, chunk);
-    assert_int_equal(lc_ev(KDCOM_EV_ACKED, 0)->retries, 0);
-    n = lc_ctl(F, KDCOM_TYPE_RESEND, 0);
-    lc_feed(5, F, n, chunk);
-    assert_int_equal(ev_count(&E, KDCOM_EV_RESEND), 2);
-    lc_out();
-    assert_int_equal(OUT.n, 0);
-}
-
 static void test_resend(void **state)
 {
     (void)state;
-    run_chunks(sc_resend);
+    run_role_chunks(&ROLE, lc_resend);
 }
 
 /* §7: retransmit on ACK timeout, RETRIES_EXHAUSTED after retry_limit, the
@@ -558,22 +536,14 @@ static void test_reset_with_packet_id_ignored(void **state)
     run_chunks(sc_reset_with_packet_id);
 }
 
-/* The id is not covered either: a data packet with an id outside the four
- * valid ones is asked for again, and the expectation stays. */
+/* Bad ids (lc_bad_id), then the expectation did not move. */
 static void sc_bad_id(size_t chunk)
 {
+    uint64_t t = lc_bad_id(&ROLE, chunk);
     size_t n;
 
-    synced_debugger(0, chunk);
-    n = lc_data(F, KDCOM_TYPE_STATE_CHANGE64, 0x80810800u, "odd id");
-    lc_feed(2, F, n, chunk);
-    assert_int_equal(lc_stats()->bad_id, 1);
-    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 0);
-    lc_out();
-    assert_int_equal(OUT.n, 1);
-    lc_expect(0, KDCOM_FRAME_CONTROL, KDCOM_TYPE_RESEND, 0);
     n = lc_data(F, KDCOM_TYPE_STATE_CHANGE64, INIT | KDCOM_SYNC_BIT, "ok");
-    lc_feed(3, F, n, chunk);
+    lc_feed(t + 1, F, n, chunk);
     assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 1);
 }
 
@@ -583,68 +553,16 @@ static void test_bad_id_resend(void **state)
     run_chunks(sc_bad_id);
 }
 
-/* §7 "both": bad checksum, bad trailer, ByteCount 4001 / 65535 -> RESEND
- * (once synced), and the next good packet is taken. */
-static void sc_bad_packets(size_t chunk)
-{
-    size_t n, i;
-    static const uint32_t sizes[] = {4001, 65535};
-
-    synced_debugger(0, chunk);
-    n = lc_data(F, KDCOM_TYPE_STATE_CHANGE64, INIT, "checksum");
-    F[18] ^= 0x80;
-    lc_feed(2, F, n, chunk);
-    n = lc_data(F, KDCOM_TYPE_STATE_CHANGE64, INIT, "trailer");
-    F[n - 1] = 0;
-    lc_feed(3, F, n, chunk);
-    for (i = 0; i < 2; i++) {
-        n = lc_data(F, KDCOM_TYPE_STATE_CHANGE64, INIT, "size");
-        F[6] = (uint8_t)sizes[i];
-        F[7] = (uint8_t)(sizes[i] >> 8);
-        lc_feed(4, F, n, chunk);
-    }
-    lc_out();
-    assert_int_equal(OUT.n, 4);
-    for (i = 0; i < 4; i++)
-        lc_expect(i, KDCOM_FRAME_CONTROL, KDCOM_TYPE_RESEND, 0);
-    assert_int_equal(lc_stats()->bad_checksum, 1);
-    assert_int_equal(lc_stats()->bad_trailer, 1);
-    assert_int_equal(lc_stats()->bad_size, 2);
-    n = lc_data(F, KDCOM_TYPE_STATE_CHANGE64, INIT, "good");
-    lc_feed(5, F, n, chunk);
-    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 1);
-}
-
 static void test_bad_packets_resend(void **state)
 {
     (void)state;
-    run_chunks(sc_bad_packets);
-}
-
-/* "both": a data packet of a type that is never a data type is asked for
- * again, not acknowledged (docs/protocol.md 5.3). */
-static void sc_bad_type(size_t chunk)
-{
-    size_t n;
-
-    synced_debugger(0, chunk);
-    n = lc_data(F, KDCOM_TYPE_STATE_CHANGE64, INIT, "type");
-    F[4] = KDCOM_TYPE_ACKNOWLEDGE;
-    lc_feed(2, F, n, chunk);
-    assert_int_equal(lc_stats()->bad_type, 1);
-    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 0);
-    lc_out();
-    assert_int_equal(OUT.n, 1);
-    lc_expect(0, KDCOM_FRAME_CONTROL, KDCOM_TYPE_RESEND, 0);
-    F[4] = KDCOM_TYPE_STATE_CHANGE64;
-    lc_feed(3, F, n, chunk);
-    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 1);
+    run_role_chunks(&ROLE, lc_bad_packets);
 }
 
 static void test_bad_type_resend(void **state)
 {
     (void)state;
-    run_chunks(sc_bad_type);
+    run_role_chunks(&ROLE, lc_bad_type);
 }
 
 /* "both": noise and partial leaders skipped and counted; a 'b' reaching a
@@ -766,28 +684,18 @@ static void test_unknown_control_ignored(void **state)
  * RESEND once synced; before the handshake only counted. */
 static void sc_byte_timeout(size_t chunk)
 {
-    size_t n;
-
     lc_init(DBG, 0);
     lc_drain(0, chunk);
     lc_out();
-    n = lc_data(F, KDCOM_TYPE_STATE_CHANGE64, INIT, "cut short");
+    lc_data(F, KDCOM_TYPE_STATE_CHANGE64, INIT, "cut short");
     lc_feed(10, F, 18, chunk);
     lc_drain(1010, chunk); /* also the RESET repeat */
     lc_out();
     assert_int_equal(lc_count_out(KDCOM_FRAME_CONTROL, KDCOM_TYPE_RESEND), 0);
     assert_int_equal(lc_stats()->rx_stalls, 1);
 
-    synced_debugger(0, chunk);
-    n = lc_data(F, KDCOM_TYPE_STATE_CHANGE64, INIT, "cut short");
-    lc_feed(10, F, 18, chunk);
-    assert_int_equal(kdcom_next_deadline(&L), 1010);
-    lc_drain(1010, chunk);
-    lc_out();
-    assert_int_equal(OUT.n, 1);
-    lc_expect(0, KDCOM_FRAME_CONTROL, KDCOM_TYPE_RESEND, 0);
-    lc_feed(1100, F, n, chunk);
-    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 1);
+    /* Once synced, as a TARGET (lc_byte_timeout). */
+    lc_byte_timeout(&ROLE, chunk);
 }
 
 static void test_byte_timeout_resend(void **state)

@@ -16,6 +16,17 @@
 
 #define T KDCOM_ROLE_TARGET
 
+static void target_init(size_t chunk)
+{
+    (void)chunk;
+    lc_init(T, 0);
+}
+
+/* For the scenarios both roles share (test_link_common.h): a fresh TARGET
+ * at time 0 takes the debugger's requests; its first packet carries SYNC. */
+static const struct lc_role ROLE = {target_init, 0,
+                                    KDCOM_TYPE_STATE_MANIPULATE, INIT | SYNC};
+
 /* §1.5/§7: send id starts at INITIAL|SYNC, receive expectation INITIAL. */
 static void sc_initial_ids(size_t chunk)
 {
@@ -342,52 +353,10 @@ static void test_reset_storm_separate_writes(void **state)
     run_chunks(sc_storm_separate);
 }
 
-/* §7 RESEND: retransmit at once, no retry spent, and never inside the
- * frame being written. */
-static void sc_resend_mid_send(size_t chunk)
-{
-    static char big[3001];
-    uint8_t part[100];
-    size_t n;
-    int k;
-
-    memset(big, 'x', 3000);
-    lc_init(T, 0);
-    lc_send(0, KDCOM_TYPE_STATE_MANIPULATE, big);
-    k = kdcom_drain(&L, 0, part, sizeof part); /* frame half written */
-    assert_int_equal(k, 100);
-    memcpy(E.out, part, 100);
-    E.out_len = 100;
-    n = lc_ctl(F, KDCOM_TYPE_RESEND, 0);
-    lc_feed(1, F, n, chunk); /* drains the rest of the frame, then again */
-    assert_int_equal(ev_count(&E, KDCOM_EV_RESEND), 1);
-    lc_out();
-    assert_int_equal(OUT.n, 2);
-    lc_expect(0, KDCOM_FRAME_DATA, KDCOM_TYPE_STATE_MANIPULATE, INIT | SYNC);
-    lc_expect(1, KDCOM_FRAME_DATA, KDCOM_TYPE_STATE_MANIPULATE, INIT | SYNC);
-    /* Waiting for the ACK now: RESEND again, retransmitted with no timer. */
-    lc_feed(2, F, n, chunk);
-    lc_out();
-    assert_int_equal(OUT.n, 1);
-    assert_int_equal(lc_stats()->retransmits, 2);
-    assert_int_equal(lc_stats()->ack_timeouts, 0);
-    assert_int_equal(lc_stats()->resends_received, 2);
-    n = lc_ctl(F, KDCOM_TYPE_ACKNOWLEDGE, INIT);
-    lc_feed(3, F, n, chunk);
-    assert_int_equal(lc_ev(KDCOM_EV_ACKED, 0)->retries, 0);
-    /* Nothing outstanding: the RESEND is only reported (the kernel's wait
-     * loop resends its state change, §3.4). */
-    n = lc_ctl(F, KDCOM_TYPE_RESEND, 0);
-    lc_feed(4, F, n, chunk);
-    assert_int_equal(ev_count(&E, KDCOM_EV_RESEND), 3);
-    lc_out();
-    assert_int_equal(OUT.n, 0);
-}
-
 static void test_resend_mid_send(void **state)
 {
     (void)state;
-    run_chunks(sc_resend_mid_send);
+    run_role_chunks(&ROLE, lc_resend);
 }
 
 /* §3.5/§7: a duplicate (our ACK was lost, the debugger sent the packet
@@ -526,51 +495,10 @@ static void test_implicit_ack(void **state)
     run_chunks(sc_implicit_ack);
 }
 
-/* §7: bad checksum, bad trailer, ByteCount 4001 and 65535 -> RESEND, and
- * the parser finds the next good packet. */
-static void sc_bad_packets(size_t chunk)
-{
-    size_t n, i;
-    const struct kdcom_stats *st;
-    static const uint32_t sizes[] = {4001, 65535};
-
-    lc_init(T, 0);
-    /* bad checksum */
-    n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT, "checksum");
-    F[20] ^= 0x40;
-    lc_feed(0, F, n, chunk);
-    /* bad trailer */
-    n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT, "trailer");
-    F[n - 1] = 0x55;
-    lc_feed(1, F, n, chunk);
-    /* oversize ByteCounts, followed by what the peer claims is payload */
-    for (i = 0; i < 2; i++) {
-        n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT, "size size");
-        F[6] = (uint8_t)sizes[i];
-        F[7] = (uint8_t)(sizes[i] >> 8);
-        lc_feed(2, F, n, chunk);
-    }
-    lc_out();
-    assert_int_equal(OUT.n, 4);
-    for (i = 0; i < 4; i++)
-        lc_expect(i, KDCOM_FRAME_CONTROL, KDCOM_TYPE_RESEND, 0);
-    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 0);
-    st = lc_stats();
-    assert_int_equal(st->bad_checksum, 1);
-    assert_int_equal(st->bad_trailer, 1);
-    assert_int_equal(st->bad_size, 2);
-    assert_int_equal(st->resends_sent, 4);
-    assert_int_equal(st->noise_bytes, 2 * (9 + 1));
-    /* Resynchronised: the retransmission is accepted. */
-    n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT, "good");
-    lc_feed(3, F, n, chunk);
-    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 1);
-}
-
 static void test_bad_packets_resend(void **state)
 {
     (void)state;
-    run_chunks(sc_bad_packets);
+    run_role_chunks(&ROLE, lc_bad_packets);
 }
 
 /* §3.2/§7: noise and partial leaders are skipped and counted, no RESEND. */
@@ -715,42 +643,10 @@ static void test_unknown_control_ignored(void **state)
     run_chunks(sc_unknown_control);
 }
 
-/* §2/§3.5: a timeout inside a packet -> RESEND; a partial leader alone
- * is not a packet and times nothing out. */
-static void sc_byte_timeout(size_t chunk)
-{
-    size_t n;
-
-    lc_init(T, 0);
-    n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT, "interrupted packet");
-    lc_feed(10, F, 20, chunk);
-    assert_int_equal(kdcom_next_deadline(&L), 10 + 1000);
-    lc_drain(1009, 0);
-    lc_out();
-    assert_int_equal(OUT.n, 0);
-    assert_int_equal(kdcom_tick(&L, 1010), KDCOM_OK);
-    lc_drain(1010, 0);
-    lc_out();
-    assert_int_equal(OUT.n, 1);
-    lc_expect(0, KDCOM_FRAME_CONTROL, KDCOM_TYPE_RESEND, 0);
-    assert_int_equal(lc_stats()->rx_stalls, 1);
-    assert_int_equal(kdcom_next_deadline(&L), UINT64_MAX);
-    /* The retransmission is whole. */
-    lc_feed(1500, F, n, chunk);
-    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 1);
-    /* Three leader bytes and silence. */
-    lc_feed(2000, F, 3, chunk);
-    assert_int_equal(kdcom_next_deadline(&L), UINT64_MAX);
-    lc_drain(100000, 0);
-    lc_out();
-    assert_int_equal(OUT.n, 1); /* just the ACK of the packet above */
-    assert_int_equal(lc_stats()->rx_stalls, 1);
-}
-
 static void test_byte_timeout_resend(void **state)
 {
     (void)state;
-    run_chunks(sc_byte_timeout);
+    run_role_chunks(&ROLE, lc_byte_timeout);
 }
 
 /* next_deadline / tick: UINT64_MAX when idle, the ACK deadline starts when
@@ -807,68 +703,24 @@ static void test_drain_caps_never_interleave(void **state)
     lc_drain_caps_never_interleave(&c);
 }
 
-/* A data packet whose type is not a data type had its header damaged
- * (the checksum does not cover it): RESEND, not ACK, so the sender
- * retransmits instead of believing it delivered (docs/protocol.md 5.3). */
-static void sc_bad_type(size_t chunk)
-{
-    size_t n;
-
-    lc_init(T, 0);
-    n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT, "odd type");
-    F[4] = KDCOM_TYPE_RESET;
-    lc_feed(0, F, n, chunk);
-    F[4] = 0;
-    lc_feed(0, F, n, chunk);
-    F[4] = 12;
-    lc_feed(0, F, n, chunk);
-    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 0);
-    assert_int_equal(lc_stats()->bad_type, 3);
-    assert_int_equal(lc_stats()->acks_sent, 0);
-    lc_out();
-    assert_int_equal(OUT.n, 3);
-    lc_expect(0, KDCOM_FRAME_CONTROL, KDCOM_TYPE_RESEND, 0);
-    /* The expectation did not move: the intact retransmission is new. */
-    F[4] = KDCOM_TYPE_STATE_MANIPULATE;
-    lc_feed(1, F, n, chunk);
-    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 1);
-    lc_out();
-    lc_expect(0, KDCOM_FRAME_CONTROL, KDCOM_TYPE_ACKNOWLEDGE, INIT);
-}
-
 static void test_bad_type_resend(void **state)
 {
     (void)state;
-    run_chunks(sc_bad_type);
+    run_role_chunks(&ROLE, lc_bad_type);
 }
 
-/* Nor does the checksum cover the id: one outside the four valid ids is
- * header damage, asked for again (docs/protocol.md 5.5).  Valid ids with
- * SYNC set are still ACKed with their own id. */
+/* Bad ids (lc_bad_id), then the expectation did not move: INITIAL is new;
+ * valid ids with SYNC set are still ACKed with their own id. */
 static void sc_bad_id(size_t chunk)
 {
-    static const uint32_t bad[] = {0x81800000u, 0x80800002u, 0x00800000u,
-                                   0x80000001u, 0};
-    size_t n, i;
+    uint64_t t = lc_bad_id(&ROLE, chunk);
+    size_t n;
 
-    lc_init(T, 0);
-    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, bad[i], "odd id");
-        lc_feed(i, F, n, chunk);
-    }
-    assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 0);
-    assert_int_equal(lc_stats()->bad_id, 5);
-    assert_int_equal(lc_stats()->acks_sent, 0);
-    assert_int_equal(lc_stats()->duplicates, 0);
-    lc_out();
-    assert_int_equal(OUT.n, 5);
-    lc_expect(4, KDCOM_FRAME_CONTROL, KDCOM_TYPE_RESEND, 0);
-    /* The expectation did not move. */
     n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT, "odd id");
-    lc_feed(9, F, n, chunk);
+    lc_feed(t + 1, F, n, chunk);
     assert_int_equal(ev_count(&E, KDCOM_EV_PACKET), 1);
     n = lc_data(F, KDCOM_TYPE_STATE_MANIPULATE, INIT | KDCOM_SYNC_BIT, "x");
-    lc_feed(9, F, n, chunk);
+    lc_feed(t + 1, F, n, chunk);
     assert_int_equal(lc_stats()->duplicates, 1);
     lc_out();
     assert_int_equal(OUT.n, 2);
