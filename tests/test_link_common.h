@@ -2,8 +2,10 @@
 /*
  * test_link_common.h - small helpers the link conformance tests share: build a
  * frame, feed it to the link under test in a given chunk size, drain and
- * parse what the link wrote.  Header-only (static functions) so that each
- * test executable stays one .c file plus tests/util.c.
+ * parse what the link wrote; and the scenarios that are the same for both
+ * roles, parametrised by role, which test_link_target.c and
+ * test_link_debugger.c each run.  Header-only (static functions) so that
+ * each test executable stays one .c file plus tests/util.c.
  *
  * Every helper asserts through cmocka: a helper failing is a test
  * failing, with the line of the helper and the chunk size in the output.

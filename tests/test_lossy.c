@@ -56,15 +56,22 @@ static void both(struct sim_config *c, const struct sim_faults *f)
     c->d2t = *f;
 }
 
-static const struct sim_results *run(setup_fn *setup, uint64_t seed,
-                                     uint32_t packets)
+/* s set up for a run of a fault model with a seed. */
+static void start(struct sim *s, setup_fn *setup, uint64_t seed)
 {
     struct sim_config cfg;
-    int rc;
 
     sim_config_init(&cfg, seed);
     setup(&cfg);
-    assert_int_equal(sim_init(&S, &cfg), 0);
+    assert_int_equal(sim_init(s, &cfg), 0);
+}
+
+static const struct sim_results *run(setup_fn *setup, uint64_t seed,
+                                     uint32_t packets)
+{
+    int rc;
+
+    start(&S, setup, seed);
     rc = sim_run(&S, packets, MAX_VIRTUAL_MS);
     if (rc != 0)
         sim_print_results(sim_results(&S), stderr);
@@ -111,38 +118,34 @@ static void clean(struct sim_config *c)
 
 static void drops(struct sim_config *c)
 {
-    struct sim_faults f = {0};
+    static const struct sim_faults f = {.drop_ppm = 60};
 
-    f.drop_ppm = 60;
     both(c, &f);
 }
 
 static void duplicates(struct sim_config *c)
 {
-    struct sim_faults f = {0};
+    static const struct sim_faults f = {.dup_ppm = 60, .chunk_dup_ppm = 20000};
 
-    f.dup_ppm = 60;
-    f.chunk_dup_ppm = 20000;
     both(c, &f);
 }
 
 static void injections(struct sim_config *c)
 {
-    struct sim_faults f = {0};
+    static const struct sim_faults f = {
+        .noise_ppm = 40, .breakin_ppm = 20, .leader_ppm = 40
+    };
 
-    f.noise_ppm = 40;
-    f.breakin_ppm = 20;
-    f.leader_ppm = 40;
     both(c, &f);
 }
 
 static void chunks(struct sim_config *c)
 {
-    struct sim_faults f = {0};
+    static const struct sim_faults f = {
+        .chunk_drop_ppm = 15000, .chunk_dup_ppm = 15000,
+        .chunk_split_ppm = 50000
+    };
 
-    f.chunk_drop_ppm = 15000;
-    f.chunk_dup_ppm = 15000;
-    f.chunk_split_ppm = 50000;
     both(c, &f);
     c->latency_ms = 5;
     c->jitter_ms = 20;
@@ -151,16 +154,12 @@ static void chunks(struct sim_config *c)
 
 static void everything(struct sim_config *c)
 {
-    struct sim_faults f = {0};
+    static const struct sim_faults f = {
+        .drop_ppm = 15, .dup_ppm = 15, .noise_ppm = 15, .breakin_ppm = 10,
+        .leader_ppm = 15, .chunk_drop_ppm = 8000, .chunk_dup_ppm = 8000,
+        .chunk_split_ppm = 20000
+    };
 
-    f.drop_ppm = 15;
-    f.dup_ppm = 15;
-    f.noise_ppm = 15;
-    f.breakin_ppm = 10;
-    f.leader_ppm = 15;
-    f.chunk_drop_ppm = 8000;
-    f.chunk_dup_ppm = 8000;
-    f.chunk_split_ppm = 20000;
     both(c, &f);
     c->latency_ms = 2;
     c->jitter_ms = 10;
@@ -182,12 +181,11 @@ static void short_payloads(struct sim_config *c)
 
 static void retry_budget(struct sim_config *c)
 {
-    struct sim_faults f = {0};
-
     /* Heavy loss with the Windows retry budget: RETRIES_EXHAUSTED is
      * reported, the driver keeps retrying (KD drops only a few packet
      * kinds), and nothing is lost. */
-    f.chunk_drop_ppm = 300000;
+    static const struct sim_faults f = {.chunk_drop_ppm = 300000};
+
     both(c, &f);
     c->target.retry_limit = 2;
     c->debugger.retry_limit = 2;
@@ -197,9 +195,8 @@ static void retry_budget(struct sim_config *c)
 
 static void flips(struct sim_config *c)
 {
-    struct sim_faults f = {0};
+    static const struct sim_faults f = {.flip_ppm = 40};
 
-    f.flip_ppm = 40;
     both(c, &f);
 }
 
@@ -326,9 +323,8 @@ static void test_retry_budget(void **state)
  * next one look old.  The test bounds that instead of hiding it. */
 static void give_up(struct sim_config *c)
 {
-    struct sim_faults f = {0};
+    static const struct sim_faults f = {.chunk_drop_ppm = 300000};
 
-    f.chunk_drop_ppm = 300000;
     both(c, &f);
     c->kd_prints = 1;
     c->give_up_prints = 1;
@@ -467,21 +463,15 @@ static void test_flips_outside_type_and_id(void **state)
 /* Same seed, same run: the simulator is deterministic. */
 static void test_deterministic(void **state)
 {
-    struct sim_config cfg;
-
     (void)state;
-    sim_config_init(&cfg, 42);
-    everything(&cfg);
-    assert_int_equal(sim_init(&S, &cfg), 0);
-    assert_int_equal(sim_init(&S2, &cfg), 0);
+    start(&S, everything, 42);
+    start(&S2, everything, 42);
     assert_int_equal(sim_run(&S, 200, MAX_VIRTUAL_MS), 0);
     assert_int_equal(sim_run(&S2, 200, MAX_VIRTUAL_MS), 0);
     assert_memory_equal(sim_results(&S), sim_results(&S2),
                         sizeof(struct sim_results));
     /* And a different seed gives a different run. */
-    sim_config_init(&cfg, 43);
-    everything(&cfg);
-    assert_int_equal(sim_init(&S2, &cfg), 0);
+    start(&S2, everything, 43);
     assert_int_equal(sim_run(&S2, 200, MAX_VIRTUAL_MS), 0);
     assert_memory_not_equal(sim_results(&S), sim_results(&S2),
                             sizeof(struct sim_results));
@@ -491,12 +481,8 @@ static void test_deterministic(void **state)
  * it, and the packets in flight count as lost. */
 static void test_time_budget(void **state)
 {
-    struct sim_config cfg;
-
     (void)state;
-    sim_config_init(&cfg, 3);
-    chunks(&cfg);
-    assert_int_equal(sim_init(&S, &cfg), 0);
+    start(&S, chunks, 3);
     assert_int_equal(sim_run(&S, 1000, 2000), 1);
     assert_int_equal(sim_results(&S)->completed, 0);
     assert_true(sim_results(&S)->t2d.sent < 1000);

@@ -205,25 +205,79 @@ static void test_chunks_are_whole(void **state)
     }
 }
 
-/* ---- replay into a TARGET ---- */
+/* ---- replay into a link ---- */
 
-static struct kdcom_parser vp; /* reads the recorded data packets */
+static struct kdcom_parser vp; /* reads the recorded packets */
+
+/* The frames of a recorded chunk p..p+n one at a time (vp initialised
+ * before the first): 1 with the next in *f, 0 when the chunk is used up. */
+static int next_frame(const uint8_t *p, size_t n, size_t *used,
+                      struct kdcom_frame *f)
+{
+    int k;
+
+    if (*used >= n)
+        return 0;
+    k = kdcom_parse(&vp, p + *used, n - *used, f);
+    assert_true(k >= 0);
+    *used += (size_t)k;
+    return 1;
+}
+
+/* The link's turn: it is made to send what the recorded peer sent in the
+ * chunk p..p+n (first: on its first turn). */
+typedef void send_fn(struct kdcom_link *l, uint64_t now, const uint8_t *p,
+                     size_t n, int first);
+/* What the link wrote on its turn (elog.out) against the recording. */
+typedef void check_fn(const uint8_t *p, size_t n);
+
+/* Replays a vector into link_, initialised with cfg: the recorded chunks
+ * in direction `in` are fed in pieces of `chunk`; on each of the others
+ * the link sends what the real peer sent, is drained `chunk` bytes at a
+ * time, and what it wrote is checked. */
+static void replay(const char *name, const struct kdcom_config *cfg, int in,
+                   size_t chunk, send_fn *send, check_fn *check)
+{
+    size_t i;
+    uint64_t now = 0;
+    int first = 1;
+
+    assert_int_equal(vec_load(name, &vf), 0);
+    assert_int_equal(kdcom_link_init(&link_, cfg), KDCOM_OK);
+    ev_log_init(&elog);
+    for (i = 0; i < vf.n; i++) {
+        const struct vec_chunk *c = &vf.chunk[i];
+        const uint8_t *p = vf.bytes + c->off;
+
+        now += 10;
+        if (c->dir == in) {
+            assert_int_equal(feed_chunked(&link_, now, p, c->len, chunk, 0,
+                                          &elog),
+                             (long)c->len);
+            continue;
+        }
+        send(&link_, now, p, c->len, first);
+        first = 0;
+        assert_true(drain_all(&link_, now, chunk, &elog) >= 0);
+        check(p, c->len);
+        elog.out_len = 0;
+    }
+}
+
+/* ---- replay into a TARGET ---- */
 
 /* Sends, through the link, the data packets of a recorded T>D chunk that
  * are new (a packet the link still has outstanding is a retransmission,
  * which the link produces on its own). */
 static void send_recorded_data(struct kdcom_link *l, uint64_t now,
-                               const uint8_t *p, size_t n)
+                               const uint8_t *p, size_t n, int first)
 {
+    struct kdcom_frame f;
     size_t used = 0;
 
+    (void)first;
     kdcom_parser_init(&vp);
-    while (used < n) {
-        struct kdcom_frame f;
-        int k = kdcom_parse(&vp, p + used, n - used, &f);
-
-        assert_true(k >= 0);
-        used += (size_t)k;
+    while (next_frame(p, n, &used, &f)) {
         if (f.kind == KDCOM_FRAME_DATA && kdcom_can_send(l) == 1) {
             /* Split the payload as a KD caller would: the receiver's
              * header size does not matter to the framing. */
@@ -236,32 +290,16 @@ static void send_recorded_data(struct kdcom_link *l, uint64_t now,
     }
 }
 
+/* What ReactOS wrote, byte for byte. */
+static void same_bytes(const uint8_t *p, size_t n)
+{
+    assert_int_equal(elog.out_len, n);
+    assert_memory_equal(elog.out, p, n);
+}
+
 static void replay_target(const char *name, size_t chunk)
 {
-    size_t i;
-    uint64_t now = 0;
-
-    assert_int_equal(vec_load(name, &vf), 0);
-    assert_int_equal(kdcom_link_init(&link_, NULL), KDCOM_OK);
-    ev_log_init(&elog);
-    for (i = 0; i < vf.n; i++) {
-        const struct vec_chunk *c = &vf.chunk[i];
-        const uint8_t *p = vf.bytes + c->off;
-
-        now += 10;
-        if (c->dir == VEC_D2T) {
-            assert_int_equal(feed_chunked(&link_, now, p, c->len, chunk, 0,
-                                          &elog),
-                             (long)c->len);
-            continue;
-        }
-        send_recorded_data(&link_, now, p, c->len);
-        assert_true(drain_all(&link_, now, chunk, &elog) >= 0);
-        /* What ReactOS wrote, byte for byte. */
-        assert_int_equal(elog.out_len, c->len);
-        assert_memory_equal(elog.out, p, c->len);
-        elog.out_len = 0;
-    }
+    replay(name, NULL, VEC_D2T, chunk, send_recorded_data, same_bytes);
     /* Whatever is still queued was answered by the real target after the
      * recording ended (its last line is a T>D ACK). */
     assert_false(elog.overflow);
@@ -444,15 +482,11 @@ static int items_equal(const struct parse_log *a, const struct parse_log *b)
 static void send_recorded_requests(struct kdcom_link *l, uint64_t now,
                                    const uint8_t *p, size_t n, int first)
 {
+    struct kdcom_frame f;
     size_t used = 0;
 
     kdcom_parser_init(&vp);
-    while (used < n) {
-        struct kdcom_frame f;
-        int k = kdcom_parse(&vp, p + used, n - used, &f);
-
-        assert_true(k >= 0);
-        used += (size_t)k;
+    while (next_frame(p, n, &used, &f)) {
         if (f.kind == KDCOM_FRAME_DATA) {
             assert_int_equal(kdcom_can_send(l), 1);
             assert_int_equal(kdcom_send(l, now, f.type, f.payload,
@@ -465,39 +499,23 @@ static void send_recorded_requests(struct kdcom_link *l, uint64_t now,
     }
 }
 
+/* What the real debugger wrote, up to normalise(). */
+static void same_requests(const uint8_t *p, size_t n)
+{
+    assert_int_equal(parse_chunked(elog.out, elog.out_len, 0, &ours), 0);
+    assert_int_equal(parse_chunked(p, n, 0, &plog), 0);
+    normalise(&ours);
+    normalise(&plog);
+    assert_true(items_equal(&ours, &plog));
+}
+
 static void replay_debugger(const char *name, uint32_t flags, size_t chunk)
 {
     struct kdcom_config cfg;
-    size_t i;
-    uint64_t now = 0;
-    int first = 1;
 
-    assert_int_equal(vec_load(name, &vf), 0);
     kdcom_config_init(&cfg, KDCOM_ROLE_DEBUGGER);
     cfg.flags = flags;
-    assert_int_equal(kdcom_link_init(&link_, &cfg), KDCOM_OK);
-    ev_log_init(&elog);
-    for (i = 0; i < vf.n; i++) {
-        const struct vec_chunk *c = &vf.chunk[i];
-        const uint8_t *p = vf.bytes + c->off;
-
-        now += 10;
-        if (c->dir == VEC_T2D) {
-            assert_int_equal(feed_chunked(&link_, now, p, c->len, chunk, 0,
-                                          &elog),
-                             (long)c->len);
-            continue;
-        }
-        send_recorded_requests(&link_, now, p, c->len, first);
-        first = 0;
-        assert_true(drain_all(&link_, now, chunk, &elog) >= 0);
-        assert_int_equal(parse_chunked(elog.out, elog.out_len, 0, &ours), 0);
-        assert_int_equal(parse_chunked(p, c->len, 0, &plog), 0);
-        normalise(&ours);
-        normalise(&plog);
-        assert_true(items_equal(&ours, &plog));
-        elog.out_len = 0;
-    }
+    replay(name, &cfg, VEC_T2D, chunk, send_recorded_requests, same_requests);
 }
 
 static void test_radare2_into_debugger(void **state)
