@@ -16,7 +16,8 @@ EX_CFLAGS = $(ALL_CFLAGS) -Iinclude -Iguest $(CPPFLAGS)
 
 EX_COMMON := $(patsubst examples/%.c,$(EX_DIR)/%.o,\
                  $(wildcard examples/common/*.c))
-EX_CLIENT_OBJS := $(EX_DIR)/client/kdclient.o $(EX_DIR)/client/kdsession.o
+EX_CLIENT_OBJS := $(addprefix $(EX_DIR)/client/,kdclient.o options.o \
+                      cmdparse.o commands.o interactive.o kdsession.o)
 EX_SIM_OBJS    := $(EX_DIR)/simkernel/simkernel.o $(EX_DIR)/simkernel/kdcore.o
 EX_SIM_FD_OBJS := $(EX_DIR)/simkernel/backend_fd.o \
                   $(EX_DIR)/simkernel/transport_fd.o \
@@ -58,8 +59,10 @@ $(EX_SIM_UART): $(EX_SIM_OBJS) $(EX_DIR)/simkernel/backend_uart.o \
                 $(EX_COMMON) $$(GUEST_UART_OBJS) $(LIB_A)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
-$(EX_SHIM): $(EX_DIR)/shim/kdshim.o $(EX_DIR)/shim/ivshmem_server.o \
-             $(EX_COMMON) $(LIB_A)
+EX_SHIM_OBJS := $(addprefix $(EX_DIR)/shim/,kdshim.o options.o host.o \
+                    channel.o doorbell.o debugger.o ivshmem_server.o)
+
+$(EX_SHIM): $(EX_SHIM_OBJS) $(EX_COMMON) $(LIB_A)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 examples: $(EX_PROGS)

@@ -452,9 +452,7 @@ int kds_pump(struct kds *s, uint64_t deadline)
         (pf[watch].revents & (POLLIN | POLLHUP | POLLERR)))
         s->watch_ready = 1;
     if (r > 0 && intr >= 0 && (pf[intr].revents & POLLIN)) {
-        char b[64];
-        while (read(s->intr_fd, b, sizeof b) > 0) {
-        }
+        ex_drain(s->intr_fd);
         s->interrupted = 1;
     }
     if (r < 0 && errno != EINTR)

@@ -18,6 +18,7 @@
 
 static volatile sig_atomic_t stop_sig;
 static int sig_pipe[2] = {-1, -1};
+static int intr_pipe[2] = {-1, -1}; /* ex_signal_to_pipe() */
 
 uint64_t ex_now_ms(void)
 {
@@ -35,37 +36,74 @@ uint64_t ex_now_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static void on_signal(int sig)
+/* One byte into the pipe write end fd: a poll() on the read end wakes. */
+static void poke(int fd, int sig)
 {
     int saved = errno;
     char c = (char)sig;
 
-    stop_sig = sig;
-    if (sig_pipe[1] >= 0 && write(sig_pipe[1], &c, 1) < 0) {
+    if (fd >= 0 && write(fd, &c, 1) < 0) {
         /* pipe full: a wake-up is already pending */
     }
     errno = saved;
 }
 
-int ex_signals_init(void)
+static void on_signal(int sig)
+{
+    stop_sig = sig;
+    poke(sig_pipe[1], sig);
+}
+
+static void on_intr(int sig)
+{
+    poke(intr_pipe[1], sig);
+}
+
+void ex_on_signal(int sig, void (*handler)(int))
 {
     struct sigaction sa;
 
-    if (sig_pipe[0] < 0) {
-        if (pipe(sig_pipe) != 0)
-            return -1;
-        ex_set_nonblock(sig_pipe[0]);
-        ex_set_nonblock(sig_pipe[1]);
-    }
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
+    sa.sa_handler = handler;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
+    sigaction(sig, &sa, NULL);
+}
+
+/* A pipe whose ends do not block and do not survive exec. */
+static int make_pipe(int p[2])
+{
+    if (pipe(p) != 0)
+        return -1;
+    ex_set_nonblock(p[0]);
+    ex_set_nonblock(p[1]);
+    return 0;
+}
+
+int ex_signals_init(void)
+{
+    if (sig_pipe[0] < 0 && make_pipe(sig_pipe) != 0)
+        return -1;
+    ex_on_signal(SIGINT, on_signal);
+    ex_on_signal(SIGTERM, on_signal);
+    ex_on_signal(SIGHUP, on_signal);
+    ex_on_signal(SIGPIPE, SIG_IGN);
     return sig_pipe[0];
+}
+
+int ex_signal_to_pipe(int sig)
+{
+    if (intr_pipe[0] < 0 && make_pipe(intr_pipe) != 0)
+        return -1;
+    ex_on_signal(sig, on_intr);
+    return intr_pipe[0];
+}
+
+void ex_drain(int fd)
+{
+    char buf[64];
+
+    while (fd >= 0 && read(fd, buf, sizeof buf) > 0) {
+    }
 }
 
 int ex_stop_requested(void)
@@ -75,10 +113,7 @@ int ex_stop_requested(void)
 
 void ex_signals_drain(void)
 {
-    char buf[64];
-
-    while (sig_pipe[0] >= 0 && read(sig_pipe[0], buf, sizeof buf) > 0) {
-    }
+    ex_drain(sig_pipe[0]);
 }
 
 int ex_parse_u64(const char *s, uint64_t *out)
@@ -140,6 +175,12 @@ int ex_set_nonblock(int fd)
     if (fl < 0 || fcntl(fd, F_SETFD, fl | FD_CLOEXEC) < 0)
         return -1;
     return 0;
+}
+
+void ex_ms_timespec(struct timespec *ts, uint64_t ms)
+{
+    ts->tv_sec = (time_t)(ms / 1000);
+    ts->tv_nsec = (long)(ms % 1000) * 1000000L;
 }
 
 int ex_poll_timeout(uint64_t now, uint64_t deadline, int cap_ms)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * exutil.h - small OS helpers shared by the example programs: a monotonic
- * millisecond clock, a signal-to-pipe bridge so poll() loops wake up on
- * SIGINT/SIGTERM, strict number parsing and non-blocking writes.
+ * millisecond clock, signal-to-pipe bridges so poll() loops wake up on
+ * SIGINT/SIGTERM (or on Ctrl-C as a command), strict number parsing and
+ * non-blocking descriptors.
  */
 #ifndef EXUTIL_H
 #define EXUTIL_H
@@ -23,6 +24,14 @@ int ex_signals_init(void);
 int ex_stop_requested(void);
 /* Drains the signal pipe (after poll reported it readable). */
 void ex_signals_drain(void);
+/* Turns sig (SIGINT: Ctrl-C as a command rather than a way out) into a
+ * byte in a pipe of its own, no stop request.  Returns the pipe's read
+ * end (drain it with ex_drain()) or -1.  One such pipe for the program. */
+int ex_signal_to_pipe(int sig);
+/* Installs handler (or SIG_IGN, SIG_DFL) for sig, no signal blocked. */
+void ex_on_signal(int sig, void (*handler)(int));
+/* Reads a non-blocking descriptor empty (a wake-up pipe). */
+void ex_drain(int fd);
 
 /* Strict parsers: the whole string must be a number in range.  Accept
  * decimal, 0x hex and 0 octal, as strtoull does.  Return 0 or -1. */
@@ -37,6 +46,10 @@ int ex_set_nonblock(int fd);
 /* Poll timeout in ms until deadline (UINT64_MAX: -1 = infinite), capped
  * at cap_ms. */
 int ex_poll_timeout(uint64_t now, uint64_t deadline, int cap_ms);
+
+/* *ts = ms milliseconds (pselect(), FUTEX_WAIT). */
+struct timespec;
+void ex_ms_timespec(struct timespec *ts, uint64_t ms);
 
 /* Sleeps ms milliseconds, waking early if a stop signal arrives. */
 void ex_sleep_ms(unsigned ms);
