@@ -35,13 +35,14 @@ examples: $(EX_DUMP)
 
 # The recording proxy of the tests: between a debugger and a target, it
 # writes the pcapng capture with examples/common/pcapng.c and can damage
-# the stream on purpose.
+# the stream on purpose; its sockets are the test tools' (netutil.c).
 $(DUMP_PROXY): tests/dump/kdproxy.c examples/common/pcapng.c \
-               examples/common/pcapng.h include/kdcom.h $(LIB_A)
+               examples/common/pcapng.h tests/e2e/netutil.c \
+               tests/e2e/netutil.h include/kdcom.h $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Iinclude -Iexamples/common $(CPPFLAGS) \
-	    tests/dump/kdproxy.c examples/common/pcapng.c $(LIB_A) \
-	    $(LDFLAGS) -o $@
+	$(CC) $(ALL_CFLAGS) -Iinclude -Iexamples/common -Itests/e2e $(CPPFLAGS) \
+	    tests/dump/kdproxy.c examples/common/pcapng.c tests/e2e/netutil.c \
+	    $(LIB_A) $(LDFLAGS) -o $@
 
 # Under `make asan` the sessions run with leak detection off, as the
 # end-to-end tests do (their programs are stopped by signals); kdcom-dump's

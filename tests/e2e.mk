@@ -52,14 +52,19 @@ E2E_KDREPLAY   := $(B)/tests/e2e/kdreplay
 E2E_KDDESCRIBE := $(B)/tests/e2e/kddescribe
 E2E_IVSCLIENT  := $(B)/tests/e2e/ivshmem_client
 
-# All but kddescribe need nothing but the library and its headers.
-E2E_LIB_TOOLS := $(E2E_RESETBOMB) $(E2E_KDPEER) $(E2E_KDLAYOUT) \
-                 $(E2E_FAULTPROXY) $(E2E_KDREPLAY) $(E2E_IVSCLIENT)
+# All but kddescribe need nothing but the library and its headers; the
+# ones on sockets also the socket plumbing they share (netutil.c).
+E2E_NET_TOOLS := $(E2E_RESETBOMB) $(E2E_KDPEER) $(E2E_FAULTPROXY) \
+                 $(E2E_KDREPLAY)
+E2E_LIB_TOOLS := $(E2E_NET_TOOLS) $(E2E_KDLAYOUT) $(E2E_IVSCLIENT)
 
 $(E2E_LIB_TOOLS): $(B)/tests/e2e/%: tests/e2e/%.c include/kdcom.h \
                   include/kdcom_kd.h include/kdcom_vm.h $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Iinclude $(CPPFLAGS) $< $(LIB_A) $(LDFLAGS) -o $@
+	$(CC) $(ALL_CFLAGS) -Iinclude $(CPPFLAGS) $< \
+	    $(filter tests/e2e/netutil.c,$^) $(LIB_A) $(LDFLAGS) -o $@
+
+$(E2E_NET_TOOLS): tests/e2e/netutil.c tests/e2e/netutil.h
 
 # kddescribe decodes with the examples' trace writer.
 $(E2E_KDDESCRIBE): tests/e2e/kddescribe.c $(EX_DIR)/common/wiretrace.o \

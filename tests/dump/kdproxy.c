@@ -23,12 +23,9 @@
  * debugger and exits when either side closes (or on SIGTERM/SIGINT).
  */
 #define _POSIX_C_SOURCE 200809L
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +35,7 @@
 
 #include <kdcom.h>
 
+#include "netutil.h"
 #include "pcapng.h"
 
 static volatile sig_atomic_t stop;
@@ -63,26 +61,12 @@ struct dir {
 
 static struct pcapng_writer pc;
 
-static int write_all(int fd, const uint8_t *b, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, b, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        b += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* Passes on pend[0..n) (recording it for T>D) and drops it. */
 static int pass(struct dir *d, size_t n, int record)
 {
     if (record)
         pcapng_bytes(&pc, d->to_target, d->pend, n);
-    if (write_all(d->out_fd, d->pend, n) != 0)
+    if (net_write_all(d->out_fd, d->pend, n) != 0)
         return -1;
     memmove(d->pend, d->pend + n, d->pend_len - n);
     d->pend_len -= n;
@@ -116,7 +100,7 @@ static int forward(struct dir *d)
                     return -1;
                 if (record)
                     pcapng_bytes(&pc, 0, noise, sizeof noise);
-                if (write_all(d->out_fd, noise, sizeof noise) != 0)
+                if (net_write_all(d->out_fd, noise, sizeof noise) != 0)
                     return -1;
             }
             if (d->data_items == d->corrupt_n && f.payload_len > 0)
@@ -177,28 +161,19 @@ static int split_hostport(const char *s, char *host, size_t hcap,
 static int connect_to(const char *hostport)
 {
     char host[128], port[16];
-    struct addrinfo hints, *res, *ai;
-    int fd = -1, one = 1;
 
     if (split_hostport(hostport, host, sizeof host, port, sizeof port) != 0)
         return -1;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(host, port, &hints, &res) != 0)
-        return -1;
-    for (ai = res; ai != NULL; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-        if (fd < 0)
-            continue;
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-            break;
-        close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(res);
-    if (fd >= 0)
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return fd;
+    return net_connect(host, port, NET_NODELAY);
+}
+
+/* The debugger's side (k 0) or the target's (k 1) has bytes, or closed:
+ * non-zero ends the session. */
+static int on_ready(void *ctx, int k)
+{
+    struct dir **d = ctx;
+
+    return on_read(d[k]) != 0;
 }
 
 static unsigned num(const char *s)
@@ -210,9 +185,8 @@ int main(int argc, char **argv)
 {
     static struct dir d2t, t2d;
     const char *up = NULL, *file = NULL;
-    int side = PCAPNG_SIDE_DEBUGGER, i, lfd, cfd, ufd, one = 1;
-    struct sockaddr_in sa;
-    socklen_t sl = sizeof sa;
+    int side = PCAPNG_SIDE_DEBUGGER, i, lfd, cfd, ufd, one = 1, fds[2];
+    struct dir *dirs[2];
     struct sigaction act;
     char err[256];
 
@@ -249,18 +223,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "kdproxy: %s\n", err);
         return 1;
     }
-    lfd = socket(AF_INET, SOCK_STREAM, 0);
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
-        listen(lfd, 1) != 0 ||
-        getsockname(lfd, (struct sockaddr *)&sa, &sl) != 0) {
+    lfd = net_listen_announce("KDPROXY_PORT");
+    if (lfd < 0) {
         perror("kdproxy: listen");
         return 1;
     }
-    printf("KDPROXY_PORT=%u\n", (unsigned)ntohs(sa.sin_port));
-    fflush(stdout);
     cfd = accept(lfd, NULL, NULL);
     if (cfd < 0) {
         pcapng_close(&pc);
@@ -282,24 +249,11 @@ int main(int argc, char **argv)
     t2d.out_fd = cfd;
     kdcom_parser_init(&d2t.p);
     kdcom_parser_init(&t2d.p);
-    while (!stop) {
-        struct pollfd pf[2];
-        pf[0].fd = cfd;
-        pf[0].events = POLLIN;
-        pf[1].fd = ufd;
-        pf[1].events = POLLIN;
-        if (poll(pf, 2, 1000) < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        if ((pf[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
-            on_read(&d2t) != 0)
-            break;
-        if ((pf[1].revents & (POLLIN | POLLHUP | POLLERR)) &&
-            on_read(&t2d) != 0)
-            break;
-    }
+    fds[0] = cfd;
+    fds[1] = ufd;
+    dirs[0] = &d2t;
+    dirs[1] = &t2d;
+    net_relay(fds, 1000, &stop, on_ready, dirs);
     /* What is still held goes out as it is. */
     if (d2t.pend_len > 0)
         pass(&d2t, d2t.pend_len, 0);

@@ -32,10 +32,8 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +42,8 @@
 #include <unistd.h>
 
 #include <kdcom.h>
+
+#include "netutil.h"
 
 enum damage { DAMAGE_TYPE, DAMAGE_HEADER, DAMAGE_ANY };
 enum frames { FRAMES_DATA = 1, FRAMES_CONTROL = 2, FRAMES_ALL = 3 };
@@ -70,20 +70,6 @@ static uint64_t rng(void)
     rng_state ^= rng_state << 25;
     rng_state ^= rng_state >> 27;
     return rng_state * 0x2545F4914F6CDD1Dull;
-}
-
-static int write_all(int fd, const uint8_t *b, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, b, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        b += w;
-        n -= (size_t)w;
-    }
-    return 0;
 }
 
 /* Writes the frame that ends the buffer (hdr_at: where its header starts,
@@ -117,7 +103,7 @@ static int emit(struct dir *d, long hdr_at, int is_data)
         else
             d->control_damaged++;
     }
-    if (write_all(d->to, d->frame, d->len) != 0)
+    if (net_write_all(d->to, d->frame, d->len) != 0)
         return -1;
     d->len = 0;
     return 0;
@@ -134,11 +120,11 @@ static int forward(struct dir *d, const uint8_t *b, size_t n)
             return -1;
         if ((size_t)used > sizeof d->frame - d->len) {
             /* Only noise gets this long: pass it on as it is. */
-            if (write_all(d->to, d->frame, d->len) != 0)
+            if (net_write_all(d->to, d->frame, d->len) != 0)
                 return -1;
             d->len = 0;
             if ((size_t)used > sizeof d->frame) {
-                if (write_all(d->to, b, (size_t)used) != 0)
+                if (net_write_all(d->to, b, (size_t)used) != 0)
                     return -1;
                 b += used;
                 n -= (size_t)used;
@@ -172,27 +158,17 @@ static int forward(struct dir *d, const uint8_t *b, size_t n)
     return 0;
 }
 
-static int tcp_connect(const char *host, const char *port)
+/* A read on one side, forwarded to the other: non-zero when it ends the
+ * relay (a side closed, or the forwarding failed). */
+static int on_ready(void *ctx, int k)
 {
-    struct addrinfo hints, *res, *ai;
-    int fd = -1, one = 1;
+    struct dir *d = (struct dir *)ctx + k;
+    uint8_t buf[16384];
+    ssize_t n = read(d->from, buf, sizeof buf);
 
-    memset(&hints, 0, sizeof hints);
-    hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(host, port, &hints, &res) != 0)
-        return -1;
-    for (ai = res; ai != NULL; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-        if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-            break;
-        if (fd >= 0)
-            close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(res);
-    if (fd >= 0)
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return fd;
+    if (n < 0 && errno == EINTR)
+        return 0;
+    return n <= 0 || forward(d, buf, (size_t)n) != 0;
 }
 
 static int usage(void)
@@ -205,10 +181,8 @@ static int usage(void)
 
 int main(int argc, char **argv)
 {
-    struct sockaddr_in a;
-    socklen_t alen = sizeof a;
     struct dir d[2];
-    int lfd, cfd, tfd, i, one = 1;
+    int lfd, cfd, tfd, i, one = 1, fds[2];
 
     for (i = 1; i + 1 < argc && argv[i][0] == '-'; i += 2) {
         char *end;
@@ -251,18 +225,11 @@ int main(int argc, char **argv)
     if (rng_state == 0)
         rng_state = 1;
     signal(SIGPIPE, SIG_IGN);
-    lfd = socket(AF_INET, SOCK_STREAM, 0);
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof a) != 0 ||
-        listen(lfd, 1) != 0 ||
-        getsockname(lfd, (struct sockaddr *)&a, &alen) != 0) {
+    lfd = net_listen_announce("FAULTPROXY_PORT");
+    if (lfd < 0) {
         fprintf(stderr, "faultproxy: listen: %s\n", strerror(errno));
         return 1;
     }
-    printf("FAULTPROXY_PORT=%d\n", ntohs(a.sin_port));
-    fflush(stdout);
     cfd = accept(lfd, NULL, NULL);
     close(lfd);
     if (cfd < 0) {
@@ -270,7 +237,7 @@ int main(int argc, char **argv)
         return 1;
     }
     setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    tfd = tcp_connect(argv[i], argv[i + 1]);
+    tfd = net_connect(argv[i], argv[i + 1], NET_NODELAY);
     if (tfd < 0) {
         fprintf(stderr, "faultproxy: cannot connect to %s:%s\n", argv[i],
                 argv[i + 1]);
@@ -286,28 +253,9 @@ int main(int argc, char **argv)
     d[1].to = cfd;
     kdcom_parser_init(&d[0].p);
     kdcom_parser_init(&d[1].p);
-    for (;;) {
-        struct pollfd pf[2] = {{cfd, POLLIN, 0}, {tfd, POLLIN, 0}};
-        uint8_t buf[16384];
-        int k, done = 0;
-        if (poll(pf, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        for (k = 0; k < 2 && !done; k++) {
-            ssize_t n;
-            if (!(pf[k].revents & (POLLIN | POLLHUP | POLLERR)))
-                continue;
-            n = read(d[k].from, buf, sizeof buf);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0 || forward(&d[k], buf, (size_t)n) != 0)
-                done = 1;
-        }
-        if (done)
-            break;
-    }
+    fds[0] = cfd;
+    fds[1] = tfd;
+    net_relay(fds, -1, NULL, on_ready, d);
     for (i = 0; i < 2; i++)
         fprintf(stderr, "faultproxy: %s frames=%lu damaged=%lu (data %lu, "
                 "control %lu)\n", d[i].name, d[i].frames, d[i].damaged,

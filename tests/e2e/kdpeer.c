@@ -33,20 +33,17 @@
  * stderr says which and why), 2 usage, 3 connection.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <kdcom.h>
 #include <kdcom_kd.h>
+
+#include "netutil.h"
 
 static struct kdcom_link dbg;
 static int fd = -1;
@@ -58,36 +55,9 @@ static uint8_t reply[KDCOM_MAX_PAYLOAD];
 static uint32_t reply_len;
 static unsigned acked;
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static void say(const char *what)
 {
     fprintf(stderr, "kdpeer: %s\n", what);
-}
-
-static int write_all(const uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EAGAIN) {
-            struct pollfd pf = {fd, POLLOUT, 0};
-            poll(&pf, 1, 100);
-            continue;
-        }
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
 }
 
 static void take_events(void)
@@ -120,56 +90,18 @@ static void take_events(void)
  * connection is gone. */
 static int pump(uint64_t until)
 {
-    uint8_t buf[8192], out[4096];
-    struct pollfd pf;
-    uint64_t now = now_ms(), d = kdcom_next_deadline(&dbg);
-    int n, tmo;
-    ssize_t r;
-
-    while ((n = kdcom_drain(&dbg, now, buf, sizeof buf)) > 0)
-        if (write_all(buf, (size_t)n) != 0)
-            return -1;
-    take_events();
-    if (d > until)
-        d = until;
-    tmo = d <= now ? 0 : (d - now > 200 ? 200 : (int)(d - now));
-    pf.fd = fd;
-    pf.events = POLLIN;
-    pf.revents = 0;
-    if (poll(&pf, 1, tmo) > 0) {
-        r = read(fd, buf, sizeof buf);
-        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
-            return -1;
-        if (r > 0) {
-            size_t off = 0;
-            while (off < (size_t)r) {
-                int used = kdcom_feed(&dbg, now_ms(), buf + off,
-                                      (size_t)r - off);
-                if (used < 0)
-                    return -1;
-                off += (size_t)used;
-                take_events();
-                /* feeding pauses when the control queue fills up */
-                while ((n = kdcom_drain(&dbg, now_ms(), out, sizeof out)) > 0)
-                    if (write_all(out, (size_t)n) != 0)
-                        return -1;
-            }
-        }
-    }
-    kdcom_tick(&dbg, now_ms());
-    take_events();
-    return 0;
+    return net_pump(&dbg, fd, until, take_events);
 }
 
 /* Queues a packet once the link takes one; 0, or -1 (gone or timeout). */
 static int send_pkt(uint32_t type, const uint8_t *p, size_t n, uint64_t end)
 {
     while (kdcom_can_send(&dbg) != 1 || !kdcom_is_synced(&dbg)) {
-        if (now_ms() >= end || pump(end) != 0)
+        if (net_now_ms() >= end || pump(end) != 0)
             return -1;
     }
-    return kdcom_send(&dbg, now_ms(), type, p, n, NULL, 0) == KDCOM_OK ? 0
-                                                                       : -1;
+    return kdcom_send(&dbg, net_now_ms(), type, p, n, NULL, 0) == KDCOM_OK
+               ? 0 : -1;
 }
 
 static int send_continue(uint64_t end)
@@ -183,11 +115,11 @@ static int send_continue(uint64_t end)
 
 static int cmd_stop(uint32_t ms, int resync)
 {
-    uint64_t end = now_ms() + ms, next_resync = now_ms() + 1500;
+    uint64_t end = net_now_ms() + ms, next_resync = net_now_ms() + 1500;
     unsigned seen = stops;
 
     while (stops == seen) {
-        if (now_ms() >= end) {
+        if (net_now_ms() >= end) {
             say("stop: no state change came");
             return 1;
         }
@@ -196,9 +128,9 @@ static int cmd_stop(uint32_t ms, int resync)
             if (send_continue(end) != 0)
                 return 3;
         }
-        if (resync && now_ms() >= next_resync && kdcom_is_synced(&dbg)) {
-            kdcom_resync(&dbg, now_ms());
-            next_resync = now_ms() + 1500;
+        if (resync && net_now_ms() >= next_resync && kdcom_is_synced(&dbg)) {
+            kdcom_resync(&dbg, net_now_ms());
+            next_resync = net_now_ms() + 1500;
         }
         if (pump(end) != 0)
             return 3;
@@ -210,7 +142,7 @@ static int cmd_stop(uint32_t ms, int resync)
 static int cmd_version(void)
 {
     uint8_t req[KDCOM_KD_MS_SIZE] = {0};
-    uint64_t end = now_ms() + 5000;
+    uint64_t end = net_now_ms() + 5000;
 
     kdcom_kd_st32(req, KDCOM_KD_GET_VERSION);
     have_reply = 0;
@@ -218,7 +150,7 @@ static int cmd_version(void)
         return 3;
     while (!(have_reply && reply_len >= KDCOM_KD_MS_SIZE &&
              kdcom_kd_ld32(reply) == KDCOM_KD_GET_VERSION)) {
-        if (now_ms() >= end) {
+        if (net_now_ms() >= end) {
             say("version: no reply");
             return 1;
         }
@@ -236,14 +168,14 @@ static int cmd_version(void)
 
 static int cmd_go(void)
 {
-    uint64_t end = now_ms() + 5000;
+    uint64_t end = net_now_ms() + 5000;
     unsigned before;
 
     if (send_continue(end) != 0)
         return 3;
     before = acked;
     while (acked == before) {
-        if (now_ms() >= end) {
+        if (net_now_ms() >= end) {
             say("go: continue not acknowledged");
             return 1;
         }
@@ -256,10 +188,10 @@ static int cmd_go(void)
 
 static int cmd_no_stop(uint32_t ms)
 {
-    uint64_t end = now_ms() + ms;
+    uint64_t end = net_now_ms() + ms;
     unsigned seen = stops;
 
-    while (now_ms() < end) {
+    while (net_now_ms() < end) {
         if (pump(end) != 0)
             return 3;
         if (stops != seen) {
@@ -279,7 +211,7 @@ static int cmd_short(void)
     uint8_t frame[KDCOM_HEADER_SIZE + sizeof api + 1];
     const struct kdcom_stats *st = kdcom_get_stats(&dbg);
     uint64_t resends = st->resends_received, acks = st->acks_received;
-    uint64_t end = now_ms() + 2000;
+    uint64_t end = net_now_ms() + 2000;
     int n;
 
     if (kdcom_can_send(&dbg) != 1) {
@@ -288,10 +220,10 @@ static int cmd_short(void)
     }
     n = kdcom_encode_data(frame, sizeof frame, KDCOM_TYPE_STATE_MANIPULATE,
                           kdcom_tx_id(&dbg), api, sizeof api, NULL, 0);
-    if (n < 0 || write_all(frame, (size_t)n) != 0)
+    if (n < 0 || net_write_all(fd, frame, (size_t)n) != 0)
         return 3;
     while (st->resends_received == resends) {
-        if (now_ms() >= end) {
+        if (net_now_ms() >= end) {
             say("short: no RESEND");
             return 1;
         }
@@ -310,7 +242,7 @@ static int cmd_short(void)
 static int cmd_die(int breakin)
 {
     uint8_t req[KDCOM_KD_MS_SIZE] = {0}, buf[8192];
-    uint64_t end = now_ms() + 5000;
+    uint64_t end = net_now_ms() + 5000;
     struct kdcom_parser p;
     int found = 0, n;
 
@@ -319,8 +251,8 @@ static int cmd_die(int breakin)
         return 3;
     /* Write the request out; from now on the link is not fed, so nothing
      * we read is acknowledged. */
-    while ((n = kdcom_drain(&dbg, now_ms(), buf, sizeof buf)) > 0)
-        if (write_all(buf, (size_t)n) != 0)
+    while ((n = kdcom_drain(&dbg, net_now_ms(), buf, sizeof buf)) > 0)
+        if (net_write_all(fd, buf, (size_t)n) != 0)
             return 3;
     kdcom_parser_init(&p);
     while (!found) {
@@ -328,7 +260,7 @@ static int cmd_die(int breakin)
         ssize_t r;
         size_t off = 0;
 
-        if (now_ms() >= end) {
+        if (net_now_ms() >= end) {
             say("die: the reply never came");
             return 1;
         }
@@ -350,43 +282,23 @@ static int cmd_die(int breakin)
     }
     if (breakin) {
         uint8_t b = KDCOM_BREAKIN_BYTE;
-        if (write_all(&b, 1) != 0)
+        if (net_write_all(fd, &b, 1) != 0)
             return 3;
     }
     say("die: reply on the wire, not acknowledged; waiting for its "
         "retransmission");
     /* The target retransmits after its ACK timeout: leave that unread, so
      * closing the socket resets the connection. */
-    end = now_ms() + 5000;
+    end = net_now_ms() + 5000;
     for (;;) {
         struct pollfd pf = {fd, POLLIN, 0};
-        if (poll(&pf, 1, 100) > 0 || now_ms() >= end)
+        if (poll(&pf, 1, 100) > 0 || net_now_ms() >= end)
             break;
     }
     say("die: killed");
     fflush(stderr);
     raise(SIGKILL);
     return 1;
-}
-
-static int connect_to(const char *host, const char *port)
-{
-    struct addrinfo hints, *res;
-    int s;
-
-    memset(&hints, 0, sizeof hints);
-    hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(host, port, &hints, &res) != 0)
-        return -1;
-    s = socket(res->ai_family, res->ai_socktype, res->ai_protocol);
-    if (s >= 0 && connect(s, res->ai_addr, res->ai_addrlen) != 0) {
-        close(s);
-        s = -1;
-    }
-    freeaddrinfo(res);
-    if (s >= 0)
-        fcntl(s, F_SETFL, fcntl(s, F_GETFL) | O_NONBLOCK);
-    return s;
 }
 
 static int parse_ms(const char *s, uint32_t *out)
@@ -414,7 +326,7 @@ int main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
-    fd = connect_to(argv[1], argv[2]);
+    fd = net_connect(argv[1], argv[2], NET_NONBLOCK);
     if (fd < 0) {
         fprintf(stderr, "kdpeer: cannot connect to %s:%s\n", argv[1],
                 argv[2]);
@@ -422,9 +334,9 @@ int main(int argc, char **argv)
     }
     kdcom_config_init(&cfg, KDCOM_ROLE_DEBUGGER);
     kdcom_link_init(&dbg, &cfg);
-    end = now_ms() + 10000;
+    end = net_now_ms() + 10000;
     while (!kdcom_is_synced(&dbg)) {
-        if (now_ms() >= end) {
+        if (net_now_ms() >= end) {
             say("no RESET echo");
             return 3;
         }

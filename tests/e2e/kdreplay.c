@@ -31,20 +31,16 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <kdcom.h>
 #include <kdcom_kd.h>
+
+#include "netutil.h"
 
 #define MAX_STEPS 1024
 #define WAIT_MS 10000
@@ -82,14 +78,6 @@ static uint32_t live_wait_api;
 static uint8_t live_sc[KDCOM_MAX_PAYLOAD];
 static uint32_t live_sc_len;
 static unsigned failures, checked;
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static struct pkt copy_pkt(uint32_t type, const uint8_t *p, uint32_t len)
 {
@@ -246,20 +234,6 @@ static int load(const char *path)
 
 /* ---- the live session ---- */
 
-static int write_all(const uint8_t *b, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(sock, b, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        b += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static void answer_target(const struct kdcom_event *ev)
 {
     unsigned i;
@@ -270,7 +244,7 @@ static void answer_target(const struct kdcom_event *ev)
             kdcom_kd_ld32(answers[i].p) == api) {
             answers_used = i + 1;
             /* The link is free: the replay sends one thing at a time. */
-            kdcom_send(&dbg, now_ms(), ev->type, answers[i].p,
+            kdcom_send(&dbg, net_now_ms(), ev->type, answers[i].p,
                        answers[i].len, NULL, 0);
             if (verbose)
                 printf("answered %s from the recording\n",
@@ -312,59 +286,7 @@ static void take_events(void)
 /* One round of I/O, at most until deadline.  -1 when the peer is gone. */
 static int pump(uint64_t deadline)
 {
-    uint8_t buf[16384];
-    struct pollfd pf;
-    uint64_t now = now_ms(), d = kdcom_next_deadline(&dbg);
-    int n, tmo;
-
-    while ((n = kdcom_drain(&dbg, now, buf, sizeof buf)) > 0)
-        if (write_all(buf, (size_t)n) != 0)
-            return -1;
-    if (deadline < d)
-        d = deadline;
-    tmo = d <= now ? 0 : d - now > 200 ? 200 : (int)(d - now);
-    pf.fd = sock;
-    pf.events = POLLIN;
-    pf.revents = 0;
-    if (poll(&pf, 1, tmo) > 0) {
-        ssize_t r = read(sock, buf, sizeof buf);
-        size_t off = 0;
-        if (r <= 0)
-            return -1;
-        while (off < (size_t)r) {
-            int used = kdcom_feed(&dbg, now_ms(), buf + off, (size_t)r - off);
-            if (used < 0)
-                return -1;
-            off += (size_t)used;
-            take_events();
-        }
-    }
-    kdcom_tick(&dbg, now_ms());
-    take_events();
-    return 0;
-}
-
-static int connect_to(const char *host, const char *port)
-{
-    struct addrinfo hints, *res, *ai;
-    int fd = -1, one = 1;
-
-    memset(&hints, 0, sizeof hints);
-    hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(host, port, &hints, &res) != 0)
-        return -1;
-    for (ai = res; ai != NULL; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-        if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-            break;
-        if (fd >= 0)
-            close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(res);
-    if (fd >= 0)
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return fd;
+    return net_pump(&dbg, sock, deadline, take_events);
 }
 
 static void mismatch(const struct step *s, const char *what, uint64_t want,
@@ -403,13 +325,13 @@ static int count_offset(uint32_t api)
 
 static int run_stop(const struct step *s, unsigned *stops)
 {
-    uint64_t end = now_ms() + WAIT_MS;
+    uint64_t end = net_now_ms() + WAIT_MS;
     const uint8_t *w = s->stop.p, *g = live_sc;
     uint32_t st = kdcom_kd_ld32(w);
 
     (*stops)++;
     while (live_stops < *stops) {
-        if (now_ms() >= end) {
+        if (net_now_ms() >= end) {
             printf("FAIL line %u: no state change (%s) within %d ms\n",
                    s->line, kdcom_kd_api_name(st), WAIT_MS);
             failures++;
@@ -461,14 +383,14 @@ static int run_stop(const struct step *s, unsigned *stops)
 
 static int run_request(const struct step *s)
 {
-    uint64_t end = now_ms() + WAIT_MS;
+    uint64_t end = net_now_ms() + WAIT_MS;
     uint32_t api = kdcom_kd_ld32(s->req.p);
     unsigned acks, before = failures;
     const uint8_t *g, *w;
     int off;
 
     while (kdcom_can_send(&dbg) != 1) {
-        if (now_ms() >= end || pump(end) != 0) {
+        if (net_now_ms() >= end || pump(end) != 0) {
             printf("FAIL line %u: link busy\n", s->line);
             failures++;
             return -1;
@@ -477,14 +399,14 @@ static int run_request(const struct step *s)
     live_reply_ready = 0;
     live_wait_api = s->has_rep ? api : 0;
     acks = live_acks;
-    if (kdcom_send(&dbg, now_ms(), KDCOM_TYPE_STATE_MANIPULATE, s->req.p,
+    if (kdcom_send(&dbg, net_now_ms(), KDCOM_TYPE_STATE_MANIPULATE, s->req.p,
                    s->req.len, NULL, 0) != 0) {
         printf("FAIL line %u: send refused\n", s->line);
         failures++;
         return -1;
     }
     while (s->has_rep ? !live_reply_ready : live_acks == acks) {
-        if (now_ms() >= end) {
+        if (net_now_ms() >= end) {
             printf("FAIL line %u: %s: no %s within %d ms\n", s->line,
                    kdcom_kd_api_name(api), s->has_rep ? "reply" : "ACK",
                    WAIT_MS);
@@ -559,7 +481,7 @@ int main(int argc, char **argv)
         return 2;
     }
     live_reply.p = malloc(KDCOM_MAX_PAYLOAD);
-    sock = connect_to(argv[a + 1], argv[a + 2]);
+    sock = net_connect(argv[a + 1], argv[a + 2], NET_NODELAY);
     if (sock < 0 || live_reply.p == NULL) {
         fprintf(stderr, "kdreplay: cannot connect to %s:%s\n", argv[a + 1],
                 argv[a + 2]);
@@ -567,9 +489,9 @@ int main(int argc, char **argv)
     }
     kdcom_config_init(&cfg, KDCOM_ROLE_DEBUGGER);
     kdcom_link_init(&dbg, &cfg);
-    end = now_ms() + WAIT_MS;
+    end = net_now_ms() + WAIT_MS;
     while (!kdcom_is_synced(&dbg)) {
-        if (now_ms() >= end || pump(end) != 0) {
+        if (net_now_ms() >= end || pump(end) != 0) {
             fprintf(stderr, "kdreplay: no RESET handshake\n");
             return 2;
         }
@@ -586,11 +508,11 @@ int main(int argc, char **argv)
         case STEP_STOP:
             if (breaking) {
                 /* 'b' every second until the target stops. */
-                uint64_t until = now_ms() + WAIT_MS;
-                while (live_stops <= stops && now_ms() < until) {
-                    if (now_ms() >= next_b) {
+                uint64_t until = net_now_ms() + WAIT_MS;
+                while (live_stops <= stops && net_now_ms() < until) {
+                    if (net_now_ms() >= next_b) {
                         kdcom_send_breakin(&dbg);
-                        next_b = now_ms() + 1000;
+                        next_b = net_now_ms() + 1000;
                     }
                     if (pump(next_b < until ? next_b : until) != 0)
                         break;

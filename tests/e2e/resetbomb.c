@@ -8,29 +8,17 @@
  *   resetbomb HOST PORT MILLISECONDS
  */
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
-#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <kdcom.h>
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
+#include "netutil.h"
 
 int main(int argc, char **argv)
 {
-    struct addrinfo hints, *res;
     struct kdcom_parser p;
     uint8_t reset[KDCOM_CONTROL_FRAME_SIZE], buf[8192];
     unsigned long sent = 0, echoes = 0, data = 0;
@@ -42,25 +30,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: resetbomb HOST PORT MILLISECONDS\n");
         return 2;
     }
-    memset(&hints, 0, sizeof hints);
-    hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(argv[1], argv[2], &hints, &res) != 0) {
-        fprintf(stderr, "resetbomb: bad address\n");
-        return 2;
-    }
-    fd = socket(res->ai_family, res->ai_socktype, res->ai_protocol);
-    if (fd < 0 || connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
-        fprintf(stderr, "resetbomb: connect: %s\n", strerror(errno));
-        freeaddrinfo(res);
+    fd = net_connect(argv[1], argv[2], 0);
+    if (fd < 0) {
+        fprintf(stderr, "resetbomb: cannot connect to %s:%s\n", argv[1],
+                argv[2]);
         return 1;
     }
-    freeaddrinfo(res);
     kdcom_encode_control(reset, sizeof reset, KDCOM_TYPE_RESET, 0);
     kdcom_parser_init(&p);
-    end = now_ms() + (uint64_t)ms;
-    while (now_ms() < end) {
+    end = net_now_ms() + (uint64_t)ms;
+    while (net_now_ms() < end) {
         struct pollfd pf = {fd, POLLIN, 0};
-        uint64_t t = now_ms();
+        uint64_t t = net_now_ms();
         if (t >= next) {
             if (write(fd, reset, sizeof reset) != (ssize_t)sizeof reset) {
                 fprintf(stderr, "resetbomb: write failed after %lu\n", sent);
