@@ -102,6 +102,25 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 45319
 }
 
+# shim_reads PATH MODE ARG [OPTION...]: kdcom-shim with OPTIONs on
+# $T/PATH.shm, the VM-channel kernel booted behind it (qemu-kd.sh's MODE
+# and ARG), timed as qemu_ACCEL_PATH.
+shim_reads() {
+    sp=$1 mode=$2 arg=$3
+    shift 3
+    start "shim_$sp" "$shim" -q --shm "$T/$sp.shm" "$@" \
+        tcp-listen:127.0.0.1:0
+    shim_pid=$LAST
+    if port=$(wait_value "$T/shim_$sp.out" KDCOM_SHIM_PORT 10); then
+        boot "$sp" kdcom-bm-vm.elf "$mode" "$arg" nobreak
+        reads "qemu_${accel}_$sp" "tcp:127.0.0.1:$port"
+        halt "$sp"
+    else
+        echo "qemu_${accel}_${sp}_failed kdcom-shim did not start"
+    fi
+    stop "$shim_pid"
+}
+
 measure() { # accel
     accel=$1
     # 16550, Unix socket and TCP.
@@ -114,30 +133,12 @@ measure() { # accel
     halt uartt
 
     # ivshmem-plain behind kdcom-shim.
-    start shim1 "$shim" -q --shm "$T/plain.shm" tcp-listen:127.0.0.1:0
-    shim1=$LAST
-    if port=$(wait_value "$T/shim1.out" KDCOM_SHIM_PORT 10); then
-        boot plain kdcom-bm-vm.elf vm-plain "$T/plain.shm" nobreak
-        reads "qemu_${accel}_plain" "tcp:127.0.0.1:$port"
-        halt plain
-    else
-        echo "qemu_${accel}_plain_failed kdcom-shim did not start"
-    fi
-    stop "$shim1"
+    shim_reads plain vm-plain "$T/plain.shm"
 
     # ivshmem-doorbell, kdcom-shim as the ivshmem server.
     if "$shim" --help 2>/dev/null | grep -q -e '--ivshmem-server'; then
-        start shim2 "$shim" -q --shm "$T/bell.shm" \
-            --ivshmem-server "$T/ivs.sock" tcp-listen:127.0.0.1:0
-        shim2=$LAST
-        if port=$(wait_value "$T/shim2.out" KDCOM_SHIM_PORT 10); then
-            boot bell kdcom-bm-vm.elf vm-doorbell "$T/ivs.sock" nobreak
-            reads "qemu_${accel}_doorbell" "tcp:127.0.0.1:$port"
-            halt bell
-        else
-            echo "qemu_${accel}_doorbell_failed kdcom-shim did not start"
-        fi
-        stop "$shim2"
+        shim_reads doorbell vm-doorbell "$T/ivs.sock" \
+            --ivshmem-server "$T/ivs.sock"
     else
         echo "qemu_${accel}_doorbell_failed kdcom-shim has no --ivshmem-server"
     fi

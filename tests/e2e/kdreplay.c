@@ -302,14 +302,9 @@ static void mismatch(const struct step *s, const char *what, uint64_t want,
 /* The count field a reply of api fills in, or -1. */
 static int count_offset(uint32_t api)
 {
-    switch (api) {
-    case KDCOM_KD_READ_VIRTUAL_MEMORY:
-    case KDCOM_KD_WRITE_VIRTUAL_MEMORY:
-    case KDCOM_KD_READ_PHYSICAL_MEMORY:
-    case KDCOM_KD_WRITE_PHYSICAL_MEMORY:
-    case KDCOM_KD_READ_CONTROL_SPACE:
-    case KDCOM_KD_WRITE_CONTROL_SPACE:
+    if (kdcom_kd_is_memory_api(api))
         return KDCOM_KD_MEM_ACTUAL;
+    switch (api) {
     case KDCOM_KD_GET_CONTEXT_EX:
     case KDCOM_KD_SET_CONTEXT_EX:
         return KDCOM_KD_CONTEXT_EX_COPIED;
