@@ -82,10 +82,11 @@
  *         nobody connected, a port takes and discards them, as a UART
  *         sends into an unplugged cable.
  *
- *     Both are called in a loop while the kernel waits for an answer:
- *     neither may block for more than a few milliseconds.  A port may
- *     nap about a millisecond after a run of empty reads, so a wait
- *     does not keep a CPU busy.
+ *     Both are called in a loop while the kernel waits for an answer,
+ *     and the transport's timers are checked between calls: neither may
+ *     block for more than about 10 ms.  A read that finds nothing may
+ *     nap that long, ending early when bytes come, so a wait does not
+ *     keep a CPU busy.
  *
  *   Everything else the objects need is memcpy, memset, memmove and
  *   memcmp (what GCC requires of a freestanding environment): libc in

@@ -9,11 +9,13 @@
  * debugger meets here are the ones it meets on kdcom-simkernel-uart, on a
  * bare-metal kernel and, through kdcom-shim, on kdcom-simkernel-vm.
  *
- * The port does not wait: the transport calls it in a loop while the
- * kernel waits for an answer.  A read that finds nothing naps until input
- * comes, for a millisecond at the most, so that loop sleeps instead of
- * spinning, and answers are not delayed (the nap ends with the first
- * byte).  A newly accepted debugger is passed on as KD_STREAM_NEW_PEER:
+ * The port is polled: the transport calls it in a loop while the kernel
+ * waits for an answer.  A read that finds nothing naps until input
+ * comes (or a debugger knocks, or the line takes more bytes that it
+ * refused), for NAP_MS at the most, so that loop sleeps instead of
+ * spinning; answers are not delayed (the nap ends with the first byte),
+ * only the transport's timers, all a second or more, run up to NAP_MS
+ * late.  A newly accepted debugger is passed on as KD_STREAM_NEW_PEER:
  * the host service then drops what the last one left, its break-in
  * included, and starts the link over.
  */
@@ -21,6 +23,11 @@
 #include "backend.h"
 #include "kdguest.h"
 #include "transport_fd.h"
+
+#define NAP_MS 10
+
+/* The last write took less than it was offered. */
+static int line_busy;
 
 const char *backend_program(void)
 {
@@ -98,13 +105,16 @@ int KdStreamPlatformRead(uint8_t *Buffer, ULONG Size)
     if (n == FDTR_NEW_PEER)
         return KD_STREAM_NEW_PEER;
     if (n == 0)
-        fdtr_wait(1, 0);
+        fdtr_wait(NAP_MS, line_busy);
     return (int)n;
 }
 
 ULONG KdStreamPlatformWrite(const uint8_t *Buffer, ULONG Size)
 {
-    return (ULONG)fdtr_write(Buffer, Size);
+    size_t n = fdtr_write(Buffer, Size);
+
+    line_busy = n < Size;
+    return (ULONG)n;
 }
 
 uint64_t KdPlatformMilliseconds(void)
