@@ -637,19 +637,9 @@ int kds_manipulate(struct kds *s, const uint8_t *req, const uint8_t *data,
     /* A late reply to an earlier request with the same ApiNumber (a
      * request sent twice across a resync) must not pass for this one's:
      * memory requests are matched on address and count too. */
-    switch (s->wait_api) {
-    case KDCOM_KD_READ_VIRTUAL_MEMORY:
-    case KDCOM_KD_WRITE_VIRTUAL_MEMORY:
-    case KDCOM_KD_READ_PHYSICAL_MEMORY:
-    case KDCOM_KD_WRITE_PHYSICAL_MEMORY:
-    case KDCOM_KD_READ_CONTROL_SPACE:
-    case KDCOM_KD_WRITE_CONTROL_SPACE:
-        s->wait_key_len = KDCOM_KD_MEM_ACTUAL - KDCOM_KD_MS_UNION;
-        break;
-    default:
-        s->wait_key_len = 0;
-        break;
-    }
+    s->wait_key_len = kdcom_kd_is_memory_api(s->wait_api)
+                          ? KDCOM_KD_MEM_ACTUAL - KDCOM_KD_MS_UNION
+                          : 0;
     memcpy(s->wait_key, req + KDCOM_KD_MS_UNION, s->wait_key_len);
     if (enqueue(s, KDCOM_TYPE_STATE_MANIPULATE, req, KDCOM_KD_MS_SIZE, data,
                 dlen) != 0) {
