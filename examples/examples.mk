@@ -17,7 +17,8 @@ EX_CFLAGS = $(ALL_CFLAGS) -Iinclude -Iguest $(CPPFLAGS)
 EX_COMMON := $(patsubst examples/%.c,$(EX_DIR)/%.o,\
                  $(wildcard examples/common/*.c))
 EX_CLIENT_OBJS := $(addprefix $(EX_DIR)/client/,kdclient.o options.o \
-                      cmdparse.o commands.o interactive.o kdsession.o)
+                      cmdparse.o commands.o memory.o interactive.o \
+                      kdsession.o)
 EX_SIM_OBJS    := $(EX_DIR)/simkernel/simkernel.o $(EX_DIR)/simkernel/kdcore.o
 EX_SIM_FD_OBJS := $(EX_DIR)/simkernel/backend_fd.o \
                   $(EX_DIR)/simkernel/transport_fd.o \

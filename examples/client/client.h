@@ -8,6 +8,7 @@
  *   options.c      the manual (--help) and the options
  *   cmdparse.c     the command table and the checks of a command's words
  *   commands.c     running a checked command against the target
+ *   memory.c       the memory commands and their dumps
  *   interactive.c  -i: commands typed on stdin, Ctrl-C as break-in
  */
 #ifndef CLIENT_H
@@ -101,6 +102,16 @@ extern const size_t cl_nregs;
 
 /* commands.c: runs a parsed command: 0, EXIT_FAILED or EXIT_CONN. */
 int cl_exec(const struct opts *o, const struct cmd *c);
+/* Commands that talk to the KD core need it stopped: 0 once it is, or a
+ * KDS_ERR_*. */
+int cl_ensure_stopped(const struct opts *o);
+/* One request answered with a 56-byte header (and maybe data): 0 when
+ * the target answered with a success status, else what cl_fail() or
+ * cl_failed_status() returned. */
+int cl_simple_request(const struct opts *o, const char *what, uint8_t *req,
+                      const uint8_t *data, size_t dlen);
+/* The reply's ReturnStatus is a failure: says which; EXIT_FAILED. */
+int cl_failed_status(const char *what);
 /* --bench-read: o->bench_size bytes from the kernel base GetVersion
  * reports.  0, EXIT_FAILED or EXIT_CONN. */
 int cl_bench_kernel(const struct opts *o);
@@ -108,8 +119,16 @@ int cl_bench_kernel(const struct opts *o);
 int cl_serve(uint32_t ms);
 /* Says what failed; the exit status for it. */
 int cl_fail(const char *what, int rc);
-/* The processor the target stopped on. */
+/* The processor the target stopped on, for requests about "this" one. */
 uint16_t cl_cur_processor(void);
+
+/* memory.c: runs a memory command (read, verify, bench-read, physical,
+ * d*, control, write, expect, e*, write-control, query). */
+int cl_memory(const struct opts *o, const struct cmd *c);
+/* Hex and characters, 16 bytes a line, from address addr. */
+void cl_hexdump(uint64_t addr, const uint8_t *b, size_t n);
+/* fffff800`00001000, as WinDbg writes a 64-bit address; buf: 18 bytes. */
+const char *cl_wd_addr(uint64_t a, char *buf);
 
 /* interactive.c: commands from stdin until quit or the end of input.
  * failed: the status so far.  Returns 0, EXIT_FAILED or EXIT_CONN. */
