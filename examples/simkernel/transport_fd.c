@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -74,8 +75,28 @@ static void hang_up(long n, int err)
         wt_reset(trace);
 }
 
+/* A stop signal ends the process at once (simkernel.c).  Between a
+ * read() or write() and the trace of its bytes it waits, so a trace never
+ * misses bytes that crossed the wire: a debugger may act on a reply and
+ * the kernel be stopped before the line is printed otherwise. */
+static void hold_stop_signals(int hold, sigset_t *old)
+{
+    sigset_t set;
+
+    if (!hold) {
+        sigprocmask(SIG_SETMASK, old, NULL);
+        return;
+    }
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, old);
+}
+
 long fdtr_read(uint8_t *buf, size_t cap)
 {
+    sigset_t old;
     ssize_t n;
 
     if (cfd < 0 && lfd >= 0) {
@@ -85,11 +106,13 @@ long fdtr_read(uint8_t *buf, size_t cap)
     }
     if (cfd < 0 || dead || cap == 0)
         return 0;
+    hold_stop_signals(1, &old);
     n = read(cfd, buf, cap);
-    if (n > 0) {
+    if (n > 0)
         wt_bytes(trace, 1, buf, (size_t)n);
+    hold_stop_signals(0, &old);
+    if (n > 0)
         return (long)n;
-    }
     if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK &&
                    errno != EINTR && errno != EIO))
         hang_up((long)n, n < 0 ? errno : 0);
@@ -98,11 +121,16 @@ long fdtr_read(uint8_t *buf, size_t cap)
 
 size_t fdtr_write(const uint8_t *buf, size_t len)
 {
+    sigset_t old;
     ssize_t w;
 
     if (cfd < 0 || dead)
         return len; /* no cable: the bytes leave the UART anyway */
+    hold_stop_signals(1, &old);
     w = write(cfd, buf, len);
+    if (w > 0)
+        wt_bytes(trace, 0, buf, (size_t)w);
+    hold_stop_signals(0, &old);
     if (w < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
             hang_up(-1, errno);
@@ -110,7 +138,6 @@ size_t fdtr_write(const uint8_t *buf, size_t len)
         }
         return 0;
     }
-    wt_bytes(trace, 0, buf, (size_t)w);
     return (size_t)w;
 }
 
