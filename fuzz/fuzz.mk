@@ -113,7 +113,7 @@ SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 SAN_ENV   := ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1 \
              UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 # Instrumented code runs a few times slower: the end-to-end tests get a
-# longer timeout (E2E_TIMEOUT, examples/examples.mk).
+# longer timeout (E2E_TIMEOUT, tests/e2e.mk).
 SAN_MAKE   = $(MAKE) --no-print-directory B=$(B)/asan PURITY= E2E_TIMEOUT=600 \
              CFLAGS="$(CFLAGS) $(SAN_FLAGS)" \
              LDFLAGS="$(LDFLAGS) -fsanitize=address,undefined"

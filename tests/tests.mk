@@ -59,6 +59,26 @@ check-c: $(TEST_BINS) $(HEADER_BINS)
 	@set -e; for t in $(HEADER_BINS) $(TEST_BINS); do echo "== $$t"; \
 	    $(TEST_RUNNER) $$t; done
 
+# Every public header on its own, included twice (guards), as strict C99
+# with only the compiler's freestanding headers (64- and 32-bit: a kernel
+# or firmware build) and as C++11.
+PUBLIC_HEADERS := $(wildcard include/*.h)
+FREESTANDING_INC = -ffreestanding -nostdinc -isystem "$$($(CC) -print-file-name=include)"
+.PHONY: check-headers
+CHECK_TARGETS += check-headers
+
+check-headers: $(PUBLIC_HEADERS)
+	@set -e; for h in $(notdir $(PUBLIC_HEADERS)); do \
+	    src="#include \"$$h\"\n#include \"$$h\"\ntypedef int kdcom_header_tu_;\n"; \
+	    printf "$$src" | $(CC) -std=c99 $(HEADER_WARN) $(FREESTANDING_INC) \
+	        -Iinclude -x c -fsyntax-only -; \
+	    printf "$$src" | $(CC) -m32 -std=c99 $(HEADER_WARN) \
+	        $(FREESTANDING_INC) -Iinclude -x c -fsyntax-only -; \
+	    printf "$$src" | $(CXX) -std=c++11 $(HEADER_WARN) -Iinclude \
+	        -x c++ -fsyntax-only -; \
+	    echo "check-headers: $$h: C99 freestanding (64/32-bit), C++11"; \
+	done
+
 # The core's layering: no two libkdcom/ files call each other
 # (tests/callgraph.sh prints the call graph; needs ctags).
 DEPS_DEB += universal-ctags

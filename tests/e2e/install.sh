@@ -5,7 +5,7 @@
 # with the library's version and --help with its manual; a session must
 # run with the bare program names on PATH, as the docs write them; and
 # `make uninstall` must leave no file behind.  Run from the top of the
-# tree by examples/examples.mk, with MAKE, B, VERSION and PROGS (the
+# tree by tests/e2e.mk, with MAKE, B, VERSION and PROGS (the
 # installed programs' names) in the environment.
 set -u
 MAKE=${MAKE:-make}
