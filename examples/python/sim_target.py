@@ -231,9 +231,8 @@ def main(argv=None):
     try:
         status, link = serve(sock, args, log)
         st = link.stats
-        log("stats resets_received=%d packets_sent=%d packets_received=%d "
-            "retransmits=%d" % (st.resets_received, st.packets_sent,
-                                st.packets_received, st.retransmits))
+        log("stats " + " ".join("%s=%d" % kv
+                                 for kv in st.as_dict().items()))
         return status
     finally:
         sock.close()
