@@ -15,8 +15,9 @@ void kdcom_put_header(uint8_t *out, uint32_t leader, uint32_t type,
                       uint32_t byte_count, uint32_t id, uint32_t checksum)
 {
     kdcom_kd_st32(out + KDCOM_OFF_LEADER, leader);
-    kdcom_kd_st16(out + KDCOM_OFF_TYPE, (uint16_t)type);
-    kdcom_kd_st16(out + KDCOM_OFF_BYTE_COUNT, (uint16_t)byte_count);
+    /* PacketType and ByteCount, the two 16-bit fields, in one store. */
+    kdcom_kd_st32(out + KDCOM_OFF_TYPE,
+                  (type & 0xffffu) | (byte_count << 16));
     kdcom_kd_st32(out + KDCOM_OFF_ID, id);
     kdcom_kd_st32(out + KDCOM_OFF_CHECKSUM, checksum);
 }
