@@ -17,7 +17,7 @@
 #   GUEST_STREAM_OBJS the uart set without the 16550: the same over any
 #                    byte port; needs KdPlatformMilliseconds,
 #                    KdStreamPlatformOpen, KdStreamPlatformRead,
-#                    KdStreamPlatformWrite
+#                    KdStreamPlatformWrite, KdStreamPlatformWait
 #   GUEST_MEM_OBJ    memcpy/memset/memmove/memcmp for a program without a
 #                    C library (bare metal, a kernel); a Linux user-space
 #                    program must NOT link it (libc has them)
@@ -48,7 +48,8 @@ GUEST_NM_COMMON := KdPlatformMilliseconds memcpy memset memmove memcmp \
 GUEST_NM_VM     := $(GUEST_NM_COMMON) KdVmPlatformChannel KdVmPlatformNotify
 GUEST_NM_UART   := $(GUEST_NM_COMMON) KdUartPlatformRead KdUartPlatformWrite
 GUEST_NM_STREAM := $(GUEST_NM_COMMON) KdStreamPlatformOpen \
-                   KdStreamPlatformRead KdStreamPlatformWrite
+                   KdStreamPlatformRead KdStreamPlatformWrite \
+                   KdStreamPlatformWait
 
 .PHONY: guest check-guest check-guest-nm
 CHECK_TARGETS += check-guest

@@ -58,3 +58,10 @@ ULONG KdStreamPlatformWrite(const uint8_t *Buffer, ULONG Size)
     }
     return n;
 }
+
+void KdStreamPlatformWait(ULONG Ms, int Output)
+{
+    /* A kernel polls its UART with interrupts off: nothing to wait on. */
+    (void)Ms;
+    (void)Output;
+}

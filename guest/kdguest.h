@@ -82,11 +82,18 @@
  *         nobody connected, a port takes and discards them, as a UART
  *         sends into an unplugged cable.
  *
- *     Both are called in a loop while the kernel waits for an answer,
- *     and the transport's timers are checked between calls: neither may
- *     block for more than about 10 ms.  A read that finds nothing may
- *     nap that long, ending early when bytes come, so a wait does not
- *     keep a CPU busy.
+ *     void KdStreamPlatformWait(ULONG Ms, int Output);
+ *         Nothing moved in the last step (no byte read or written, no
+ *         answer for the kernel): the port may wait up to Ms ms (at most
+ *         KD_STREAM_WAIT_MS, and never past the transport's next timer)
+ *         for bytes to come, a new peer or, with Output, room to write
+ *         bytes it refused, returning as soon as one happens, so a wait
+ *         does not keep a CPU busy.  A port that cannot wait (a 16550
+ *         polled by a kernel) returns at once.
+ *
+ *     They are called in a loop while the kernel waits for an answer,
+ *     and the transport's timers are checked between calls: Read and
+ *     Write never block.
  *
  *   Everything else the objects need is memcpy, memset, memmove and
  *   memcmp (what GCC requires of a freestanding environment): libc in
@@ -119,6 +126,11 @@ void KdUartPlatformWrite(ULONG Register, uint8_t Value);
 int KdStreamPlatformOpen(void);
 int KdStreamPlatformRead(uint8_t *Buffer, ULONG Size);
 ULONG KdStreamPlatformWrite(const uint8_t *Buffer, ULONG Size);
+void KdStreamPlatformWait(ULONG Ms, int Output);
+
+/* The longest KdStreamPlatformWait() the stream back end asks for: a
+ * running kernel's break-in poll goes through it too. */
+#define KD_STREAM_WAIT_MS 10
 
 /* KdStreamPlatformRead: the peer changed (negative: never a count). */
 #define KD_STREAM_NEW_PEER (-1)

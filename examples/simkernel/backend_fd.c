@@ -10,12 +10,11 @@
  * bare-metal kernel and, through kdcom-shim, on kdcom-simkernel-vm.
  *
  * The port is polled: the transport calls it in a loop while the kernel
- * waits for an answer.  A read that finds nothing naps until input
- * comes (or a debugger knocks, or the line takes more bytes that it
- * refused), for NAP_MS at the most, so that loop sleeps instead of
- * spinning; answers are not delayed (the nap ends with the first byte),
- * only the transport's timers, all a second or more, run up to NAP_MS
- * late.  A newly accepted debugger is passed on as KD_STREAM_NEW_PEER:
+ * waits for an answer.  When a step moved nothing, the transport lets it
+ * wait (KdStreamPlatformWait): poll() on the endpoint until input comes,
+ * a debugger knocks or the line takes the bytes it refused, so that loop
+ * sleeps instead of spinning, and never past the transport's next
+ * timer.  A newly accepted debugger is passed on as KD_STREAM_NEW_PEER:
  * the host service then drops what the last one left, its break-in
  * included, and starts the link over.
  */
@@ -23,11 +22,6 @@
 #include "backend.h"
 #include "kdguest.h"
 #include "transport_fd.h"
-
-#define NAP_MS 10
-
-/* The last write took less than it was offered. */
-static int line_busy;
 
 const char *backend_program(void)
 {
@@ -104,17 +98,17 @@ int KdStreamPlatformRead(uint8_t *Buffer, ULONG Size)
 
     if (n == FDTR_NEW_PEER)
         return KD_STREAM_NEW_PEER;
-    if (n == 0)
-        fdtr_wait(NAP_MS, line_busy);
     return (int)n;
 }
 
 ULONG KdStreamPlatformWrite(const uint8_t *Buffer, ULONG Size)
 {
-    size_t n = fdtr_write(Buffer, Size);
+    return (ULONG)fdtr_write(Buffer, Size);
+}
 
-    line_busy = n < Size;
-    return (ULONG)n;
+void KdStreamPlatformWait(ULONG Ms, int Output)
+{
+    fdtr_wait((int)Ms, Output);
 }
 
 uint64_t KdPlatformMilliseconds(void)

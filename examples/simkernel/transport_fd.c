@@ -78,11 +78,14 @@ static void hang_up(long n, int err)
 /* A stop signal ends the process at once (simkernel.c).  Between a
  * read() or write() and the trace of its bytes it waits, so a trace never
  * misses bytes that crossed the wire: a debugger may act on a reply and
- * the kernel be stopped before the line is printed otherwise. */
+ * the kernel be stopped before the line is printed otherwise.  Without a
+ * trace or capture there is nothing to wait for. */
 static void hold_stop_signals(int hold, sigset_t *old)
 {
     sigset_t set;
 
+    if (trace == NULL || (trace->mode == WT_OFF && trace->pcap == NULL))
+        return; /* nothing is traced: nothing to keep together */
     if (!hold) {
         sigprocmask(SIG_SETMASK, old, NULL);
         return;
