@@ -20,7 +20,8 @@ Where it dissects:
 What it shows: every item libkdcom's parser knows (data packets, ACK,
 RESEND, RESET, the break-in byte, noise, packets cut off), the header
 fields, the checksum verified (expert info on a mismatch, a bad trailer or
-an oversized ByteCount), and the KD message: packet type, API number and
+an oversized ByteCount), retransmissions and duplicates (as kdcom-dump
+counts them), and the KD message: packet type, API number and
 name, state change (exception, LoadSymbols), addresses, lengths, statuses,
 DbgPrint strings and FILE_IO requests.  Filter with kdcom.type == 2,
 kdcom.kd.api == 0x3130, kdcom.kd.string contains "boot", kdcom.dir ==
@@ -128,6 +129,10 @@ local ITEM_NAMES = {
 local f = kdcom.fields
 f.dir = ProtoField.string("kdcom.dir", "Direction")
 f.item = ProtoField.string("kdcom.item", "Item")
+f.retransmission = ProtoField.bool("kdcom.retransmission",
+    "Retransmission")
+f.duplicate = ProtoField.bool("kdcom.duplicate",
+    "Duplicate (already acknowledged)")
 f.leader = ProtoField.uint32("kdcom.leader", "Leader", base.HEX)
 f.type = ProtoField.uint16("kdcom.type", "Packet type", base.DEC, TYPE_NAMES)
 f.count = ProtoField.uint16("kdcom.count", "ByteCount", base.DEC)
@@ -247,6 +252,11 @@ local EXPERTS = {
     { "kd_short", "Payload shorter than the KD message header", "MALFORMED",
       "WARN" },
     { "unknown_control", "Unknown control packet type", "PROTOCOL", "WARN" },
+    { "retransmission", "Retransmission of the previous data packet",
+      "SEQUENCE", "NOTE" },
+    { "duplicate",
+      "Duplicate: the receiver had acknowledged this packet already",
+      "SEQUENCE", "WARN" },
 }
 local ex = {}
 kdcom.experts = {}
@@ -618,7 +628,7 @@ end
 -------------------------------------------------------------------------------
 -- One item into the tree.  Returns its text for the Info column.
 
-local function show_item(tvb, t0, it, dir)
+local function show_item(tvb, t0, it, dir, an)
     local s, len = it.s - 1, it.e - it.s + 1
     local range = tvb(s, len)
     local t = t0:add(kdcom, range)
@@ -681,6 +691,14 @@ local function show_item(tvb, t0, it, dir)
             end
             text = string.format("%s id=%s len=%d", tname, hex32(it.id),
                                  it.count)
+            local rt = t:add(f.retransmission, an.retransmission)
+            rt:set_generated()
+            t:add(f.duplicate, an.duplicate):set_generated()
+            if an.duplicate then
+                rt:add_proto_expert_info(ex.duplicate)
+            elseif an.retransmission then
+                rt:add_proto_expert_info(ex.retransmission)
+            end
             if it.computed ~= it.checksum then
                 text = text .. " sum=BAD"
             end
@@ -689,23 +707,92 @@ local function show_item(tvb, t0, it, dir)
             end
             text = text .. " " .. kd_message(tvb, t, it.type, s + HEADER_SIZE,
                                              it.count)
+            if an.duplicate then
+                text = text .. " [retransmission, duplicate]"
+            elseif an.retransmission then
+                text = text .. " [retransmission]"
+            end
         end
     end
     t:set_text(string.format("KDCOM %s %s: %s", dir, ITEM_NAMES[it.kind], text))
     return dir .. " " .. text
 end
 
+-------------------------------------------------------------------------------
+-- Retransmissions, as kdcom-dump counts them (docs/wireshark.md): a data
+-- packet with the type, ByteCount and Checksum of the previous one in its
+-- direction and its id (any id once a RESET went by) is a retransmission;
+-- one whose previous copy the other side had acknowledged is a duplicate.
+-- Worked out on the first pass, in capture order, per direction of each
+-- stream (streams[key]); remembered per frame and item (analysis) so a
+-- frame shows the same whenever it is displayed.
+
+local streams = {}
+local analysis = {}
+
+local function stream_state(key)
+    local st = streams[key]
+    if st == nil then
+        st = {}
+        streams[key] = st
+    end
+    return st
+end
+
+-- An id without its SYNC bit (0x800): an ACK may carry it or not.
+local function without_sync(id)
+    return id - (math.floor(id / 0x800) % 2) * 0x800
+end
+
+local function analyse(it, st, other)
+    local an = { retransmission = false, duplicate = false }
+    if it.kind == "data" or it.kind == "bad_checksum" or
+       it.kind == "bad_trailer" then
+        local same = st.have_last and it.type == st.type and
+            it.count == st.count and it.checksum == st.checksum
+        if same and (it.id == st.id or st.reset_since) then
+            an.retransmission = true
+            an.duplicate = st.acked and it.kind == "data" or false
+        else
+            st.acked = false
+        end
+        st.have_last, st.type, st.count = true, it.type, it.count
+        st.id, st.checksum, st.reset_since = it.id, it.checksum, false
+    elseif it.kind == "control" and other ~= nil then
+        if it.type == 4 and other.have_last and
+           without_sync(it.id) == without_sync(other.id) then
+            other.acked = true
+        elseif it.type == 6 then
+            st.reset_since, other.reset_since = true, true
+        end
+    elseif it.kind == "control" and it.type == 6 then
+        st.reset_since = true
+    end
+    return an
+end
+
 -- Dissects the items of buf (a Tvb); when final is false, the item left
 -- incomplete at the end is not shown.  Returns the scan's stop position
 -- and the length of the packet in progress.
-local function dissect_items(buf, pinfo, tree, dir, final)
+local function dissect_items(buf, pinfo, tree, dir, final, key, okey)
     local items, stop, need = scan(buf:raw())
     if final and stop <= buf:len() then
         items[#items + 1] = { kind = "incomplete", s = stop, e = buf:len() }
     end
+    local seen = analysis[pinfo.number]
+    if seen == nil then
+        seen = {}
+        local st = stream_state(key)
+        local other = okey and stream_state(okey) or nil
+        for i, it in ipairs(items) do
+            seen[i] = analyse(it, st, other)
+        end
+        analysis[pinfo.number] = seen
+    end
     local texts = {}
-    for _, it in ipairs(items) do
-        texts[#texts + 1] = show_item(buf, tree, it, dir)
+    for i, it in ipairs(items) do
+        texts[#texts + 1] = show_item(buf, tree, it, dir, seen[i] or {
+            retransmission = false, duplicate = false })
     end
     pinfo.cols.protocol = "KDCOM"
     if #texts > 0 then
@@ -734,6 +821,8 @@ local prefix = {}
 function kdcom.init()
     pending = {}
     prefix = {}
+    streams = {}
+    analysis = {}
 end
 
 -- The direction of a frame, and the stream it continues: interfaces
@@ -775,7 +864,9 @@ local function dissect_user(tvb, pinfo, tree)
         pinfo.cols.src = "target"
         pinfo.cols.dst = "debugger"
     end
-    local stop, need, count = dissect_items(buf, pinfo, tree, dir, false)
+    local okey = (key == "D>T" and "T>D") or (key == "T>D" and "D>T") or nil
+    local stop, need, count = dissect_items(buf, pinfo, tree, dir, false,
+                                            key, okey)
     if count == 0 then
         -- only part of a packet: it is shown in the frame that ends it
         local t = tree:add(kdcom, tvb())
@@ -831,7 +922,10 @@ end
 
 local function dissect_tcp(tvb, pinfo, tree)
     local dir = tcp_direction(pinfo)
-    local stop, need = dissect_items(tvb, pinfo, tree, dir, false)
+    local src = tostring(pinfo.src) .. ":" .. pinfo.src_port
+    local dst = tostring(pinfo.dst) .. ":" .. pinfo.dst_port
+    local stop, need = dissect_items(tvb, pinfo, tree, dir, false,
+                                     src .. ">" .. dst, dst .. ">" .. src)
     if stop <= tvb:len() then
         pinfo.desegment_offset = stop - 1
         if need then

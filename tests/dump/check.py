@@ -412,6 +412,7 @@ def cmd_tshark(pdml_path, dump_path):
             seq.append(f)
     dm = merged(want)
     checked = 0
+    retrans = [0, 0]  # retransmissions, duplicates seen alike
     for d in sorted(set(tm) | set(dm)):
         a, b = tm.get(d, []), dm.get(d, [])
         for n, (f, i) in enumerate(zip(a, b), 1):
@@ -436,6 +437,11 @@ def cmd_tshark(pdml_path, dump_path):
                     or num(f["kdcom.checksum.computed"]) != \
                     num(i["computed_checksum"]):
                 fail("checksum verdict differs, " + where)
+            if num(f["kdcom.retransmission"]) != int(i["retransmission"]) or \
+                    num(f["kdcom.duplicate"]) != int(i["duplicate"]):
+                fail("retransmission/duplicate verdict differs, " + where)
+            retrans[0] += i["retransmission"]
+            retrans[1] += i["duplicate"]
             kd = i.get("kd", {})
             if "api" in kd:
                 api = f.get("kdcom.kd.api") or f.get("kdcom.kd.new_state")
@@ -476,7 +482,9 @@ def cmd_tshark(pdml_path, dump_path):
     if checked == 0:
         fail("no data packets compared")
     print("%d items alike in tshark and kdcom-dump (%d data packets field "
-          "by field)" % (sum(len(v) for v in dm.values()), checked))
+          "by field, %d retransmissions, %d duplicates)"
+          % (sum(len(v) for v in dm.values()), checked, retrans[0],
+             retrans[1]))
 
 
 # ------------------------------------------------------------- stats
