@@ -72,21 +72,6 @@ const char *backend_examples(void)
            "      then: kdcom-client tty:/dev/pts/N version go\n";
 }
 
-int backend_has_wire(void)
-{
-    return 1;
-}
-
-int backend_setup(const char *target, struct wiretrace *wt)
-{
-    return fdtr_setup(target, wt);
-}
-
-void backend_close(void)
-{
-    fdtr_close();
-}
-
 int KdStreamPlatformOpen(void)
 {
     return 0; /* backend_setup() opened the endpoint */

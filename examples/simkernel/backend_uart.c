@@ -76,21 +76,6 @@ const char *backend_examples(void)
            "      or:   windbg -k com:ipport=5801,port=127.0.0.1\n";
 }
 
-int backend_has_wire(void)
-{
-    return 1;
-}
-
-int backend_setup(const char *target, struct wiretrace *wt)
-{
-    return fdtr_setup(target, wt);
-}
-
-void backend_close(void)
-{
-    fdtr_close();
-}
-
 static void flush_tx(void)
 {
     size_t off = 0;

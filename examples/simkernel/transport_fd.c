@@ -38,7 +38,12 @@ static struct wiretrace *trace;
 /* the connection we made, or the tty, ended: do not poll it */
 static int dead;
 
-int fdtr_setup(const char *target, struct wiretrace *wt)
+int backend_has_wire(void)
+{
+    return 1;
+}
+
+int backend_setup(const char *target, struct wiretrace *wt)
 {
     struct ep_spec sp;
     char err[256];
@@ -52,7 +57,7 @@ int fdtr_setup(const char *target, struct wiretrace *wt)
     return 0;
 }
 
-void fdtr_close(void)
+void backend_close(void)
 {
     simep_close(&lfd, &cfd, &keep_slave);
 }

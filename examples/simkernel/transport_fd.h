@@ -14,12 +14,12 @@
 
 #include "../common/wiretrace.h"
 
-/* Parses and opens the endpoint `target` (a listening one accepts
- * debuggers one after the other, as QEMU's `-serial tcp:...,server`
- * does).  Prints the port or pty path on stdout.  wt (may be NULL) sees
- * every byte.  Returns 0 or -1 with a message on stderr. */
-int fdtr_setup(const char *target, struct wiretrace *wt);
-void fdtr_close(void);
+/* This file also implements backend.h's backend_setup() (parses and
+ * opens the endpoint `target`: a listening one accepts debuggers one
+ * after the other, as QEMU's `-serial tcp:...,server` does; prints the
+ * port or pty path on stdout; wt, which may be NULL, sees every byte),
+ * backend_close() and backend_has_wire() (1) for both builds on an
+ * endpoint. */
 
 /* fdtr_read(): a new debugger was accepted. */
 #define FDTR_NEW_PEER (-1)
